@@ -78,7 +78,7 @@ test("every point of one exact trajectory maps to the same x0 under f* (the cons
   const velocity = exactVelocity(mix);
   const ideal = idealConsistencyFunction(mix);
   const endpoint = ideal(start, 1.5);
-  let x = start;
+  let x: Float64Array = start;
   let t = 1.5;
   for (const next of [1.2, 0.8, 0.4, 0.1]) {
     x = solveAdaptive(arrayOps, velocity, x, t, next).x;
