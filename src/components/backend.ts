@@ -36,9 +36,18 @@ export const BACKEND_LABELS: Record<BackendName, string> = {
 
 const DEFAULT_ORDER: BackendName[] = ["webgpu", "webgl", "cpu"];
 
-function precondition(name: BackendName): string | null {
-  const g = globalThis as { navigator?: { gpu?: unknown }; document?: unknown; OffscreenCanvas?: unknown };
-  if (name === "webgpu" && !g.navigator?.gpu) return "this browser has no WebGPU (navigator.gpu is missing)";
+interface GpuLike {
+  requestAdapter(): Promise<unknown>;
+}
+
+async function precondition(name: BackendName): Promise<string | null> {
+  const g = globalThis as { navigator?: { gpu?: GpuLike }; document?: unknown; OffscreenCanvas?: unknown };
+  if (name === "webgpu") {
+    if (!g.navigator?.gpu) return "this browser has no WebGPU (navigator.gpu is missing)";
+    // Asking for an adapter first avoids TF.js's noisy failed initialisation when there is none.
+    const adapter = await g.navigator.gpu.requestAdapter().catch(() => null);
+    if (!adapter) return "WebGPU exists but offers no adapter (no usable GPU, or the browser blocks it)";
+  }
   if (name === "webgl" && typeof g.document === "undefined" && typeof g.OffscreenCanvas === "undefined") {
     return "no canvas to create a WebGL context on";
   }
@@ -58,11 +67,11 @@ async function sanityCheck(name: BackendName): Promise<string | null> {
 }
 
 async function tryBackend(name: BackendName): Promise<BackendAttempt> {
-  const missing = precondition(name);
+  const missing = await precondition(name);
   if (missing) return { name, ok: false, reason: missing };
   try {
+    // setBackend awaits the backend's initialisation; its boolean is the only reliable verdict.
     const ok = await tf.setBackend(name);
-    await tf.ready();
     if (!ok || tf.getBackend() !== name) return { name, ok: false, reason: "TF.js could not initialise it (no suitable adapter or context)" };
     const problem = await sanityCheck(name);
     if (problem) return { name, ok: false, reason: problem };

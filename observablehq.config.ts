@@ -1,0 +1,17 @@
+// Observable Framework configuration for sCM Lab. Everything is bundled from node_modules so the site
+// builds with no CDN (see ../shared/docs/framework-offline.md): no Google Fonts, no implicit npm: imports.
+export default {
+  title: "sCM Lab",
+  root: "src",
+  style: "style.css",
+  globalStylesheets: [],
+  // An empty icon stops browsers from requesting /favicon.ico, which would 404 and log a console error.
+  head: '<link rel="icon" href="data:,">',
+  pages: [
+    { name: "TrigFlow and the probability-flow ODE", path: "/trigflow" },
+    { name: "Your browser and TF.js backend", path: "/backend" },
+  ],
+  pager: true,
+  search: false,
+  footer: "sCM Lab — an explorable of Lu & Song, “Simplifying, Stabilizing and Scaling Continuous-Time Consistency Models” (arXiv 2410.11081).",
+};

@@ -1,0 +1,68 @@
+/**
+ * A slider with a play/pause button, usable with Framework's view(): the element's `value` is the slider's
+ * number and it fires "input" on every change, whether dragged or animated.
+ */
+export interface ScrubberOptions {
+  min: number;
+  max: number;
+  /** slider granularity, or "any" for a continuous slider */
+  step: number | "any";
+  value: number;
+  label: string;
+  /** seconds for one sweep from max to min */
+  duration?: number;
+  /** animate from max down to min (noise → data), as sampling does */
+  descending?: boolean;
+  format?: (value: number) => string;
+}
+
+export function scrubber({ min, max, step, value, label, duration = 6, descending = true, format = (v) => v.toFixed(3) }: ScrubberOptions): HTMLElement & { value: number } {
+  const form = document.createElement("form") as unknown as HTMLElement & { value: number };
+  form.className = "scrubber";
+  form.style.cssText = "display:flex;align-items:center;gap:0.6em;font:13px var(--sans-serif);margin:0.5em 0;";
+  form.innerHTML = `<button type="button" style="min-width:5em">▶ Play</button>
+    <label style="display:flex;align-items:center;gap:0.5em;flex:1">${label}
+    <input type="range" min="${min}" max="${max}" step="${step}" value="${value}" style="flex:1;max-width:360px" aria-label="${label}">
+    <output style="font-variant-numeric:tabular-nums;min-width:5em"></output></label>`;
+  const button = form.querySelector("button")!;
+  const range = form.querySelector("input")!;
+  const output = form.querySelector("output")!;
+  let frame = 0;
+  let last = 0;
+
+  const show = () => {
+    output.textContent = format(Number(range.value));
+    form.value = Number(range.value);
+  };
+  const stop = () => {
+    cancelAnimationFrame(frame);
+    frame = 0;
+    button.textContent = "▶ Play";
+  };
+  const tick = (now: number) => {
+    if (!form.isConnected) return stop();
+    const dt = last ? (now - last) / 1000 : 0;
+    last = now;
+    const delta = ((max - min) * dt) / duration;
+    let next = Number(range.value) + (descending ? -delta : delta);
+    if (next < min || next > max) next = descending ? max : min; // loop
+    range.value = String(next);
+    show();
+    form.dispatchEvent(new Event("input", { bubbles: true }));
+    frame = requestAnimationFrame(tick);
+  };
+  button.addEventListener("click", () => {
+    if (frame) return stop();
+    button.textContent = "❚❚ Pause";
+    last = 0;
+    frame = requestAnimationFrame(tick);
+  });
+  range.addEventListener("input", (event) => {
+    event.stopPropagation();
+    show();
+    form.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  form.addEventListener("submit", (event) => event.preventDefault());
+  show();
+  return form;
+}
