@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { STEPPERS, integrate, uniformTimes, karrasTimes, solveAdaptive, type StepperName } from "../src/components/ode-solvers.ts";
-import { createMixture, exactVelocity } from "../src/components/gaussian-mixture.ts";
+import { STEPPERS, velocityFromNetwork, integrate, uniformTimes, karrasTimes, solveAdaptive, type StepperName } from "../src/components/ode-solvers.ts";
+import { createMixture, exactVelocity, exactFlowNetwork } from "../src/components/gaussian-mixture.ts";
 import { arrayOps } from "../src/components/linear-ops.ts";
 import { tensorOps } from "../src/components/tensor-ops.ts";
 import { SIGMA_D, T_MAX } from "../src/components/trigflow.ts";
@@ -76,4 +76,12 @@ test("the same solver code runs on tensors and agrees with float64 to float32 pr
   assert.equal(tf.memory().numTensors, before, "no tensors leak from a tidy solve");
   const reference = integrate(arrayOps, arrayVelocity, start, uniformTimes(1.2, 0, 20), STEPPERS.heun);
   assertClose(result, reference, 1e-5); // float32 ε ≈ 6e-8, times 20 steps of O(1) operations
+});
+
+test("a network's PF-ODE velocity is σd·F(x/σd, t) (Eq. 3): the exact F* gives back the exact velocity", () => {
+  const mix = createMixture([[0.5, 0], [-0.5, 0.2]], [0.1, 0.3]);
+  const fromNetwork = velocityFromNetwork(arrayOps, exactFlowNetwork(mix));
+  for (const t of [0.2, 1.0, 1.5]) assertClose(fromNetwork(start, t), exactVelocity(mix)(start, t), 1e-14, `t=${t}`);
+  // F(u) = u² has velocity σd·(x/σd)²: a nonlinear F exposes a missing or doubled σd on either side.
+  assertClose(velocityFromNetwork(arrayOps, (u: Float64Array) => u.map((ui) => ui * ui), 0.5)(start, 0.3), start.map((x) => 0.5 * (x / 0.5) ** 2), 1e-15);
 });

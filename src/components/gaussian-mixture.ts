@@ -12,10 +12,9 @@
  */
 import type { Rng } from "./rng.js";
 import { SIGMA_D } from "./trigflow.js";
-import type { VelocityField } from "./ode-solvers.js";
-import { solveAdaptive, type AdaptiveOptions } from "./ode-solvers.js";
+import { solveAdaptive, type AdaptiveOptions, type FlowNetwork, type VelocityField } from "./ode-solvers.js";
 import { arrayOps } from "./linear-ops.js";
-import type { ConsistencyFn, FlowNetwork } from "./consistency-sampling.js";
+import type { ConsistencyFn } from "./consistency-sampling.js";
 
 export interface GaussianMixture {
   dim: number;

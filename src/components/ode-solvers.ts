@@ -9,6 +9,14 @@ import { SIGMA_D, tFromSigma, sigmaFromT } from "./trigflow.js";
 /** The PF-ODE right-hand side: dx/dt at state x and time t. */
 export type VelocityField<T> = (x: T, t: number) => T;
 
+/** The raw network F(u, t), evaluated at the scaled input u = x_t/σd. */
+export type FlowNetwork<T> = (u: T, t: number) => T;
+
+/** A network's PF-ODE: dx/dt = σd·F(x_t/σd, t) (Eq. 3 / 24). */
+export function velocityFromNetwork<T>(ops: LinearOps<T>, network: FlowNetwork<T>, sigmaD = SIGMA_D): VelocityField<T> {
+  return (x, t) => ops.combine([[sigmaD, network(ops.combine([[1 / sigmaD, x]]), t)]]);
+}
+
 /** One step of a fixed-step solver from time s to time t. */
 export type Stepper = <T>(ops: LinearOps<T>, velocity: VelocityField<T>, x: T, s: number, t: number) => T;
 
