@@ -44,17 +44,20 @@ export function scrubber({ min, max, step, value, label, duration = 6, descendin
     const dt = last ? (now - last) / 1000 : 0;
     last = now;
     const delta = ((max - min) * dt) / duration;
-    let next = Number(range.value) + (descending ? -delta : delta);
-    if (next < min || next > max) next = descending ? max : min; // loop
+    const next = Math.min(max, Math.max(min, Number(range.value) + (descending ? -delta : delta)));
     range.value = String(next);
     show();
     form.dispatchEvent(new Event("input", { bubbles: true }));
+    // Stop at the end of the sweep, as a sampler does when it reaches the data.
+    if (next === (descending ? min : max)) return stop();
     frame = requestAnimationFrame(tick);
   };
   button.addEventListener("click", () => {
     if (frame) return stop();
     button.textContent = "❚❚ Pause";
     last = 0;
+    // Pressing play at the end of the sweep starts it again from the beginning.
+    if (Number(range.value) === (descending ? min : max)) range.value = String(descending ? max : min);
     frame = requestAnimationFrame(tick);
   });
   range.addEventListener("input", (event) => {
