@@ -1,0 +1,139 @@
+/**
+ * One set of tensor operations, two meanings. Every layer in sCM Lab is written once against
+ * `TensorAlgebra<X>`; run it with `plainAlgebra` (X = tf.Tensor) for an ordinary forward pass, or with
+ * `dualAlgebra` (X = Dual, a value with its tangent) for a forward pass that also carries a
+ * Jacobian-vector product. Each dual operation applies the derivative rule of its primitive, so the
+ * tangent of a whole network is exact by construction (forward-mode automatic differentiation), and the
+ * plain and dual passes cannot drift apart.
+ *
+ * Conventions: images are NHWC, per-sample vectors are [B, C]. "Const" operands (weights, masks) carry
+ * no tangent: sCM needs the JVP with respect to the network's *inputs* (image and time), not its weights.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export interface TensorAlgebra<X> {
+  readonly mode: "plain" | "dual";
+  add(a: X, b: X): X;
+  sub(a: X, b: X): X;
+  /** elementwise product (product rule in dual mode) */
+  mul(a: X, b: X): X;
+  scale(a: X, c: number): X;
+  /** a ⊙ c for a tensor c without tangent: a weight, a dropout mask, a fixed frequency table */
+  mulConst(a: X, c: tf.Tensor): X;
+  /** a + c for a tensor c without tangent: a bias */
+  addConst(a: X, c: tf.Tensor): X;
+  /** [B, n] × weight [n, m] */
+  matMulConst(a: X, w: tf.Tensor): X;
+  /** batched product of two variable operands [b, n, k] × [b, k, m] */
+  matMul(a: X, b: X, transposeA?: boolean, transposeB?: boolean): X;
+  /** NHWC convolution with a [k, k, in, out] filter, "same" padding */
+  conv2d(a: X, filter: tf.Tensor, stride: 1 | 2): X;
+  reshape(a: X, shape: number[]): X;
+  transpose(a: X, perm: number[]): X;
+  concat(xs: X[], axis: number): X;
+  split(a: X, parts: number, axis: number): X[];
+  mean(a: X, axes: number[], keepDims: boolean): X;
+  /** nearest-neighbour 2× upsampling of NHWC images */
+  upsampleNearest2x(a: X): X;
+  /**
+   * An elementwise function f with derivative df. df receives x and f(x), so functions like SiLU can reuse
+   * f(x) instead of recomputing it; the plain pass never calls df.
+   */
+  unary(a: X, f: (x: tf.Tensor) => tf.Tensor, df: (x: tf.Tensor, fx: tf.Tensor) => tf.Tensor): X;
+  /** softmax over the last axis */
+  softmax(a: X): X;
+  shape(a: X): number[];
+}
+
+/** A value with its tangent (directional derivative), of the same shape. */
+export interface Dual {
+  value: tf.Tensor;
+  tangent: tf.Tensor;
+}
+
+export function dual(value: tf.Tensor, tangent: tf.Tensor): Dual {
+  if (!tf.util.arraysEqual(value.shape, tangent.shape)) {
+    throw new RangeError(`a tangent must have its value's shape: ${value.shape} vs ${tangent.shape}`);
+  }
+  return { value, tangent };
+}
+
+const transposedMatMul = (a: tf.Tensor, b: tf.Tensor, ta = false, tb = false) => tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, ta, tb);
+
+export const plainAlgebra: TensorAlgebra<tf.Tensor> = {
+  mode: "plain",
+  add: (a, b) => tf.add(a, b),
+  sub: (a, b) => tf.sub(a, b),
+  mul: (a, b) => tf.mul(a, b),
+  scale: (a, c) => tf.mul(a, c),
+  mulConst: (a, c) => tf.mul(a, c),
+  addConst: (a, c) => tf.add(a, c),
+  matMulConst: (a, w) => tf.matMul(a as tf.Tensor2D, w as tf.Tensor2D),
+  matMul: transposedMatMul,
+  conv2d: (a, filter, stride) => tf.conv2d(a as tf.Tensor4D, filter as tf.Tensor4D, stride, "same"),
+  reshape: (a, shape) => tf.reshape(a, shape),
+  transpose: (a, perm) => tf.transpose(a, perm),
+  concat: (xs, axis) => tf.concat(xs, axis),
+  split: (a, parts, axis) => tf.split(a, parts, axis),
+  mean: (a, axes, keepDims) => tf.mean(a, axes, keepDims),
+  upsampleNearest2x: (a) => upsample(a),
+  unary: (a, f) => f(a),
+  softmax: (a) => tf.softmax(a),
+  shape: (a) => a.shape,
+};
+
+/** Both parts through the same linear map: the derivative of a linear map is the map itself. */
+function linear(a: Dual, map: (x: tf.Tensor) => tf.Tensor): Dual {
+  return { value: map(a.value), tangent: map(a.tangent) };
+}
+
+export const dualAlgebra: TensorAlgebra<Dual> = {
+  mode: "dual",
+  add: (a, b) => ({ value: tf.add(a.value, b.value), tangent: tf.add(a.tangent, b.tangent) }),
+  sub: (a, b) => ({ value: tf.sub(a.value, b.value), tangent: tf.sub(a.tangent, b.tangent) }),
+  // (ab)' = a'b + ab'
+  mul: (a, b) => ({ value: tf.mul(a.value, b.value), tangent: tf.add(tf.mul(a.tangent, b.value), tf.mul(a.value, b.tangent)) }),
+  scale: (a, c) => linear(a, (x) => tf.mul(x, c)),
+  mulConst: (a, c) => linear(a, (x) => tf.mul(x, c)),
+  // a bias has no tangent, so it shifts only the value
+  addConst: (a, c) => ({ value: tf.add(a.value, c), tangent: a.tangent }),
+  matMulConst: (a, w) => linear(a, (x) => tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D)),
+  // (AB)' = A'B + AB', with the same transposes
+  matMul: (a, b, ta = false, tb = false) => ({
+    value: transposedMatMul(a.value, b.value, ta, tb),
+    tangent: tf.add(transposedMatMul(a.tangent, b.value, ta, tb), transposedMatMul(a.value, b.tangent, ta, tb)),
+  }),
+  conv2d: (a, filter, stride) => linear(a, (x) => tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, stride, "same")),
+  reshape: (a, shape) => linear(a, (x) => tf.reshape(x, shape)),
+  transpose: (a, perm) => linear(a, (x) => tf.transpose(x, perm)),
+  concat: (xs, axis) => ({ value: tf.concat(xs.map((x) => x.value), axis), tangent: tf.concat(xs.map((x) => x.tangent), axis) }),
+  split: (a, parts, axis) => {
+    const values = tf.split(a.value, parts, axis);
+    const tangents = tf.split(a.tangent, parts, axis);
+    return values.map((value, i) => ({ value, tangent: tangents[i] }));
+  },
+  mean: (a, axes, keepDims) => linear(a, (x) => tf.mean(x, axes, keepDims)),
+  upsampleNearest2x: (a) => linear(a, upsample),
+  // f(x)' = f'(x)·x'
+  unary: (a, f, df) => {
+    const value = f(a.value);
+    return { value, tangent: tf.mul(df(a.value, value), a.tangent) };
+  },
+  // p = softmax(s):  p' = p ⊙ (s' − Σ_j p_j s'_j)   (brief §2.4, the attention JVP)
+  softmax: (a) => {
+    const p = tf.softmax(a.value);
+    const weighted = tf.sum(tf.mul(p, a.tangent), -1, true);
+    return { value: p, tangent: tf.mul(p, tf.sub(a.tangent, weighted)) };
+  },
+  shape: (a) => a.value.shape,
+};
+
+/**
+ * Nearest-neighbour 2× upsampling by reshape and a broadcast product with ones: a linear map whose
+ * gradient (a sum) TF.js can differentiate again, unlike tile's, so double-VJP checks work through it.
+ */
+function upsample(x: tf.Tensor): tf.Tensor {
+  const [b, h, w, c] = x.shape;
+  const expanded = tf.mul(tf.reshape(x, [b * h, 1, w, 1, c]), tf.ones([1, 2, 1, 2, 1]));
+  return tf.reshape(expanded, [b, 2 * h, 2 * w, c]);
+}

@@ -1,0 +1,259 @@
+/**
+ * Layers of sCM Lab's networks. Each is written once against TensorAlgebra (algebra.ts): with the plain
+ * algebra it is an ordinary forward pass, with the dual algebra the same code also carries the exact
+ * tangent. Shapes: images NHWC [B, H, W, C]; vectors [B, C]; time [B].
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { TensorAlgebra } from "./algebra.js";
+import { fanInUniform, ones, zeros, normal, type ParameterSet } from "./parameters.js";
+import { SIGMA_D } from "../trigflow.js";
+
+export class Dense {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | null;
+  constructor(params: ParameterSet, name: string, readonly inFeatures: number, readonly outFeatures: number, { bias = true, gain = 1 } = {}) {
+    this.weight = params.create(`${name}.weight`, [inFeatures, outFeatures], fanInUniform(gain));
+    this.bias = bias ? params.create(`${name}.bias`, [outFeatures], zeros) : null;
+  }
+  apply<X>(alg: TensorAlgebra<X>, x: X): X {
+    const y = alg.matMulConst(x, this.weight);
+    return this.bias ? alg.addConst(y, this.bias) : y;
+  }
+}
+
+export class Conv2d {
+  readonly filter: tf.Variable;
+  readonly bias: tf.Variable | null;
+  readonly stride: 1 | 2;
+  constructor(
+    params: ParameterSet,
+    name: string,
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel: 1 | 3,
+    { stride = 1 as 1 | 2, bias = true, gain = 1 } = {},
+  ) {
+    this.stride = stride;
+    this.filter = params.create(`${name}.weight`, [kernel, kernel, inChannels, outChannels], fanInUniform(gain));
+    this.bias = bias ? params.create(`${name}.bias`, [outChannels], zeros) : null;
+  }
+  apply<X>(alg: TensorAlgebra<X>, x: X): X {
+    const y = alg.conv2d(x, this.filter, this.stride);
+    return this.bias ? alg.addConst(y, this.bias) : y;
+  }
+}
+
+/** x·sigmoid(x); derivative sigmoid(x)·(1 + x − silu(x)). */
+export function silu<X>(alg: TensorAlgebra<X>, x: X): X {
+  return alg.unary(
+    x,
+    (v) => tf.mul(v, tf.sigmoid(v)),
+    (v, fv) => tf.mul(tf.sigmoid(v), tf.sub(tf.add(1, v), fv)),
+  );
+}
+
+/** 1/√x; derivative −½·x^(−3/2) = −½·rsqrt(x)³. */
+export function rsqrt<X>(alg: TensorAlgebra<X>, x: X): X {
+  return alg.unary(x, (v) => tf.rsqrt(v), (_, fv) => tf.mul(-0.5, tf.mul(fv, tf.mul(fv, fv))));
+}
+
+export function sin<X>(alg: TensorAlgebra<X>, x: X): X {
+  return alg.unary(x, (v) => tf.sin(v), (v) => tf.cos(v));
+}
+
+export function cos<X>(alg: TensorAlgebra<X>, x: X): X {
+  return alg.unary(x, (v) => tf.cos(v), (v) => tf.neg(tf.sin(v)));
+}
+
+/**
+ * Group normalisation without affine parameters: zero mean, unit variance within each group of channels
+ * of each sample. Works on [B, C] and on NHWC [B, H, W, C].
+ */
+export function groupNormalize<X>(alg: TensorAlgebra<X>, x: X, groups: number, eps = 1e-5): X {
+  const shape = alg.shape(x);
+  const channels = shape[shape.length - 1];
+  if (channels % groups !== 0) throw new RangeError(`${channels} channels cannot form ${groups} groups`);
+  const spatial = shape.slice(1, -1).reduce((a, b) => a * b, 1);
+  const grouped = alg.reshape(x, [shape[0], spatial, groups, channels / groups]);
+  const centered = alg.sub(grouped, alg.mean(grouped, [1, 3], true));
+  const variance = alg.mean(alg.mul(centered, centered), [1, 3], true);
+  const normalized = alg.mul(centered, rsqrt(alg, alg.addConst(variance, tf.scalar(eps))));
+  return alg.reshape(normalized, shape);
+}
+
+export class GroupNorm {
+  readonly gamma: tf.Variable;
+  readonly beta: tf.Variable;
+  constructor(params: ParameterSet, name: string, readonly channels: number, readonly groups = Math.min(32, Math.max(1, channels / 4)), readonly eps = 1e-5) {
+    this.gamma = params.create(`${name}.weight`, [channels], ones);
+    this.beta = params.create(`${name}.bias`, [channels], zeros);
+  }
+  apply<X>(alg: TensorAlgebra<X>, x: X): X {
+    return alg.addConst(alg.mulConst(groupNormalize(alg, x, this.groups, this.eps), this.gamma), this.beta);
+  }
+}
+
+/** Pixel norm (PGGAN): v / √(mean over channels of v² + ε), per sample and position (brief §3.3). */
+export function pixelNorm<X>(alg: TensorAlgebra<X>, v: X, eps = 1e-8): X {
+  const shape = alg.shape(v);
+  const meanSquare = alg.mean(alg.mul(v, v), [shape.length - 1], true);
+  return alg.mul(v, rsqrt(alg, alg.addConst(meanSquare, tf.scalar(eps))));
+}
+
+/**
+ * Time-adaptive group norm. A dense layer maps the time embedding to a per-channel scale s and shift b.
+ * - "double" (sCM's adaptive double normalisation, §4.1 / brief §3.3): GN(x)·pnorm(s) + pnorm(b)
+ * - "adagn" (the original AdaGN the paper found unstable): GN(x)·(1 + s) + b
+ */
+export type AdaptiveNormKind = "double" | "adagn";
+
+export class AdaptiveGroupNorm {
+  readonly affine: Dense;
+  constructor(params: ParameterSet, name: string, readonly channels: number, embeddingDim: number, readonly kind: AdaptiveNormKind, readonly groups = Math.min(32, Math.max(1, channels / 4))) {
+    this.affine = new Dense(params, `${name}.affine`, embeddingDim, 2 * channels);
+  }
+  apply<X>(alg: TensorAlgebra<X>, x: X, embedding: X): X {
+    const shape = alg.shape(x);
+    // [B, 2C] → broadcastable [B, 1, 1, 2C] for images, [B, 2C] for vectors
+    const broadcast = [shape[0], ...shape.slice(1, -1).map(() => 1), 2 * this.channels];
+    const [scale, shift] = alg.split(alg.reshape(this.affine.apply(alg, embedding), broadcast), 2, -1);
+    const normalized = groupNormalize(alg, x, this.groups);
+    if (this.kind === "double") return alg.add(alg.mul(normalized, pixelNorm(alg, scale)), pixelNorm(alg, shift));
+    return alg.add(alg.mul(normalized, alg.addConst(scale, tf.scalar(1))), shift);
+  }
+}
+
+/**
+ * Dropout with a mask drawn from (seed, site): the plain pass and the dual pass of one training step use
+ * the same seed and therefore the same mask on value and tangent (brief §8, item 11).
+ */
+export class Dropout {
+  constructor(readonly rate: number, readonly site: number) {}
+  apply<X>(alg: TensorAlgebra<X>, x: X, seed: number | null): X {
+    if (seed === null || this.rate === 0) return x;
+    const keep = 1 - this.rate;
+    const mask = tf.tidy(() => tf.div(tf.cast(tf.greaterEqual(tf.randomUniform(alg.shape(x), 0, 1, "float32", seed * 7919 + this.site), this.rate), "float32"), keep));
+    return alg.mulConst(x, mask);
+  }
+}
+
+/**
+ * The noise conditioning c_noise(t) fed to the time embedding (brief §3.1):
+ * - "identity": c = t, sCM's choice; sin t·∂c/∂t = sin t stays bounded
+ * - "logSigma": c = ¼·ln(σd tan t), EDM's ¼ ln σ; sin t·∂c/∂t = 1/(4 cos t) explodes as t → π/2
+ * - "scaled1000": c = 1000·t, the DDPM-style timestep scaling; every time derivative is 1000× larger
+ */
+export type CNoiseKind = "identity" | "logSigma" | "scaled1000";
+
+export function cNoise<X>(alg: TensorAlgebra<X>, t: X, kind: CNoiseKind, sigmaD = SIGMA_D): X {
+  switch (kind) {
+    case "identity":
+      return t;
+    case "scaled1000":
+      return alg.scale(t, 1000);
+    case "logSigma":
+      // d/dt ¼ ln(σd tan t) = 1/(4 sin t cos t) = 1/(2 sin 2t)
+      return alg.unary(
+        t,
+        (v) => tf.mul(0.25, tf.log(tf.mul(sigmaD, tf.tan(v)))),
+        (v) => tf.div(0.5, tf.sin(tf.mul(2, v))),
+      );
+  }
+}
+
+/**
+ * Sinusoidal positional embedding of a scalar per sample (Transformer/DDPM style, as in edm2_sCM's
+ * PositionalEmbedding with endpoint=True): frequencies (1/maxPositions)^(i/(half − 1)), output [cos, sin].
+ * Its frequencies are ≤ 1, so ∂emb/∂c is bounded: "positional embeddings amount to s ≈ 0.02" (§4.1).
+ */
+export class PositionalEmbedding {
+  readonly frequencies: tf.Tensor;
+  constructor(readonly dim: number, maxPositions = 10000) {
+    const half = dim / 2;
+    this.frequencies = tf.tensor2d(Array.from({ length: half }, (_, i) => (1 / maxPositions) ** (i / Math.max(half - 1, 1))), [1, half]);
+  }
+  apply<X>(alg: TensorAlgebra<X>, c: X): X {
+    const angles = alg.mulConst(alg.reshape(c, [alg.shape(c)[0], 1]), this.frequencies);
+    return alg.concat([cos(alg, angles), sin(alg, angles)], 1);
+  }
+  dispose(): void {
+    this.frequencies.dispose();
+  }
+}
+
+/**
+ * Random Fourier features (NCSN++/EDM): frequencies ω ~ N(0, s²) fixed at init, output
+ * [cos(2πωc), sin(2πωc)]. ∂emb/∂c scales with s; s = 16 is what made continuous-time CMs unstable (§4.1).
+ * The frequencies are saved with the network but never trained.
+ */
+export class FourierEmbedding {
+  readonly frequencies: tf.Variable;
+  constructor(params: ParameterSet, name: string, readonly dim: number, readonly scale: number) {
+    this.frequencies = params.create(`${name}.frequencies`, [1, dim / 2], normal(scale), { trainable: false });
+  }
+  apply<X>(alg: TensorAlgebra<X>, c: X): X {
+    const angles = alg.scale(alg.mulConst(alg.reshape(c, [alg.shape(c)[0], 1]), this.frequencies), 2 * Math.PI);
+    return alg.concat([cos(alg, angles), sin(alg, angles)], 1);
+  }
+}
+
+export interface TimeEmbeddingConfig {
+  kind: "positional" | "fourier";
+  /** width of the sinusoidal embedding */
+  dim: number;
+  /** Fourier scale s (only for kind "fourier"); EDM/NCSN++ use 16 */
+  fourierScale?: number;
+}
+
+/** c_noise(t) → sinusoidal embedding → Dense → SiLU → Dense → SiLU: the conditioning vector of every block. */
+export class TimeConditioning {
+  readonly embedding: PositionalEmbedding | FourierEmbedding;
+  readonly map0: Dense;
+  readonly map1: Dense;
+  constructor(params: ParameterSet, name: string, readonly config: TimeEmbeddingConfig, readonly cNoiseKind: CNoiseKind, readonly outDim: number) {
+    this.embedding = config.kind === "positional" ? new PositionalEmbedding(config.dim) : new FourierEmbedding(params, `${name}.fourier`, config.dim, config.fourierScale ?? 16);
+    this.map0 = new Dense(params, `${name}.map0`, config.dim, outDim);
+    this.map1 = new Dense(params, `${name}.map1`, outDim, outDim);
+  }
+  apply<X>(alg: TensorAlgebra<X>, t: X): X {
+    const embedded = this.embedding.apply(alg, cNoise(alg, t, this.cNoiseKind));
+    return silu(alg, this.map1.apply(alg, silu(alg, this.map0.apply(alg, embedded))));
+  }
+}
+
+/** 2× average pooling by reshape + mean (linear, so its tangent is the same pooling). */
+export function downsample2x<X>(alg: TensorAlgebra<X>, x: X): X {
+  const [b, h, w, c] = alg.shape(x);
+  return alg.mean(alg.reshape(x, [b, h / 2, 2, w / 2, 2, c]), [2, 4], false);
+}
+
+/** (a + b)·skipScale: residual sum scaled to keep the variance constant (DDPM++ uses √½). */
+export function residual<X>(alg: TensorAlgebra<X>, a: X, b: X, skipScale = Math.SQRT1_2): X {
+  return alg.scale(alg.add(a, b), skipScale);
+}
+
+/**
+ * Multi-head self-attention over the positions of an NHWC image, with a residual connection. Its tangent
+ * follows from the dual matMul and softmax rules: ẏ = p·v̇ + (p ⊙ (ṡ − Σ p ṡ))·v, the formula of brief §2.4.
+ */
+export class SelfAttention {
+  readonly norm: GroupNorm;
+  readonly qkv: Conv2d;
+  readonly proj: Conv2d;
+  constructor(params: ParameterSet, name: string, readonly channels: number, readonly heads = 1, projGain = 1e-2) {
+    if (channels % heads !== 0) throw new RangeError(`${channels} channels cannot split into ${heads} heads`);
+    this.norm = new GroupNorm(params, `${name}.norm`, channels);
+    this.qkv = new Conv2d(params, `${name}.qkv`, channels, 3 * channels, 1);
+    this.proj = new Conv2d(params, `${name}.proj`, channels, channels, 1, { gain: projGain });
+  }
+  apply<X>(alg: TensorAlgebra<X>, x: X, skipScale = Math.SQRT1_2): X {
+    const [b, h, w, c] = alg.shape(x);
+    const d = c / this.heads;
+    const toHeads = (y: X) => alg.reshape(alg.transpose(alg.reshape(y, [b, h * w, this.heads, d]), [0, 2, 1, 3]), [b * this.heads, h * w, d]);
+    const [q, k, v] = alg.split(this.qkv.apply(alg, this.norm.apply(alg, x)), 3, -1).map(toHeads);
+    const weights = alg.softmax(alg.scale(alg.matMul(q, k, false, true), 1 / Math.sqrt(d)));
+    const attended = alg.matMul(weights, v);
+    const merged = alg.reshape(alg.transpose(alg.reshape(attended, [b, this.heads, h * w, d]), [0, 2, 1, 3]), [b, h, w, c]);
+    return residual(alg, this.proj.apply(alg, merged), x, skipScale);
+  }
+}
