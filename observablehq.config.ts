@@ -9,6 +9,7 @@ export default {
   head: '<link rel="icon" href="data:,">',
   pages: [
     { name: "TrigFlow and the probability-flow ODE", path: "/trigflow" },
+    { name: "JVP and numerical stability", path: "/jvp" },
     { name: "Your browser and TF.js backend", path: "/backend" },
   ],
   pager: true,

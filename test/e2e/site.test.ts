@@ -93,3 +93,28 @@ test("TrigFlow page: choosing another data set redraws the figures", async () =>
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("backend page: the speed check runs and reports GFLOP/s", async () => {
+  const { page, errors } = await openPage(browser, `${server.url}/backend`);
+  await page.getByRole("button", { name: "Run speed check" }).click();
+  await page.getByText(/GFLOP\/s on (webgpu|webgl|cpu)/).waitFor({ timeout: 60_000 });
+  assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("JVP page: every figure renders, and changing the embedding redraws the profile", async () => {
+  const { page, errors } = await openPage(browser, `${server.url}/jvp`);
+  assert.ok((await page.locator(".card svg").count()) >= 4, "four figures");
+  assert.match(await page.locator("body").innerText(), /of \d+ times overflow in the naive form/);
+  const profile = page.locator(".card svg").nth(1);
+  const before = await profile.innerHTML();
+  await page.getByLabel("Fourier, s = 16 (EDM, NCSN++)").check();
+  await page.waitForFunction(() => document.querySelectorAll(".observablehq--loading, .observablehq--running").length === 0);
+  await page.waitForTimeout(500);
+  assert.notEqual(await profile.innerHTML(), before);
+  await page.screenshot({ path: `${ARTIFACTS}/jvp-fourier.png`, fullPage: true });
+  assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -15,7 +15,7 @@ async function jvpOn(backend: "cpu" | "webgpu", net: SmallUNet, inputs: tf.Tenso
   // Fresh copies of the inputs on this backend; the parameters migrate on first use.
   const [u, t, uDot, tDot] = inputs.map((x) => tf.tensor(x.dataSync(), x.shape));
   const { value, tangent } = jvp(net, u, t, uDot, tDot, { dropoutSeed: 3 });
-  const out = { value: await value.data(), tangent: await tangent.data() };
+  const out = { value: Float32Array.from(await value.data()), tangent: Float32Array.from(await tangent.data()) };
   tf.dispose([u, t, uDot, tDot, value, tangent]);
   return out;
 }
@@ -36,8 +36,8 @@ test("UNet value and tangent agree between the CPU and WebGPU backends", async (
   ];
   const cpu = await jvpOn("cpu", net, inputs);
   const gpu = await jvpOn("webgpu", net, inputs);
-  const maxDiff = (a: Float32Array | Int32Array | Uint8Array, b: typeof a) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-  const scale = (a: typeof cpu.value) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+  const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+  const scale = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
   // WGSL only promises sin/cos to an absolute 2^-11 ≈ 5e-4 on [−π, π] (and exp to a few ULP), and the time
   // embedding is made of sines and cosines; measured: 1.2e-4 (value) and 1.4e-4 (tangent) relative to
   // the largest entry. 2e-3 leaves room for other drivers and still sits 500× below an O(1) error.

@@ -42,6 +42,12 @@ export interface TensorAlgebra<X> {
   unary(a: X, f: (x: tf.Tensor) => tf.Tensor, df: (x: tf.Tensor, fx: tf.Tensor) => tf.Tensor): X;
   /** softmax over the last axis */
   softmax(a: X): X;
+  /**
+   * Normalise x of shape [B, S, G, C/G] to zero mean and unit variance over axes 1 and 3 (group norm's
+   * core). A primitive rather than a composition so the dual pass can reuse the normalised value and the
+   * inverse standard deviation in its closed-form tangent.
+   */
+  normalizeGroups(a: X, eps: number): X;
   shape(a: X): number[];
 }
 
@@ -79,8 +85,16 @@ export const plainAlgebra: TensorAlgebra<tf.Tensor> = {
   upsampleNearest2x: (a) => upsample(a),
   unary: (a, f) => f(a),
   softmax: (a) => tf.softmax(a),
+  normalizeGroups: (a, eps) => normalizeGroups(a, eps).y,
   shape: (a) => a.shape,
 };
+
+/** y = (x − μ)·r with μ, σ² the mean and variance over axes 1 and 3, and r = 1/√(σ² + ε). */
+function normalizeGroups(x: tf.Tensor, eps: number): { y: tf.Tensor; r: tf.Tensor } {
+  const { mean, variance } = tf.moments(x, [1, 3], true);
+  const r = tf.rsqrt(tf.add(variance, eps));
+  return { y: tf.mul(tf.sub(x, mean), r), r };
+}
 
 /** Both parts through the same linear map: the derivative of a linear map is the map itself. */
 function linear(a: Dual, map: (x: tf.Tensor) => tf.Tensor): Dual {
@@ -124,6 +138,13 @@ export const dualAlgebra: TensorAlgebra<Dual> = {
     const p = tf.softmax(a.value);
     const weighted = tf.sum(tf.mul(p, a.tangent), -1, true);
     return { value: p, tangent: tf.mul(p, tf.sub(a.tangent, weighted)) };
+  },
+  // y = (x − μ)r ⇒ ẏ = r·[(ẋ − μ̇) − y·mean(y·(ẋ − μ̇))], using ṙ = −r³·mean((x − μ)(ẋ − μ̇)).
+  normalizeGroups: (a, eps) => {
+    const { y, r } = normalizeGroups(a.value, eps);
+    const centred = tf.sub(a.tangent, tf.mean(a.tangent, [1, 3], true));
+    const projection = tf.mean(tf.mul(y, centred), [1, 3], true);
+    return { value: y, tangent: tf.mul(tf.sub(centred, tf.mul(y, projection)), r) };
   },
   shape: (a) => a.value.shape,
 };

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { TensorAlgebra } from "./algebra.js";
-import { fanInUniform, ones, zeros, normal, type ParameterSet } from "./parameters.js";
+import { fanInUniform, ones, zeros, normal, seededTensor, type ParameterSet } from "./parameters.js";
 import { SIGMA_D } from "../trigflow.js";
 
 export class Dense {
@@ -75,10 +75,7 @@ export function groupNormalize<X>(alg: TensorAlgebra<X>, x: X, groups: number, e
   if (channels % groups !== 0) throw new RangeError(`${channels} channels cannot form ${groups} groups`);
   const spatial = shape.slice(1, -1).reduce((a, b) => a * b, 1);
   const grouped = alg.reshape(x, [shape[0], spatial, groups, channels / groups]);
-  const centered = alg.sub(grouped, alg.mean(grouped, [1, 3], true));
-  const variance = alg.mean(alg.mul(centered, centered), [1, 3], true);
-  const normalized = alg.mul(centered, rsqrt(alg, alg.addConst(variance, tf.scalar(eps))));
-  return alg.reshape(normalized, shape);
+  return alg.reshape(alg.normalizeGroups(grouped, eps), shape);
 }
 
 export class GroupNorm {
@@ -131,8 +128,8 @@ export class Dropout {
   constructor(readonly rate: number, readonly site: number) {}
   apply<X>(alg: TensorAlgebra<X>, x: X, seed: number | null): X {
     if (seed === null || this.rate === 0) return x;
-    const keep = 1 - this.rate;
-    const mask = tf.tidy(() => tf.div(tf.cast(tf.greaterEqual(tf.randomUniform(alg.shape(x), 0, 1, "float32", seed * 7919 + this.site), this.rate), "float32"), keep));
+    const scale = 1 / (1 - this.rate);
+    const mask = seededTensor(alg.shape(x), seed * 7919 + this.site, (rng) => (rng.uniform() >= this.rate ? scale : 0));
     return alg.mulConst(x, mask);
   }
 }

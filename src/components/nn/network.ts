@@ -33,12 +33,12 @@ export function forward(net: FlowNetwork, u: tf.Tensor, t: tf.Tensor, options: A
   return tf.tidy(() => net.apply(plainAlgebra, u, t, options));
 }
 
-export interface JvpResult {
+export type JvpResult = {
   /** F(u, t) */
   value: tf.Tensor;
   /** ∂F/∂u·u̇ + ∂F/∂t·ṫ */
   tangent: tf.Tensor;
-}
+};
 
 /** Exact JVP in one dual pass. Must run outside any gradient tape (its outputs are stop-gradient). */
 export function jvp(net: FlowNetwork, u: tf.Tensor, t: tf.Tensor, uDot: tf.Tensor, tDot: tf.Tensor, options: ApplyOptions = {}): JvpResult {

@@ -3,6 +3,7 @@
  * readable path like "enc.32x32.block0.conv0.weight", so a parameter list can be saved and loaded by name.
  */
 import * as tf from "@tensorflow/tfjs";
+import { createRng } from "../rng.js";
 
 /** A parameter as plain data, for checkpoints: float32 values in row-major order. */
 export interface NamedArray {
@@ -13,6 +14,19 @@ export interface NamedArray {
 export type Initializer = (shape: number[], seed: number) => tf.Tensor;
 
 /**
+ * Random tensors come from sCM Lab's own seeded generator, not tf.random*: the same seed then gives the
+ * same numbers on every backend, in Node and in the browser (and TF.js's seeded generator does not survive
+ * Framework's bundling: its seedrandom import loses `alea`).
+ */
+export function seededTensor(shape: number[], seed: number, draw: (rng: ReturnType<typeof createRng>) => number): tf.Tensor {
+  const rng = createRng(seed);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(size);
+  for (let i = 0; i < size; i++) values[i] = draw(rng);
+  return tf.tensor(values, shape);
+}
+
+/**
  * Uniform in ±gain·√(3/fanIn): unit output variance for unit-variance inputs (He/Kaiming uniform without
  * the ReLU factor), the scheme EDM's networks use. fanIn is every axis but the last.
  */
@@ -20,13 +34,13 @@ export function fanInUniform(gain = 1): Initializer {
   return (shape, seed) => {
     const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
     const limit = gain * Math.sqrt(3 / fanIn);
-    return tf.randomUniform(shape, -limit, limit, "float32", seed);
+    return seededTensor(shape, seed, (rng) => limit * (2 * rng.uniform() - 1));
   };
 }
 
 export const zeros: Initializer = (shape) => tf.zeros(shape);
 export const ones: Initializer = (shape) => tf.ones(shape);
-export const normal = (std: number): Initializer => (shape, seed) => tf.randomNormal(shape, 0, std, "float32", seed);
+export const normal = (std: number): Initializer => (shape, seed) => seededTensor(shape, seed, (rng) => std * rng.normal());
 
 export class ParameterSet {
   private readonly entries = new Map<string, { variable: tf.Variable; trainable: boolean }>();

@@ -1,0 +1,72 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
+import { finiteDifferenceErrors, halfPrecisionJvpTerm, pathDerivatives, timeDerivativeProfile } from "../src/components/jvp-experiments.ts";
+import { mixturePreset } from "../src/components/mixture-presets.ts";
+import { exactTrajectories } from "../src/components/pf-ode-experiments.ts";
+import { uniformTimes } from "../src/components/ode-solvers.ts";
+import { SIGMA_D, T_MAX } from "../src/components/trigflow.ts";
+import { assertClose } from "./helpers.ts";
+
+await tf.setBackend("cpu");
+const u = tf.randomNormal([32, 2], 0, 1, "float32", 1);
+
+test("sin t·∂F/∂t is largest for log-σ conditioning near π/2 and for ×1000 everywhere (§4.1)", () => {
+  const times = [0.2, 0.8, 1.5, 1.5707];
+  const profile = (cNoise: "identity" | "logSigma" | "scaled1000") => {
+    const net = new TimeConditionedMlp({ cNoise, outputGain: 1, seed: 3 });
+    const p = timeDerivativeProfile(net, u, times).map((r) => r.value);
+    net.dispose();
+    return p;
+  };
+  const identity = profile("identity");
+  const logSigma = profile("logSigma");
+  const scaled = profile("scaled1000");
+  assert.ok(logSigma[3] > 100 * identity[3], `near π/2: log σ ${logSigma[3]} vs identity ${identity[3]}`);
+  assert.ok(scaled[1] > 10 * identity[1], `×1000 at t = 0.8: ${scaled[1]} vs ${identity[1]}`);
+  assert.ok(identity.every((v) => Number.isFinite(v) && v < 100));
+});
+
+test("in simulated fp16 the naive JVP overflows where the rearranged one stays finite (§5.1)", () => {
+  const net = new TimeConditionedMlp({ cNoise: "logSigma", timeEmbedding: { kind: "fourier", dim: 64, fourierScale: 16 }, outputGain: 1, seed: 4 });
+  const x0 = tf.randomNormal([16, 2], 0, 0.5, "float32", 5);
+  const z = tf.randomNormal([16, 2], 0, SIGMA_D, "float32", 6);
+  const times = [0.5, 1.5705];
+  const naive = halfPrecisionJvpTerm(net, x0, z, times, "naive");
+  const rearranged = halfPrecisionJvpTerm(net, x0, z, times, "rearranged");
+  assert.equal(naive[1].maxJvp, Infinity, "naive dF/dt overflows near π/2");
+  assert.ok(naive[1].finiteFraction < 1, "and poisons the term");
+  assert.equal(rearranged[1].finiteFraction, 1, "the rearranged form stays finite");
+  // Where nothing overflows, both fp16 forms approximate the float32 term (half precision: ~1e-3 relative, a few % after many ops).
+  for (const row of [naive[0], rearranged[0], rearranged[1]]) {
+    assert.ok(Math.abs(row.maxTerm - row.maxTermFloat32) <= 0.05 * row.maxTermFloat32, `${row.form} t=${row.t}: ${row.maxTerm} vs ${row.maxTermFloat32}`);
+  }
+  // In float32 the two forms are the same number.
+  assertClose(naive[0].maxTermFloat32, rearranged[0].maxTermFloat32, 1e-5 * rearranged[0].maxTermFloat32);
+  net.dispose();
+});
+
+test("finite-difference JVP error is U-shaped in ε (truncation vs round-off)", () => {
+  const net = new TimeConditionedMlp({ outputGain: 1, seed: 5 });
+  const t = tf.fill([32], 0.9);
+  const rows = finiteDifferenceErrors(net, u, t, tf.randomNormal([32, 2], 0, 1, "float32", 7), tf.onesLike(t), [1e-6, 1e-3, 0.3]);
+  assert.ok(rows[1].error < rows[0].error / 10, `round-off dominates at ε = 1e-6: ${rows[0].error} vs ${rows[1].error}`);
+  assert.ok(rows[1].error < rows[2].error / 10, `truncation dominates at ε = 0.3: ${rows[2].error} vs ${rows[1].error}`);
+  net.dispose();
+});
+
+test("dF/dt along an exact path = spatial part + temporal part, and matches differencing F along the path", () => {
+  const mix = mixturePreset("ring", { modes: 4, spread: 0.1 });
+  const times = uniformTimes(T_MAX, 0.05, 30);
+  const states = exactTrajectories(mix, Float64Array.from([0.2, -0.3]), times);
+  const derivatives = pathDerivatives(mix, states, times);
+  for (let i = 1; i < times.length - 1; i++) {
+    // Independent check: difference the exact F along the solved path (second-order in the step Δt ≈ 0.05).
+    const dt = times[i + 1] - times[i - 1];
+    const along = derivatives[i + 1].F.map((f, j) => (f - derivatives[i - 1].F[j]) / dt);
+    const scale = Math.max(1, ...derivatives[i].total.map(Math.abs));
+    assertClose(derivatives[i].total, along, 0.05 * scale, `t=${times[i].toFixed(3)}`);
+    assertClose(derivatives[i].total, derivatives[i].spatial.map((s, j) => s + derivatives[i].temporal[j]), 1e-12);
+  }
+});
