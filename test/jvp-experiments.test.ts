@@ -38,8 +38,10 @@ test("in simulated fp16 the naive JVP overflows where the rearranged one stays f
   assert.equal(naive[1].maxJvp, Infinity, "naive dF/dt overflows near π/2");
   assert.ok(naive[1].finiteFraction < 1, "and poisons the term");
   assert.equal(rearranged[1].finiteFraction, 1, "the rearranged form stays finite");
-  // Where nothing overflows, both fp16 forms approximate the float32 term (half precision: ~1e-3 relative, a few % after many ops).
-  for (const row of [naive[0], rearranged[0], rearranged[1]]) {
+  // Where nothing overflows, both fp16 forms approximate the float32 term (half precision: ~1e-3 relative,
+  // a few % after many ops). Not near π/2: there fp16 cannot even represent t finely (spacing 2^-10 ≈ 0.001
+  // at t ≈ 1.57), so log(tan t) and the whole term differ from float32's, by design of the format.
+  for (const row of [naive[0], rearranged[0]]) {
     assert.ok(Math.abs(row.maxTerm - row.maxTermFloat32) <= 0.05 * row.maxTermFloat32, `${row.form} t=${row.t}: ${row.maxTerm} vs ${row.maxTermFloat32}`);
   }
   // In float32 the two forms are the same number.
@@ -58,11 +60,11 @@ test("finite-difference JVP error is U-shaped in ε (truncation vs round-off)", 
 
 test("dF/dt along an exact path = spatial part + temporal part, and matches differencing F along the path", () => {
   const mix = mixturePreset("ring", { modes: 4, spread: 0.1 });
-  const times = uniformTimes(T_MAX, 0.05, 30);
+  const times = uniformTimes(T_MAX, 0.05, 150);
   const states = exactTrajectories(mix, Float64Array.from([0.2, -0.3]), times);
   const derivatives = pathDerivatives(mix, states, times);
   for (let i = 1; i < times.length - 1; i++) {
-    // Independent check: difference the exact F along the solved path (second-order in the step Δt ≈ 0.05).
+    // Independent check: difference the exact F along the solved path (second order in the step Δt ≈ 0.01).
     const dt = times[i + 1] - times[i - 1];
     const along = derivatives[i + 1].F.map((f, j) => (f - derivatives[i - 1].F[j]) / dt);
     const scale = Math.max(1, ...derivatives[i].total.map(Math.abs));
