@@ -4,7 +4,7 @@
  * tangent. Shapes: images NHWC [B, H, W, C]; vectors [B, C]; time [B].
  */
 import * as tf from "@tensorflow/tfjs";
-import type { TensorAlgebra } from "./algebra.js";
+import { plainAlgebra, type TensorAlgebra } from "./algebra.js";
 import { fanInUniform, ones, zeros, normal, seededTensor, type ParameterSet } from "./parameters.js";
 import { SIGMA_D } from "../trigflow.js";
 
@@ -215,6 +215,30 @@ export class TimeConditioning {
   apply<X>(alg: TensorAlgebra<X>, t: X): X {
     const embedded = this.embedding.apply(alg, cNoise(alg, t, this.cNoiseKind));
     return silu(alg, this.map1.apply(alg, silu(alg, this.map0.apply(alg, embedded))));
+  }
+  /** Frees the fixed positional frequency table (Fourier frequencies belong to the parameter set). */
+  dispose(): void {
+    if (this.embedding instanceof PositionalEmbedding) this.embedding.dispose();
+  }
+}
+
+/**
+ * The adaptive-weighting head w_φ(t) of Eq. 8: a positional embedding of c_noise(t) and one dense layer to
+ * a scalar per sample (as in edm2_sCM). Initialised to zero, so training starts from unit weights. It is
+ * never differentiated in t, so it runs in the plain algebra only.
+ */
+export class LogvarHead {
+  private readonly embedding: PositionalEmbedding;
+  private readonly dense: Dense;
+  constructor(params: ParameterSet, name: string, dim: number, readonly cNoiseKind: CNoiseKind) {
+    this.embedding = new PositionalEmbedding(dim);
+    this.dense = new Dense(params, name, dim, 1, { gain: 0 });
+  }
+  apply(t: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.reshape(this.dense.apply(plainAlgebra, this.embedding.apply(plainAlgebra, cNoise(plainAlgebra, t, this.cNoiseKind))), [-1]));
+  }
+  dispose(): void {
+    this.embedding.dispose();
   }
 }
 

@@ -7,8 +7,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { TensorAlgebra } from "./algebra.js";
-import { plainAlgebra } from "./algebra.js";
-import { AdaptiveGroupNorm, Dense, Dropout, GroupNorm, PositionalEmbedding, TimeConditioning, cNoise, residual, silu, type AdaptiveNormKind, type CNoiseKind, type TimeEmbeddingConfig } from "./layers.js";
+import { AdaptiveGroupNorm, Dense, Dropout, GroupNorm, LogvarHead, TimeConditioning, residual, silu, type AdaptiveNormKind, type CNoiseKind, type TimeEmbeddingConfig } from "./layers.js";
 import { ParameterSet } from "./parameters.js";
 import type { ApplyOptions, FlowNetwork } from "./network.js";
 
@@ -55,8 +54,7 @@ export class TimeConditionedMlp implements FlowNetwork {
   private readonly blocks: MlpBlock[];
   private readonly outNorm: GroupNorm;
   private readonly output: Dense;
-  private readonly logvarEmbedding: PositionalEmbedding;
-  private readonly logvarHead: Dense;
+  private readonly logvarHead: LogvarHead;
 
   constructor(config: Partial<MlpConfig> = {}) {
     const c = (this.config = { ...DEFAULT_MLP_CONFIG, ...config });
@@ -72,8 +70,7 @@ export class TimeConditionedMlp implements FlowNetwork {
     }));
     this.outNorm = new GroupNorm(params, "out.norm", c.hidden, c.groups);
     this.output = new Dense(params, "out.dense", c.hidden, c.dataDim, { gain: c.outputGain });
-    this.logvarEmbedding = new PositionalEmbedding(c.timeEmbedding.dim);
-    this.logvarHead = new Dense(params, "logvar", c.timeEmbedding.dim, 1, { gain: 0 });
+    this.logvarHead = new LogvarHead(params, "logvar", c.timeEmbedding.dim, c.cNoise);
   }
 
   apply<X>(alg: TensorAlgebra<X>, u: X, t: X, { dropoutSeed = null }: ApplyOptions = {}): X {
@@ -88,13 +85,12 @@ export class TimeConditionedMlp implements FlowNetwork {
   }
 
   logvar(t: tf.Tensor): tf.Tensor {
-    const embedded = this.logvarEmbedding.apply(plainAlgebra, cNoise(plainAlgebra, t, this.config.cNoise));
-    return this.logvarHead.apply(plainAlgebra, embedded).reshape([-1]);
+    return this.logvarHead.apply(t);
   }
 
   dispose(): void {
     this.params.dispose();
-    this.logvarEmbedding.dispose();
-    if (this.time.embedding instanceof PositionalEmbedding) this.time.embedding.dispose();
+    this.logvarHead.dispose();
+    this.time.dispose();
   }
 }

@@ -5,9 +5,9 @@
  * embedding of raw t (c_noise(t) = t), dropout, and a logvar head for adaptive weighting (§4.2).
  */
 import type * as tf from "@tensorflow/tfjs";
-import { plainAlgebra, type TensorAlgebra } from "./algebra.js";
+import type { TensorAlgebra } from "./algebra.js";
 import {
-  AdaptiveGroupNorm, Conv2d, Dense, Dropout, GroupNorm, PositionalEmbedding, SelfAttention, TimeConditioning, cNoise,
+  AdaptiveGroupNorm, Conv2d, Dropout, GroupNorm, LogvarHead, SelfAttention, TimeConditioning,
   downsample2x, residual, silu, type AdaptiveNormKind, type CNoiseKind, type TimeEmbeddingConfig,
 } from "./layers.js";
 import { ParameterSet } from "./parameters.js";
@@ -98,8 +98,7 @@ export class SmallUNet implements FlowNetwork {
   private readonly decoder: { block: UNetBlock; takesSkip: boolean }[] = [];
   private readonly outNorm: GroupNorm;
   private readonly outConv: Conv2d;
-  private readonly logvarEmbedding: PositionalEmbedding;
-  private readonly logvarHead: Dense;
+  private readonly logvarHead: LogvarHead;
 
   constructor(config: Partial<UNetConfig> = {}) {
     const c = (this.config = { ...DEFAULT_UNET_CONFIG, ...config });
@@ -140,8 +139,7 @@ export class SmallUNet implements FlowNetwork {
     }
     this.outNorm = new GroupNorm(params, "out.norm", channels);
     this.outConv = new Conv2d(params, "out.conv", channels, c.inChannels, 3, { gain: c.outputGain });
-    this.logvarEmbedding = new PositionalEmbedding(c.timeEmbedding.dim);
-    this.logvarHead = new Dense(params, "logvar", c.timeEmbedding.dim, 1, { gain: 0 });
+    this.logvarHead = new LogvarHead(params, "logvar", c.timeEmbedding.dim, c.cNoise);
   }
 
   apply<X>(alg: TensorAlgebra<X>, u: X, t: X, { dropoutSeed = null }: ApplyOptions = {}): X {
@@ -159,13 +157,12 @@ export class SmallUNet implements FlowNetwork {
   }
 
   logvar(t: tf.Tensor): tf.Tensor {
-    const embedded = this.logvarEmbedding.apply(plainAlgebra, cNoise(plainAlgebra, t, this.config.cNoise));
-    return this.logvarHead.apply(plainAlgebra, embedded).reshape([-1]);
+    return this.logvarHead.apply(t);
   }
 
   dispose(): void {
     this.params.dispose();
-    this.logvarEmbedding.dispose();
-    if (this.time.embedding instanceof PositionalEmbedding) this.time.embedding.dispose();
+    this.logvarHead.dispose();
+    this.time.dispose();
   }
 }
