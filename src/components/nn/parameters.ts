@@ -70,9 +70,12 @@ export class ParameterSet {
     return [...this.entries.keys()];
   }
 
-  /** The variables an optimizer should update (fixed buffers such as Fourier frequencies excluded). */
-  trainableVariables(): tf.Variable[] {
-    return [...this.entries.values()].filter((e) => e.trainable).map((e) => e.variable);
+  /**
+   * The variables an optimizer should update (fixed buffers such as Fourier frequencies excluded), optionally
+   * without those whose name matches `exclude` (e.g. the logvar head when adaptive weighting is off).
+   */
+  trainableVariables(exclude?: (name: string) => boolean): tf.Variable[] {
+    return [...this.entries].filter(([name, e]) => e.trainable && !exclude?.(name)).map(([, e]) => e.variable);
   }
 
   count(): number {
