@@ -1,0 +1,165 @@
+/**
+ * One training run on 2-D Gaussian-mixture data: a teacher (TrigFlow diffusion) or a consistency model
+ * (sCT / sCD), with Adam, an EMA of the weights for sampling, exact quality metrics, and a guard that stops
+ * on a non-finite loss and restores the last good weights. Knows nothing about pages, workers or files.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { TimeConditionedMlp, type MlpConfig } from "./nn/mlp.js";
+import type { FlowNetwork } from "./nn/network.js";
+import type { NamedArray } from "./nn/parameters.js";
+import { plainAlgebra } from "./nn/algebra.js";
+import { tensorOps } from "./tensor-ops.js";
+import { diffusionLoss, EDM_PROPOSAL } from "./diffusion-training.js";
+import { scmTrainingStep, type ScmStepConfig } from "./scm-training.js";
+import { copyParameters, emaDecayFromHalfLife, updateEma } from "./ema.js";
+import { consistencyFromNetwork, sampleMultistep } from "./consistency-sampling.js";
+import { integrate, uniformTimes, STEPPERS, velocityFromNetwork } from "./ode-solvers.js";
+import { sampleMixture, type GaussianMixture } from "./gaussian-mixture.js";
+import { createRng, normalArray, type Rng } from "./rng.js";
+import { sampleTime, SCM_CIFAR10_PROPOSAL, type TimeProposal } from "./time-proposal.js";
+import { slicedWasserstein } from "./sample-metrics.js";
+import { SIGMA_D, T_MAX, T_MID } from "./trigflow.js";
+
+export type ToyObjective = "teacher" | "sct" | "scd";
+
+export interface ToyRunConfig {
+  objective: ToyObjective;
+  network: Partial<MlpConfig>;
+  batch: number;
+  learningRate: number;
+  proposal: TimeProposal;
+  /** sCT/sCD settings (ignored by the teacher) */
+  scm: Omit<ScmStepConfig, "objective" | "teacher">;
+  /** EMA half-life in training samples */
+  emaHalfLife: number;
+  seed: number;
+}
+
+export const DEFAULT_TOY_RUN: ToyRunConfig = {
+  objective: "sct",
+  network: { hidden: 64, blocks: 2, groups: 8, timeEmbedding: { kind: "positional", dim: 32 } },
+  batch: 256,
+  learningRate: 1e-3,
+  proposal: SCM_CIFAR10_PROPOSAL,
+  scm: { normalization: { kind: "l2", c: 0.1 }, warmupIterations: 200, adaptiveWeighting: true },
+  emaHalfLife: 5000,
+  seed: 0,
+};
+
+/** Thrown when the loss stops being finite; the run's weights are back at the last good snapshot. */
+export class NonFiniteLossError extends Error {
+  constructor(readonly iteration: number, readonly loss: number) {
+    super(`training stopped at step ${iteration}: the loss became ${loss}; the last good weights were restored`);
+  }
+}
+
+export interface ToyStepReport {
+  iteration: number;
+  loss: number;
+  /** mean ‖g‖ before normalisation (consistency objectives only) */
+  meanTangentNorm: number | null;
+}
+
+export class ToyRun {
+  readonly net: TimeConditionedMlp;
+  readonly ema: TimeConditionedMlp;
+  iteration = 0;
+  private readonly optimizer: tf.Optimizer;
+  private readonly rng: Rng;
+  private readonly emaDecay: number;
+  private lastGood: { net: Record<string, NamedArray>; ema: Record<string, NamedArray> } | null = null;
+
+  /**
+   * @param teacher the teacher's EMA network (required for sCD). Consistency models start from the teacher's
+   * weights when one is given (App. G.2), with the logvar head reset to zero.
+   */
+  constructor(readonly mixture: GaussianMixture, readonly config: ToyRunConfig, readonly teacher?: FlowNetwork) {
+    if (config.objective === "scd" && !teacher) throw new Error("sCD needs a trained teacher");
+    this.net = new TimeConditionedMlp({ ...config.network, dataDim: mixture.dim, seed: config.seed });
+    this.ema = new TimeConditionedMlp({ ...config.network, dataDim: mixture.dim, seed: config.seed });
+    if (teacher && config.objective !== "teacher") {
+      copyParameters(this.net.params, teacher.params);
+      tf.tidy(() => this.net.params.names().filter((n) => n.startsWith("logvar")).forEach((n) => this.net.params.get(n).assign(tf.zerosLike(this.net.params.get(n)))));
+    }
+    copyParameters(this.ema.params, this.net.params);
+    this.optimizer = tf.train.adam(config.learningRate, 0.9, 0.99);
+    this.rng = createRng(config.seed + 1);
+    this.emaDecay = emaDecayFromHalfLife(config.emaHalfLife, config.batch);
+  }
+
+  private batch(): { x0: tf.Tensor; z: tf.Tensor; t: tf.Tensor } {
+    const { batch } = this.config;
+    const dim = this.mixture.dim;
+    const proposal = this.config.objective === "teacher" ? EDM_PROPOSAL : this.config.proposal;
+    return {
+      x0: tf.tensor2d(Float32Array.from(sampleMixture(this.mixture, batch, this.rng).points), [batch, dim]),
+      z: tf.tensor2d(Float32Array.from(normalArray(this.rng, batch * dim, SIGMA_D)), [batch, dim]),
+      t: tf.tensor1d(Float32Array.from({ length: batch }, () => sampleTime(this.rng, proposal))),
+    };
+  }
+
+  async step(): Promise<ToyStepReport> {
+    if (this.iteration % 50 === 0) this.lastGood = { net: await this.net.params.save(), ema: await this.ema.params.save() };
+    const data = this.batch();
+    const seed = this.config.seed * 1_000_003 + this.iteration;
+    let loss: tf.Scalar;
+    let norms: tf.Tensor | null = null;
+    if (this.config.objective === "teacher") {
+      loss = this.optimizer.minimize(() => diffusionLoss(this.net, data.x0, data.z, data.t, { dropoutSeed: seed }), true, this.net.params.trainableVariables((n) => n.startsWith("logvar")))!;
+    } else {
+      const result = scmTrainingStep(this.net, this.optimizer, data, this.iteration, seed, { ...this.config.scm, objective: this.config.objective, teacher: this.teacher });
+      loss = result.loss;
+      norms = result.tangentNorms;
+    }
+    tf.dispose(Object.values(data));
+    const value = (await loss.data())[0];
+    const meanTangentNorm = norms ? tf.tidy(() => tf.mean(norms!).dataSync()[0]) : null;
+    loss.dispose();
+    norms?.dispose();
+    if (!Number.isFinite(value)) {
+      if (this.lastGood) {
+        this.net.params.load(this.lastGood.net);
+        this.ema.params.load(this.lastGood.ema);
+      }
+      throw new NonFiniteLossError(this.iteration, value);
+    }
+    updateEma(this.ema.params, this.net.params, this.emaDecay);
+    this.iteration++;
+    return { iteration: this.iteration, loss: value, meanTangentNorm };
+  }
+
+  /** Consistency sampling with the EMA weights: 1 step at t_max, 2 steps adding t_mid = 1.1. */
+  sampleConsistency(n: number, steps: 1 | 2, seed: number): Float64Array {
+    const rng = createRng(seed);
+    const noise = () => tf.tensor2d(Float32Array.from(normalArray(rng, n * this.mixture.dim, SIGMA_D)), [n, this.mixture.dim]);
+    const values = tf.tidy(() => {
+      const f = consistencyFromNetwork(tensorOps, (u, t) => this.ema.apply(plainAlgebra, u, tf.fill([n], t)));
+      return sampleMultistep(tensorOps, f, noise(), steps === 1 ? [T_MAX] : [T_MAX, T_MID], noise).dataSync();
+    });
+    return Float64Array.from(values);
+  }
+
+  /** Solve the EMA network's PF-ODE from t_max with `steps` Heun steps (2·steps evaluations): the teacher's sampler. */
+  sampleOde(n: number, steps: number, seed: number): Float64Array {
+    const rng = createRng(seed);
+    const values = tf.tidy(() => {
+      const z = tf.tensor2d(Float32Array.from(normalArray(rng, n * this.mixture.dim, SIGMA_D)), [n, this.mixture.dim]);
+      const velocity = velocityFromNetwork(tensorOps, (u, t) => this.ema.apply(plainAlgebra, u, tf.fill([n], t)));
+      return integrate(tensorOps, velocity, z, uniformTimes(T_MAX, 0, steps), STEPPERS.heun).dataSync();
+    });
+    return Float64Array.from(values);
+  }
+
+  /** Sliced Wasserstein distance of samples to fresh samples of the true mixture. */
+  distanceToData(samples: Float64Array, seed: number): number {
+    const rng = createRng(seed);
+    const truth = sampleMixture(this.mixture, samples.length / this.mixture.dim, rng).points;
+    return slicedWasserstein(samples, truth, this.mixture.dim, rng, 64);
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.net.dispose();
+    this.ema.dispose();
+  }
+}
