@@ -6,6 +6,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { perSample } from "./scm-objective.js";
 import { SIGMA_D, SIGMA_MAX } from "./trigflow.js";
+import type { Rng } from "./rng.js";
+import type { TimeProposal } from "./time-proposal.js";
 
 /**
  * EDM/Karras grid with N intervals mapped to TrigFlow time: σ_i = (σ_min^{1/ρ} + i/N·(σ_max^{1/ρ} − σ_min^{1/ρ}))^ρ,
@@ -56,4 +58,38 @@ export function discreteTangent({ xt, t, tPrime, FminusAtT, FminusAtTPrime, Ftea
     const second = tf.mul(-warmup, tf.mul(sinPrime, tf.add(xt, tf.mul(difference, sigmaD))));
     return tf.mul(perSample(tf.cos(t), r), tf.add(mismatch, second));
   });
+}
+
+/** Standard normal CDF via erf (Abramowitz & Stegun 7.1.26, absolute error < 1.5e-7). */
+export function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const k = 1 / (1 + 0.3275911 * z);
+  const erf = 1 - ((((1.061405429 * k - 1.453152027) * k + 1.421413741) * k - 0.284496736) * k + 0.254829592) * k * Math.exp(-z * z);
+  return 0.5 * (1 + Math.sign(x) * erf);
+}
+
+/**
+ * Probability of each grid interval (t_{i−1}, t_i], i = 1…N, under the log-normal proposal on σ = σd tan t:
+ * the categorical distribution that discretises the continuous proposal (App. E.2).
+ */
+export function discreteTimeProbabilities(grid: readonly number[], proposal: TimeProposal, sigmaD = SIGMA_D): number[] {
+  const cdf = (t: number) => normalCdf((Math.log(sigmaD * Math.tan(t)) - proposal.pMean) / proposal.pStd);
+  const mass = grid.slice(1).map((t, i) => cdf(t) - cdf(grid[i]));
+  const total = mass.reduce((a, b) => a + b, 0);
+  return mass.map((m) => m / total);
+}
+
+/** Draw n training pairs (t, t') = (t_i, t_{i−1}) from the discretised proposal. */
+export function sampleDiscreteTimePairs(rng: Rng, grid: readonly number[], probabilities: readonly number[], n: number): { t: number[]; tPrime: number[] } {
+  const cumulative = probabilities.map(((sum) => (p: number) => (sum += p))(0));
+  const t: number[] = [];
+  const tPrime: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const u = rng.uniform();
+    let i = cumulative.findIndex((c) => u < c);
+    if (i < 0) i = probabilities.length - 1;
+    t.push(grid[i + 1]);
+    tPrime.push(grid[i]);
+  }
+  return { t, tPrime };
 }

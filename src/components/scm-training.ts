@@ -11,10 +11,12 @@ import { plainAlgebra } from "./nn/algebra.js";
 import { jvp, type FlowNetwork } from "./nn/network.js";
 import { normalizeTangent, perSample, scmJvpTangents, scmLoss, scmTangent, warmupFactor, type TangentNormalization } from "./scm-objective.js";
 import { SIGMA_D } from "./trigflow.js";
+import { discreteTangent, teacherDdimStep } from "./discrete-consistency.js";
 
 export interface ScmStepConfig {
-  objective: "sct" | "scd";
-  /** the teacher for sCD (evaluated without dropout); unused for sCT */
+  /** continuous sCT or sCD, or the discrete-time CM of App. E (with a teacher's DDIM step) */
+  objective: "sct" | "scd" | "discrete";
+  /** the teacher for sCD and the discrete CM (evaluated without dropout); unused for sCT */
   teacher?: FlowNetwork;
   normalization: TangentNormalization;
   /** H of the tangent warm-up r = min(1, iteration/H) */
@@ -42,6 +44,8 @@ export interface ScmBatch {
   x0: tf.Tensor;
   z: tf.Tensor;
   t: tf.Tensor;
+  /** the previous grid time t' < t (discrete objective only) */
+  tPrime?: tf.Tensor;
 }
 
 export interface ScmTargets {
@@ -55,13 +59,25 @@ export interface ScmTargets {
 }
 
 /** Step 1 of the docstring: everything the regression needs, computed outside the tape (stop-gradient). */
-export function scmTargets(net: FlowNetwork, { x0, z, t }: ScmBatch, iteration: number, dropoutSeed: number, config: ScmStepConfig): ScmTargets {
+export function scmTargets(net: FlowNetwork, { x0, z, t, tPrime }: ScmBatch, iteration: number, dropoutSeed: number, config: ScmStepConfig): ScmTargets {
   const sigmaD = config.sigmaD ?? SIGMA_D;
+  const warmup = warmupFactor(iteration, config.warmupIterations);
   return tf.tidy(() => {
     const cos = perSample(tf.cos(t), x0.rank);
     const sin = perSample(tf.sin(t), x0.rank);
     const xt = tf.add(tf.mul(cos, x0), tf.mul(sin, z));
     const u = tf.div(xt, sigmaD);
+    const norms = (g: tf.Tensor) => tf.sqrt(tf.sum(tf.square(tf.reshape(g, [g.shape[0], -1])), 1)) as tf.Tensor1D;
+    if (config.objective === "discrete") {
+      // App. E: one teacher DDIM step to t', then the finite difference of f⁻ divided by sin(t − t') (Eq. 37).
+      if (!config.teacher || !tPrime) throw new Error("the discrete-time objective needs a teacher and t'");
+      const Fteacher = config.teacher.apply(plainAlgebra, u, t);
+      const xtPrime = teacherDdimStep(xt, t, tPrime, Fteacher, sigmaD);
+      const Fminus = net.apply(plainAlgebra, u, t, { dropoutSeed });
+      const FminusAtTPrime = net.apply(plainAlgebra, tf.div(xtPrime, sigmaD), tPrime, { dropoutSeed });
+      const g = discreteTangent({ xt, t, tPrime, FminusAtT: Fminus, FminusAtTPrime, Fteacher, warmup, sigmaD });
+      return { u, Fminus, g: normalizeTangent(g, config.normalization), tangentNorms: norms(g) };
+    }
     let dxdt: tf.Tensor;
     if (config.objective === "sct") {
       dxdt = tf.sub(tf.mul(cos, z), tf.mul(sin, x0)); // the same x0 and z that built x_t
@@ -71,9 +87,8 @@ export function scmTargets(net: FlowNetwork, { x0, z, t }: ScmBatch, iteration: 
     }
     const { uDot, tDot } = scmJvpTangents(dxdt, t, sigmaD);
     const { value: Fminus, tangent } = jvp(net, u, t, uDot, tDot, { dropoutSeed });
-    const g = scmTangent({ xt, t, dxdt, Fminus, jvp: tangent, warmup: warmupFactor(iteration, config.warmupIterations), sigmaD });
-    const tangentNorms = tf.sqrt(tf.sum(tf.square(tf.reshape(g, [g.shape[0], -1])), 1)) as tf.Tensor1D;
-    return { u, Fminus, g: normalizeTangent(g, config.normalization), tangentNorms };
+    const g = scmTangent({ xt, t, dxdt, Fminus, jvp: tangent, warmup, sigmaD });
+    return { u, Fminus, g: normalizeTangent(g, config.normalization), tangentNorms: norms(g) };
   });
 }
 

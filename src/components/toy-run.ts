@@ -18,9 +18,10 @@ import { sampleMixture, type GaussianMixture } from "./gaussian-mixture.js";
 import { createRng, normalArray, type Rng } from "./rng.js";
 import { sampleTime, SCM_CIFAR10_PROPOSAL, type TimeProposal } from "./time-proposal.js";
 import { slicedWasserstein } from "./sample-metrics.js";
+import { discreteTimeGrid, discreteTimeProbabilities, sampleDiscreteTimePairs } from "./discrete-consistency.js";
 import { SIGMA_D, T_MAX, T_MID } from "./trigflow.js";
 
-export type ToyObjective = "teacher" | "sct" | "scd";
+export type ToyObjective = "teacher" | "sct" | "scd" | "discrete";
 
 export interface ToyRunConfig {
   objective: ToyObjective;
@@ -32,6 +33,8 @@ export interface ToyRunConfig {
   scm: Omit<ScmStepConfig, "objective" | "teacher">;
   /** EMA half-life in training samples */
   emaHalfLife: number;
+  /** N, the number of grid intervals of the discrete-time objective */
+  discreteSteps: number;
   seed: number;
 }
 
@@ -43,6 +46,7 @@ export const DEFAULT_TOY_RUN: ToyRunConfig = {
   proposal: SCM_CIFAR10_PROPOSAL,
   scm: { normalization: { kind: "l2", c: 0.1 }, warmupIterations: 200, adaptiveWeighting: true },
   emaHalfLife: 5000,
+  discreteSteps: 64,
   seed: 0,
 };
 
@@ -68,16 +72,18 @@ export class ToyRun {
   private readonly rng: Rng;
   private readonly emaDecay: number;
   private lastGood: { net: Record<string, NamedArray>; ema: Record<string, NamedArray> } | null = null;
+  private readonly grid: number[];
+  private readonly gridProbabilities: number[];
 
   /**
    * @param teacher the teacher's EMA network (required for sCD). Consistency models start from the teacher's
    * weights when one is given (App. G.2), with the logvar head reset to zero.
    */
   constructor(readonly mixture: GaussianMixture, readonly config: ToyRunConfig, readonly teacher?: FlowNetwork) {
-    if (config.objective === "scd" && !teacher) throw new Error("sCD needs a trained teacher");
+    if ((config.objective === "scd" || config.objective === "discrete") && !teacher) throw new Error(`${config.objective} needs a teacher`);
     this.net = new TimeConditionedMlp({ ...config.network, dataDim: mixture.dim, seed: config.seed });
     this.ema = new TimeConditionedMlp({ ...config.network, dataDim: mixture.dim, seed: config.seed });
-    if (teacher && config.objective !== "teacher") {
+    if (teacher && config.objective !== "teacher" && teacher.params.names().length > 0) {
       copyParameters(this.net.params, teacher.params);
       tf.tidy(() => this.net.params.names().filter((n) => n.startsWith("logvar")).forEach((n) => this.net.params.get(n).assign(tf.zerosLike(this.net.params.get(n)))));
     }
@@ -85,17 +91,21 @@ export class ToyRun {
     this.optimizer = tf.train.adam(config.learningRate, 0.9, 0.99);
     this.rng = createRng(config.seed + 1);
     this.emaDecay = emaDecayFromHalfLife(config.emaHalfLife, config.batch);
+    this.grid = discreteTimeGrid(config.discreteSteps);
+    this.gridProbabilities = discreteTimeProbabilities(this.grid, config.proposal);
   }
 
-  private batch(): { x0: tf.Tensor; z: tf.Tensor; t: tf.Tensor } {
+  private batch(): { x0: tf.Tensor; z: tf.Tensor; t: tf.Tensor; tPrime?: tf.Tensor } {
     const { batch } = this.config;
     const dim = this.mixture.dim;
     const proposal = this.config.objective === "teacher" ? EDM_PROPOSAL : this.config.proposal;
-    return {
-      x0: tf.tensor2d(Float32Array.from(sampleMixture(this.mixture, batch, this.rng).points), [batch, dim]),
-      z: tf.tensor2d(Float32Array.from(normalArray(this.rng, batch * dim, SIGMA_D)), [batch, dim]),
-      t: tf.tensor1d(Float32Array.from({ length: batch }, () => sampleTime(this.rng, proposal))),
-    };
+    const x0 = tf.tensor2d(Float32Array.from(sampleMixture(this.mixture, batch, this.rng).points), [batch, dim]);
+    const z = tf.tensor2d(Float32Array.from(normalArray(this.rng, batch * dim, SIGMA_D)), [batch, dim]);
+    if (this.config.objective === "discrete") {
+      const pairs = sampleDiscreteTimePairs(this.rng, this.grid, this.gridProbabilities, batch);
+      return { x0, z, t: tf.tensor1d(pairs.t), tPrime: tf.tensor1d(pairs.tPrime) };
+    }
+    return { x0, z, t: tf.tensor1d(Float32Array.from({ length: batch }, () => sampleTime(this.rng, proposal))) };
   }
 
   async step(): Promise<ToyStepReport> {
@@ -111,7 +121,7 @@ export class ToyRun {
       loss = result.loss;
       norms = result.tangentNorms;
     }
-    tf.dispose(Object.values(data));
+    tf.dispose(Object.values(data).filter((x): x is tf.Tensor => x !== undefined));
     const value = (await loss.data())[0];
     const meanTangentNorm = norms ? tf.tidy(() => tf.mean(norms!).dataSync()[0]) : null;
     loss.dispose();
