@@ -1,12 +1,13 @@
 /**
- * npm run train -- --data <preset> --objective <teacher|sct|scd> [options]
+ * npm run train -- --data <preset> --objective <teacher|sct|scd|discrete> [options]
  *
  * Trains on a 2-D Gaussian mixture in Node (TF.js CPU backend) and writes <out>/model.safetensors (EMA
  * weights, with the run's configuration as metadata) and <out>/metrics.jsonl (one JSON object per report).
- * sCT and sCD start from a teacher checkpoint (--teacher), as in the paper; sCD requires one.
+ * sCT and sCD start from a teacher checkpoint (--teacher), as in the paper; sCD and the discrete-time CM
+ * (--N grid intervals) require one. `--teacher exact` uses the mixture's analytic F* as a perfect teacher.
  *
  * Options: --modes 8 --spread 0.05 --steps 1000 --batch 256 --lr 1e-3 --seed 0 --hidden 64 --blocks 2
- *          --teacher runs/teacher/model.safetensors --out runs/<objective>
+ *          --N 64 --teacher runs/teacher/model.safetensors|exact --out runs/<objective>
  */
 import { mkdir, readFile, writeFile, appendFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -15,6 +16,8 @@ import { DEFAULT_TOY_RUN, NonFiniteLossError, ToyRun, type ToyObjective, type To
 import { MIXTURE_PRESETS, mixturePreset, type MixturePresetName } from "../src/components/mixture-presets.ts";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
 import { readSafetensors, writeSafetensors } from "../src/components/safetensors.ts";
+import { exactTeacher } from "../src/components/exact-teacher.ts";
+import type { FlowNetwork } from "../src/components/nn/network.ts";
 
 function fail(message: string): never {
   console.error(`train: ${message}`);
@@ -37,7 +40,7 @@ const number = (name: string, fallback: number) => {
 const data = (args.get("data") ?? "ring") as MixturePresetName;
 if (!(data in MIXTURE_PRESETS)) fail(`unknown --data "${data}"; choose one of ${Object.keys(MIXTURE_PRESETS).join(", ")}`);
 const objective = (args.get("objective") ?? "") as ToyObjective;
-if (!["teacher", "sct", "scd"].includes(objective)) fail(`--objective must be teacher, sct or scd (got "${objective}")`);
+if (!["teacher", "sct", "scd", "discrete"].includes(objective)) fail(`--objective must be teacher, sct, scd or discrete (got "${objective}")`);
 const mixtureShape = { modes: number("modes", 8), spread: number("spread", 0.05) };
 const mixture = mixturePreset(data, mixtureShape);
 const steps = number("steps", 1000);
@@ -45,9 +48,11 @@ const out = args.get("out") ?? join("runs", objective);
 
 await tf.setBackend("cpu");
 
-let teacher: TimeConditionedMlp | undefined;
+let teacher: FlowNetwork | undefined;
 let network = { ...DEFAULT_TOY_RUN.network, hidden: number("hidden", 64), blocks: number("blocks", 2) };
-if (args.has("teacher")) {
+if (args.get("teacher") === "exact") {
+  teacher = exactTeacher(mixture);
+} else if (args.has("teacher")) {
   const path = args.get("teacher")!;
   const bytes = await readFile(path).catch(() => fail(`cannot read teacher checkpoint ${path}`));
   try {
@@ -55,13 +60,14 @@ if (args.has("teacher")) {
     const saved = JSON.parse(metadata.run ?? "null") as { config: ToyRunConfig } | null;
     if (!saved) throw new Error("it has no sCM Lab run metadata");
     network = saved.config.network as typeof network;
-    teacher = new TimeConditionedMlp({ ...network, dataDim: mixture.dim });
-    teacher.params.load(tensors);
+    const loaded = new TimeConditionedMlp({ ...network, dataDim: mixture.dim });
+    loaded.params.load(tensors);
+    teacher = loaded;
   } catch (error) {
     fail(`teacher checkpoint ${path} cannot be used: ${(error as Error).message}`);
   }
-} else if (objective === "scd") {
-  fail("sCD distils a teacher: pass --teacher <model.safetensors> (train one with --objective teacher)");
+} else if (objective === "scd" || objective === "discrete") {
+  fail(`${objective} distils a teacher: pass --teacher <model.safetensors> (train one with --objective teacher) or --teacher exact`);
 }
 
 const config: ToyRunConfig = {
@@ -71,6 +77,7 @@ const config: ToyRunConfig = {
   batch: number("batch", DEFAULT_TOY_RUN.batch),
   learningRate: number("lr", objective === "teacher" ? 1e-3 : 3e-4),
   seed: number("seed", 0),
+  discreteSteps: number("N", DEFAULT_TOY_RUN.discreteSteps),
 };
 const run = new ToyRun(mixture, config, teacher);
 await mkdir(out, { recursive: true });

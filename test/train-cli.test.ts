@@ -30,7 +30,8 @@ test("npm run train: bad input ends with one clear line and a non-zero exit", as
   await writeFile(join(dir, "bad.safetensors"), "<!DOCTYPE html><p>404</p>");
   const cases: [string[], RegExp][] = [
     [["--data", "nope", "--objective", "sct"], /unknown --data "nope"/],
-    [["--objective", "scd"], /pass --teacher/],
+    [["--objective", "scd"], /scd distils a teacher: pass --teacher/],
+    [["--objective", "ecm"], /--objective must be teacher, sct, scd or discrete/],
     [["--objective", "sct", "--teacher", join(dir, "bad.safetensors")], /cannot be used: not a safetensors file/],
   ];
   for (const [args, message] of cases) {
