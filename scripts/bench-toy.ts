@@ -1,0 +1,73 @@
+/**
+ * npm run bench:toy [-- --teacher-steps 1500 --sct-steps 1500 --samples 4000]
+ *
+ * One run on a fixed preset (ring of 8 modes): train a TrigFlow teacher, then sCT from its EMA, and compare
+ * exact sample quality (sliced W₂ against fresh samples of the true mixture; lower is better) measured in the
+ * same run. Prints `name: value` lines:
+ *   two_step_over_teacher      2-step sCT / teacher's 100-NFE ODE samples (goal ≤ 1.05)
+ *   one_step_over_teacher      1-step sCT / the same
+ *   two_step_over_exact_ode    2-step sCT / 100-NFE samples of the analytic ODE
+ *   sct_seconds_to_target      training seconds until sCT's 2-step metric is within 1.2× the teacher's (goal ≤ 10)
+ *   sct_step_over_diffusion_step_mlp   one sCT step / one diffusion step, timed interleaved
+ */
+import * as tf from "@tensorflow/tfjs";
+import { DEFAULT_TOY_RUN, ToyRun, type ToyRunConfig } from "../src/components/toy-run.ts";
+import { mixturePreset } from "../src/components/mixture-presets.ts";
+import { exactVelocity } from "../src/components/gaussian-mixture.ts";
+import { arrayOps } from "../src/components/linear-ops.ts";
+import { integrate, uniformTimes, STEPPERS } from "../src/components/ode-solvers.ts";
+import { createRng, normalArray } from "../src/components/rng.ts";
+import { SIGMA_D, T_MAX } from "../src/components/trigflow.ts";
+
+const args = new Map<string, string>();
+process.argv.slice(2).forEach((a, i, all) => a.startsWith("--") && args.set(a.slice(2), all[i + 1]));
+const teacherSteps = Number(args.get("teacher-steps") ?? 1500);
+const sctSteps = Number(args.get("sct-steps") ?? 1500);
+const samples = Number(args.get("samples") ?? 4000);
+
+await tf.setBackend("cpu");
+const mixture = mixturePreset("ring", { modes: 8, spread: 0.06 });
+const base: ToyRunConfig = { ...DEFAULT_TOY_RUN, batch: 256, emaHalfLife: 20_000 };
+
+const teacher = new ToyRun(mixture, { ...base, objective: "teacher", learningRate: 2e-3 });
+for (let i = 0; i < teacherSteps; i++) await teacher.step();
+const teacherMetric = teacher.distanceToData(teacher.sampleOde(samples, 50, 1), 2);
+
+const exactOde = integrate(arrayOps, exactVelocity(mixture), normalArray(createRng(1), 2 * samples, SIGMA_D), uniformTimes(T_MAX, 0, 50), STEPPERS.heun);
+const exactMetric = teacher.distanceToData(exactOde, 2);
+
+const student = new ToyRun(mixture, { ...base, objective: "sct", learningRate: 3e-4 }, teacher.ema);
+let trainingSeconds = 0;
+let secondsToTarget = Number.NaN;
+for (let i = 1; i <= sctSteps; i++) {
+  const start = performance.now();
+  await student.step();
+  trainingSeconds += (performance.now() - start) / 1000;
+  if (Number.isNaN(secondsToTarget) && i % 25 === 0 && student.distanceToData(student.sampleConsistency(samples, 2, 1), 2) <= 1.2 * teacherMetric) {
+    secondsToTarget = trainingSeconds;
+  }
+}
+const twoStep = student.distanceToData(student.sampleConsistency(samples, 2, 1), 2);
+const oneStep = student.distanceToData(student.sampleConsistency(samples, 1, 1), 2);
+
+// Step cost, interleaved: a diffusion step of the teacher and an sCT step of the student (same network).
+const stepTimes = { sct: [] as number[], diffusion: [] as number[] };
+for (let r = 0; r < 20; r++) {
+  let start = performance.now();
+  await teacher.step();
+  stepTimes.diffusion.push(performance.now() - start);
+  start = performance.now();
+  await student.step();
+  stepTimes.sct.push(performance.now() - start);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+console.log(`# ring of 8 modes; MLP ${base.network.hidden}×${base.network.blocks}; batch ${base.batch}; teacher ${teacherSteps} steps, sCT ${sctSteps} steps; sliced W₂ on ${samples} samples`);
+console.log(`# sliced W₂: teacher 100-NFE ${teacherMetric.toFixed(4)}, exact ODE 100-NFE ${exactMetric.toFixed(4)}, sCT 1-step ${oneStep.toFixed(4)}, 2-step ${twoStep.toFixed(4)}`);
+console.log(`two_step_over_teacher: ${(twoStep / teacherMetric).toFixed(3)}`);
+console.log(`one_step_over_teacher: ${(oneStep / teacherMetric).toFixed(3)}`);
+console.log(`two_step_over_exact_ode: ${(twoStep / exactMetric).toFixed(3)}`);
+console.log(`sct_seconds_to_target: ${Number.isNaN(secondsToTarget) ? "not reached" : secondsToTarget.toFixed(1)}`);
+console.log(`sct_step_over_diffusion_step_mlp: ${(median(stepTimes.sct) / median(stepTimes.diffusion)).toFixed(3)}`);
+teacher.dispose();
+student.dispose();
