@@ -6,7 +6,7 @@
  * sCT and sCD start from a teacher checkpoint (--teacher), as in the paper; sCD and the discrete-time CM
  * (--N grid intervals) require one. `--teacher exact` uses the mixture's analytic F* as a perfect teacher.
  *
- * Options: --modes 8 --spread 0.05 --steps 1000 --batch 256 --lr 1e-3 --seed 0 --hidden 64 --blocks 2
+ * Options: --modes 8 --spread 0.05 --steps 1000 --batch 256 --lr 1e-3 --optimizer adam|radam --seed 0 --hidden 64 --blocks 2
  *          --N 64 --teacher runs/teacher/model.safetensors|exact --out runs/<objective>
  */
 import { mkdir, readFile, writeFile, appendFile } from "node:fs/promises";
@@ -76,6 +76,7 @@ const config: ToyRunConfig = {
   network,
   batch: number("batch", DEFAULT_TOY_RUN.batch),
   learningRate: number("lr", objective === "teacher" ? 1e-3 : 3e-4),
+  optimizer: args.get("optimizer") === "radam" ? "radam" : "adam",
   seed: number("seed", 0),
   discreteSteps: number("N", DEFAULT_TOY_RUN.discreteSteps),
 };

@@ -18,6 +18,7 @@ import { sampleMixture, type GaussianMixture } from "./gaussian-mixture.js";
 import { createRng, normalArray, type Rng } from "./rng.js";
 import { sampleTime, SCM_CIFAR10_PROPOSAL, type TimeProposal } from "./time-proposal.js";
 import { slicedWasserstein } from "./sample-metrics.js";
+import { RAdamOptimizer } from "./radam.js";
 import { discreteTimeGrid, discreteTimeProbabilities, sampleDiscreteTimePairs } from "./discrete-consistency.js";
 import { SIGMA_D, T_MAX, T_MID } from "./trigflow.js";
 
@@ -28,6 +29,8 @@ export interface ToyRunConfig {
   network: Partial<MlpConfig>;
   batch: number;
   learningRate: number;
+  /** Adam, or RAdam as the paper uses for consistency models (App. G.2); both with β = (0.9, 0.99) */
+  optimizer: "adam" | "radam";
   proposal: TimeProposal;
   /** sCT/sCD settings (ignored by the teacher) */
   scm: Omit<ScmStepConfig, "objective" | "teacher">;
@@ -43,6 +46,7 @@ export const DEFAULT_TOY_RUN: ToyRunConfig = {
   network: { hidden: 64, blocks: 2, groups: 8, timeEmbedding: { kind: "positional", dim: 32 } },
   batch: 256,
   learningRate: 1e-3,
+  optimizer: "adam",
   proposal: SCM_CIFAR10_PROPOSAL,
   scm: { normalization: { kind: "l2", c: 0.1 }, warmupIterations: 200, adaptiveWeighting: true },
   emaHalfLife: 5000,
@@ -88,7 +92,7 @@ export class ToyRun {
       tf.tidy(() => this.net.params.names().filter((n) => n.startsWith("logvar")).forEach((n) => this.net.params.get(n).assign(tf.zerosLike(this.net.params.get(n)))));
     }
     copyParameters(this.ema.params, this.net.params);
-    this.optimizer = tf.train.adam(config.learningRate, 0.9, 0.99);
+    this.optimizer = config.optimizer === "radam" ? new RAdamOptimizer(config.learningRate, 0.9, 0.99) : tf.train.adam(config.learningRate, 0.9, 0.99);
     this.rng = createRng(config.seed + 1);
     this.emaDecay = emaDecayFromHalfLife(config.emaHalfLife, config.batch);
     this.grid = discreteTimeGrid(config.discreteSteps);
