@@ -48,9 +48,13 @@ test("sCD and the discrete-time CM distil the exact teacher: both beat the untra
   for (const objective of ["scd", "discrete"] as const) {
     const run = new ToyRun(mixture, { ...base, objective, discreteSteps: 32, scm: { ...base.scm, warmupIterations: 30 } }, teacher);
     const start = run.distanceToData(run.sampleConsistency(1000, 2, 5), 6);
+    const errorBefore = run.consistencyError([0.5, 1.2], 200, 7);
     for (let i = 0; i < 150; i++) await run.step();
     const end = run.distanceToData(run.sampleConsistency(1000, 2, 5), 6);
+    const errorAfter = run.consistencyError([0.5, 1.2], 200, 7);
     assert.ok(end < 0.6 * start, `${objective}: 2-step sliced W₂ ${start} → ${end}`);
+    // ‖f_θ − f*‖ against the exact ideal consistency function falls at both times.
+    errorAfter.forEach((e, i) => assert.ok(e.error < 0.8 * errorBefore[i].error, `${objective} t=${e.t}: ${errorBefore[i].error} → ${e.error}`));
     run.dispose();
   }
 });

@@ -14,7 +14,8 @@ import { scmTrainingStep, type ScmStepConfig } from "./scm-training.js";
 import { copyParameters, emaDecayFromHalfLife, updateEma } from "./ema.js";
 import { consistencyFromNetwork, sampleMultistep } from "./consistency-sampling.js";
 import { integrate, uniformTimes, STEPPERS, velocityFromNetwork } from "./ode-solvers.js";
-import { sampleMixture, type GaussianMixture } from "./gaussian-mixture.js";
+import { idealConsistencyFunction, sampleMixture, type GaussianMixture } from "./gaussian-mixture.js";
+import { rmsDistance } from "./sample-metrics.js";
 import { createRng, normalArray, type Rng } from "./rng.js";
 import { sampleTime, SCM_CIFAR10_PROPOSAL, type TimeProposal } from "./time-proposal.js";
 import { slicedWasserstein } from "./sample-metrics.js";
@@ -162,6 +163,26 @@ export class ToyRun {
       return integrate(tensorOps, velocity, z, uniformTimes(T_MAX, 0, steps), STEPPERS.heun).dataSync();
     });
     return Float64Array.from(values);
+  }
+
+  /**
+   * Consistency error at each time: RMS of f_θ(x_t, t) − f*(x_t, t) over n points x_t of the true marginal,
+   * with f* the exact ideal consistency function (the analytic ODE solved to t = 0) and f_θ the EMA model.
+   */
+  consistencyError(times: readonly number[], n: number, seed: number): { t: number; error: number }[] {
+    const rng = createRng(seed);
+    const ideal = idealConsistencyFunction(this.mixture, SIGMA_D, { rtol: 1e-6, atol: 1e-8 });
+    const dim = this.mixture.dim;
+    return times.map((t) => {
+      const x0 = sampleMixture(this.mixture, n, rng).points;
+      const z = normalArray(rng, n * dim, SIGMA_D);
+      const xt = x0.map((v, i) => Math.cos(t) * v + Math.sin(t) * z[i]);
+      const model = tf.tidy(() => {
+        const f = consistencyFromNetwork(tensorOps, (u, s) => this.ema.apply(plainAlgebra, u, tf.fill([n], s)));
+        return f(tf.tensor2d(Float32Array.from(xt), [n, dim]), t).dataSync() as Float32Array;
+      });
+      return { t, error: rmsDistance(Float64Array.from(model), ideal(xt, t), dim) };
+    });
   }
 
   /** Sliced Wasserstein distance of samples to fresh samples of the true mixture. */
