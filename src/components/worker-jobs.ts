@@ -1,0 +1,99 @@
+/**
+ * Long computations that pages hand to a Web Worker, written as async generators: each yields progress and
+ * returns its result. The same functions run in Node tests and on the main thread; `src/workers/` only adds
+ * message passing. Every job checks `shouldStop` between steps.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { TimeConditionedMlp } from "./nn/mlp.js";
+import type { CNoiseKind, TimeEmbeddingConfig } from "./nn/layers.js";
+import { trainDiffusionOnMixture } from "./diffusion-training.js";
+import { timeDerivativeProfile } from "./jvp-experiments.js";
+import { createMixture, type GaussianMixture } from "./gaussian-mixture.js";
+
+export interface TrainedProfileParams {
+  mixture: Pick<GaussianMixture, "means" | "stds" | "weights">;
+  cNoiseKinds: CNoiseKind[];
+  timeEmbedding: TimeEmbeddingConfig;
+  network: { hidden: number; blocks: number; seed: number };
+  steps: number;
+  batch: number;
+  /** inputs u (flat, n·2) and times at which to measure sin t·∂F/∂t */
+  inputs: number[];
+  times: number[];
+}
+
+export interface TrainedProfileRow {
+  cNoise: CNoiseKind;
+  t: number;
+  value: number;
+}
+
+/**
+ * Train one diffusion MLP per c_noise choice on the mixture, then measure its sin t·∂F/∂t profile (the JVP
+ * page's "trained" curves).
+ */
+export interface TrainingProgress {
+  cNoise: CNoiseKind;
+  step: number;
+  steps: number;
+  loss: number;
+}
+
+export async function* trainedProfilesJob(params: TrainedProfileParams, shouldStop: () => boolean = () => false): AsyncGenerator<TrainingProgress, TrainedProfileRow[]> {
+  const mixture = createMixture(params.mixture.means, params.mixture.stds, params.mixture.weights);
+  const rows: TrainedProfileRow[] = [];
+  const inputs = tf.tensor2d(params.inputs, [params.inputs.length / 2, 2]);
+  try {
+    for (const cNoise of params.cNoiseKinds) {
+      const net = new TimeConditionedMlp({ ...params.network, cNoise, timeEmbedding: params.timeEmbedding, outputGain: 1 });
+      try {
+        for await (const { step, loss } of trainDiffusionOnMixture(net, mixture, { steps: params.steps, batch: params.batch, reportEvery: 20, seed: 1 })) {
+          if (shouldStop()) return rows;
+          yield { cNoise, step, steps: params.steps, loss };
+        }
+        rows.push(...timeDerivativeProfile(net, inputs, params.times).map((r) => ({ ...r, cNoise })));
+      } finally {
+        net.dispose();
+      }
+    }
+    return rows;
+  } finally {
+    inputs.dispose();
+  }
+}
+
+export const JOBS = { trainedProfiles: trainedProfilesJob } as const;
+export type JobName = keyof typeof JOBS;
+
+/** Messages from page to worker. */
+export type JobRequest = { type: "start"; id: number; job: JobName; params: unknown } | { type: "stop"; id: number };
+
+/** Messages from worker to page. */
+export type JobReply =
+  | { type: "progress"; id: number; progress: unknown }
+  | { type: "done"; id: number; result: unknown }
+  | { type: "error"; id: number; message: string };
+
+/**
+ * Drive a job for one request, posting progress (at most every `throttleMs`), the result, or one error
+ * message. Used by the worker entry and directly by tests.
+ */
+export async function serveJob(request: Extract<JobRequest, { type: "start" }>, post: (reply: JobReply) => void, shouldStop: () => boolean, throttleMs = 100): Promise<void> {
+  const job = JOBS[request.job] as (params: unknown, stop: () => boolean) => AsyncGenerator<unknown, unknown>;
+  if (!job) return post({ type: "error", id: request.id, message: `unknown job "${request.job}"` });
+  let lastPost = 0;
+  try {
+    const iterator = job(request.params, shouldStop);
+    for (;;) {
+      const { value, done } = await iterator.next();
+      if (done) return post({ type: "done", id: request.id, result: value });
+      const now = Date.now();
+      if (now - lastPost >= throttleMs) {
+        lastPost = now;
+        post({ type: "progress", id: request.id, progress: value });
+      }
+    }
+  } catch (error) {
+    post({ type: "error", id: request.id, message: error instanceof Error ? error.message : String(error) });
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The Web Worker that runs sCM Lab's long jobs (worker-jobs.ts) off the page's main thread, so figures stay
+ * responsive while TF.js trains. Bundled into src/data/jobs-worker.js by a data loader at build time.
+ */
+import { selectBackend } from "../components/backend.js";
+import { serveJob, type JobReply, type JobRequest } from "../components/worker-jobs.js";
+
+const scope = self as unknown as { postMessage(message: unknown): void; onmessage: ((event: MessageEvent<JobRequest>) => void) | null };
+const stopped = new Set<number>();
+const backendReady = selectBackend();
+
+scope.onmessage = async ({ data: request }) => {
+  if (request.type === "stop") {
+    stopped.add(request.id);
+    return;
+  }
+  await backendReady;
+  await serveJob(request, (reply: JobReply) => scope.postMessage(reply), () => stopped.has(request.id));
+};

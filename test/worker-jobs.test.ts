@@ -1,0 +1,42 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { serveJob, type JobReply, type TrainedProfileParams } from "../src/components/worker-jobs.ts";
+
+await tf.setBackend("cpu");
+const params: TrainedProfileParams = {
+  mixture: { means: [[0.5, 0], [-0.5, 0]], stds: [0.1, 0.1], weights: [0.5, 0.5] },
+  cNoiseKinds: ["identity", "logSigma"],
+  timeEmbedding: { kind: "positional", dim: 16 },
+  network: { hidden: 16, blocks: 1, seed: 0 },
+  steps: 40,
+  batch: 32,
+  inputs: [0.1, 0.2, -0.3, 0.4],
+  times: [0.5, 1.0, 1.5],
+};
+
+test("a job served to a worker posts progress, then its result", async () => {
+  const replies: JobReply[] = [];
+  const before = tf.memory().numTensors;
+  await serveJob({ type: "start", id: 7, job: "trainedProfiles", params }, (r) => replies.push(r), () => false, 0);
+  assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+  assert.ok(replies.filter((r) => r.type === "progress").length >= 2);
+  const done = replies.at(-1)!;
+  assert.equal(done.type, "done");
+  const rows = (done as { result: { cNoise: string; t: number; value: number }[] }).result;
+  assert.equal(rows.length, 2 * 3);
+  assert.ok(rows.every((r) => Number.isFinite(r.value) && r.value > 0));
+});
+
+test("stopping ends the job early; an unknown job or a failure is one error message", async () => {
+  const replies: JobReply[] = [];
+  let calls = 0;
+  await serveJob({ type: "start", id: 1, job: "trainedProfiles", params }, (r) => replies.push(r), () => ++calls > 1, 0);
+  const result = (replies.at(-1) as { result: unknown[] }).result;
+  assert.ok(result.length < 6, "stopped before every network was measured");
+  const errors: JobReply[] = [];
+  await serveJob({ type: "start", id: 2, job: "nope" as never, params }, (r) => errors.push(r), () => false);
+  assert.deepEqual(errors, [{ type: "error", id: 2, message: 'unknown job "nope"' }]);
+  await serveJob({ type: "start", id: 3, job: "trainedProfiles", params: { ...params, inputs: [1, 2, 3] } }, (r) => errors.push(r), () => false);
+  assert.equal(errors.at(-1)!.type, "error");
+});
