@@ -40,3 +40,23 @@ test("stopping ends the job early; an unknown job or a failure is one error mess
   await serveJob({ type: "start", id: 3, job: "trainedProfiles", params: { ...params, inputs: [1, 2, 3] } }, (r) => errors.push(r), () => false);
   assert.equal(errors.at(-1)!.type, "error");
 });
+
+test("the toyRun job reports every step, measures quality on schedule, stops on request, and returns EMA weights", async () => {
+  const { DEFAULT_TOY_RUN } = await import("../src/components/toy-run.ts");
+  const config = { ...DEFAULT_TOY_RUN, objective: "scd" as const, network: { hidden: 16, blocks: 1, groups: 4, timeEmbedding: { kind: "positional" as const, dim: 16 } }, batch: 32 };
+  const replies: JobReply[] = [];
+  const before = tf.memory().numTensors;
+  await serveJob({ type: "start", id: 1, job: "toyRun", params: { mixture: params.mixture, config, steps: 10, evaluateEvery: 5, teacher: { kind: "exact" } } }, (r) => replies.push(r), () => false, 0);
+  assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+  const progress = replies.filter((r) => r.type === "progress").map((r) => (r as { progress: { iteration: number; quality?: unknown } }).progress);
+  assert.deepEqual(progress.map((p) => p.iteration), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(progress.filter((p) => p.quality).map((p) => p.iteration), [5, 10]);
+  const done = replies.at(-1) as { type: string; result: { iterations: number; weights: Record<string, unknown> } };
+  assert.equal(done.type, "done");
+  assert.equal(done.result.iterations, 10);
+  assert.ok("input.weight" in done.result.weights);
+  const stopped: JobReply[] = [];
+  let polls = 0;
+  await serveJob({ type: "start", id: 2, job: "toyRun", params: { mixture: params.mixture, config, steps: 100, evaluateEvery: 50, teacher: { kind: "exact" } } }, (r) => stopped.push(r), () => ++polls > 3, 0);
+  assert.ok((stopped.at(-1) as { result: { iterations: number } }).result.iterations < 100);
+});

@@ -9,6 +9,11 @@ import type { CNoiseKind, TimeEmbeddingConfig } from "./nn/layers.js";
 import { trainDiffusionOnMixture } from "./diffusion-training.js";
 import { timeDerivativeProfile } from "./jvp-experiments.js";
 import { createMixture, type GaussianMixture } from "./gaussian-mixture.js";
+import { ToyRun, type ToyRunConfig, type ToyStepReport } from "./toy-run.js";
+import { exactTeacher } from "./exact-teacher.js";
+import type { MlpConfig } from "./nn/mlp.js";
+import type { FlowNetwork } from "./nn/network.js";
+import type { NamedArray } from "./nn/parameters.js";
 
 export interface TrainedProfileParams {
   mixture: Pick<GaussianMixture, "means" | "stds" | "weights">;
@@ -62,7 +67,54 @@ export async function* trainedProfilesJob(params: TrainedProfileParams, shouldSt
   }
 }
 
-export const JOBS = { trainedProfiles: trainedProfilesJob } as const;
+export interface ToyRunParams {
+  mixture: Pick<GaussianMixture, "means" | "stds" | "weights">;
+  config: ToyRunConfig;
+  steps: number;
+  /** measure 1- and 2-step sample quality every this many steps */
+  evaluateEvery: number;
+  /** the analytic F*, or saved teacher weights with their network configuration */
+  teacher?: { kind: "exact" } | { kind: "weights"; network: Partial<MlpConfig>; weights: Record<string, NamedArray> };
+}
+
+export interface ToyRunProgress extends ToyStepReport {
+  /** sliced W₂ of 1- and 2-step samples against the true mixture, when measured at this step */
+  quality?: { oneStep: number; twoStep: number };
+}
+
+/**
+ * A training run on 2-D data (toy-run.ts) as a job: step reports as progress, quality every `evaluateEvery`
+ * steps, and the EMA weights at the end. A non-finite loss ends it with the guard's message.
+ */
+export async function* toyRunJob(params: ToyRunParams, shouldStop: () => boolean = () => false): AsyncGenerator<ToyRunProgress, { weights: Record<string, NamedArray>; iterations: number }> {
+  const mixture = createMixture(params.mixture.means, params.mixture.stds, params.mixture.weights);
+  let teacher: FlowNetwork | undefined;
+  if (params.teacher?.kind === "exact") teacher = exactTeacher(mixture);
+  else if (params.teacher?.kind === "weights") {
+    const net = new TimeConditionedMlp({ ...params.teacher.network, dataDim: mixture.dim });
+    net.params.load(params.teacher.weights);
+    teacher = net;
+  }
+  const run = new ToyRun(mixture, params.config, teacher);
+  try {
+    while (run.iteration < params.steps && !shouldStop()) {
+      const report: ToyRunProgress = await run.step();
+      if (report.iteration % params.evaluateEvery === 0 || report.iteration === params.steps) {
+        report.quality = {
+          oneStep: run.distanceToData(run.sampleConsistency(1000, 1, 1), 2),
+          twoStep: run.distanceToData(run.sampleConsistency(1000, 2, 1), 2),
+        };
+      }
+      yield report;
+    }
+    return { weights: await run.ema.params.save(), iterations: run.iteration };
+  } finally {
+    run.dispose();
+    teacher?.dispose();
+  }
+}
+
+export const JOBS = { trainedProfiles: trainedProfilesJob, toyRun: toyRunJob } as const;
 export type JobName = keyof typeof JOBS;
 
 /** Messages from page to worker. */
