@@ -9,6 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
 import { SmallUNet } from "../src/components/nn/unet.ts";
 import { doubleVjpJvp, finiteDifferenceJvp, forward, jvp, type FlowNetwork } from "../src/components/nn/network.ts";
+import { plainAlgebra } from "../src/components/nn/algebra.ts";
 
 const args = new Map<string, string>();
 process.argv.slice(2).forEach((a, i, all) => a.startsWith("--") && args.set(a.slice(2), all[i + 1]));
@@ -65,9 +66,8 @@ function inputs(net: FlowNetwork, shape: number[]) {
 
 /** One optimiser step on ‖F − target‖²: the diffusion step, and the regression half of an sCT step. */
 function regressionStep(net: FlowNetwork, optimizer: tf.Optimizer, u: tf.Tensor, t: tf.Tensor, target: tf.Tensor, seed: number): tf.Scalar {
-  return optimizer.minimize(() => tf.mean(tf.square(tf.sub(net.apply(plainAlgebraRef, u, t, { dropoutSeed: seed }), target))) as tf.Scalar, true, net.params.trainableVariables())!;
+  return optimizer.minimize(() => tf.mean(tf.square(tf.sub(net.apply(plainAlgebra, u, t, { dropoutSeed: seed }), target))) as tf.Scalar, true, net.params.trainableVariables())!;
 }
-const { plainAlgebra: plainAlgebraRef } = await import("../src/components/nn/algebra.ts");
 
 const results: [string, number][] = [];
 

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { plainAlgebra } from "./nn/algebra.js";
 import type { ApplyOptions, FlowNetwork } from "./nn/network.js";
 import { SIGMA_D } from "./trigflow.js";
-import { createRng, normalArray } from "./rng.js";
+import { createRng, normalArray, type Rng } from "./rng.js";
 import { sampleMixture, type GaussianMixture } from "./gaussian-mixture.js";
 import { sampleTime, type TimeProposal } from "./time-proposal.js";
 
@@ -25,6 +25,19 @@ export function diffusionLoss(net: FlowNetwork, x0: tf.Tensor, z: tf.Tensor, t: 
     const F = net.apply(plainAlgebra, tf.div(xt, sigmaD), t, options);
     return tf.mean(tf.square(tf.sub(tf.mul(F, sigmaD), velocity))) as tf.Scalar;
   });
+}
+
+/**
+ * A training batch from a Gaussian mixture: data x0 [n, dim], noise z ~ N(0, σd² I), and times t drawn from
+ * the proposal (tensors; the caller disposes them).
+ */
+export function mixtureBatch(mixture: GaussianMixture, n: number, rng: Rng, proposal: TimeProposal): { x0: tf.Tensor; z: tf.Tensor; t: tf.Tensor } {
+  const dim = mixture.dim;
+  return {
+    x0: tf.tensor2d(Float32Array.from(sampleMixture(mixture, n, rng).points), [n, dim]),
+    z: tf.tensor2d(Float32Array.from(normalArray(rng, n * dim, SIGMA_D)), [n, dim]),
+    t: tf.tensor1d(Float32Array.from({ length: n }, () => sampleTime(rng, proposal))),
+  };
 }
 
 export interface MixtureTrainingOptions {
@@ -49,12 +62,9 @@ export async function* trainDiffusionOnMixture(
   const rng = createRng(seed);
   const optimizer = tf.train.adam(learningRate);
   const variables = net.params.trainableVariables();
-  const dim = mixture.dim;
   try {
     for (let step = 1; step <= steps; step++) {
-      const x0 = tf.tensor2d(Float32Array.from(sampleMixture(mixture, batch, rng).points), [batch, dim]);
-      const z = tf.tensor2d(Float32Array.from(normalArray(rng, batch * dim, SIGMA_D)), [batch, dim]);
-      const t = tf.tensor1d(Float32Array.from({ length: batch }, () => sampleTime(rng, proposal)));
+      const { x0, z, t } = mixtureBatch(mixture, batch, rng, proposal);
       const loss = optimizer.minimize(() => diffusionLoss(net, x0, z, t), true, variables)!;
       tf.dispose([x0, z, t]);
       if (step % reportEvery === 0 || step === steps) {

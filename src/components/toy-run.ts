@@ -9,7 +9,7 @@ import type { FlowNetwork } from "./nn/network.js";
 import type { NamedArray } from "./nn/parameters.js";
 import { plainAlgebra } from "./nn/algebra.js";
 import { tensorOps } from "./tensor-ops.js";
-import { diffusionLoss, EDM_PROPOSAL } from "./diffusion-training.js";
+import { diffusionLoss, EDM_PROPOSAL, mixtureBatch } from "./diffusion-training.js";
 import { scmTrainingStep, type ScmStepConfig } from "./scm-training.js";
 import { copyParameters, emaDecayFromHalfLife, updateEma } from "./ema.js";
 import { consistencyFromNetwork, sampleMultistep } from "./consistency-sampling.js";
@@ -17,7 +17,7 @@ import { integrate, uniformTimes, STEPPERS, velocityFromNetwork } from "./ode-so
 import { idealConsistencyFunction, sampleMixture, type GaussianMixture } from "./gaussian-mixture.js";
 import { rmsDistance } from "./sample-metrics.js";
 import { createRng, normalArray, type Rng } from "./rng.js";
-import { sampleTime, SCM_CIFAR10_PROPOSAL, type TimeProposal } from "./time-proposal.js";
+import { SCM_CIFAR10_PROPOSAL, type TimeProposal } from "./time-proposal.js";
 import { slicedWasserstein } from "./sample-metrics.js";
 import { RAdamOptimizer } from "./radam.js";
 import { discreteTimeGrid, discreteTimeProbabilities, sampleDiscreteTimePairs } from "./discrete-consistency.js";
@@ -102,15 +102,13 @@ export class ToyRun {
 
   private batch(): { x0: tf.Tensor; z: tf.Tensor; t: tf.Tensor; tPrime?: tf.Tensor } {
     const { batch } = this.config;
-    const dim = this.mixture.dim;
     const proposal = this.config.objective === "teacher" ? EDM_PROPOSAL : this.config.proposal;
-    const x0 = tf.tensor2d(Float32Array.from(sampleMixture(this.mixture, batch, this.rng).points), [batch, dim]);
-    const z = tf.tensor2d(Float32Array.from(normalArray(this.rng, batch * dim, SIGMA_D)), [batch, dim]);
-    if (this.config.objective === "discrete") {
-      const pairs = sampleDiscreteTimePairs(this.rng, this.grid, this.gridProbabilities, batch);
-      return { x0, z, t: tf.tensor1d(pairs.t), tPrime: tf.tensor1d(pairs.tPrime) };
-    }
-    return { x0, z, t: tf.tensor1d(Float32Array.from({ length: batch }, () => sampleTime(this.rng, proposal))) };
+    const data = mixtureBatch(this.mixture, batch, this.rng, proposal);
+    if (this.config.objective !== "discrete") return data;
+    // The discrete-time CM trains on grid pairs (t_i, t_{i−1}) instead of the continuous proposal.
+    data.t.dispose();
+    const pairs = sampleDiscreteTimePairs(this.rng, this.grid, this.gridProbabilities, batch);
+    return { x0: data.x0, z: data.z, t: tf.tensor1d(pairs.t), tPrime: tf.tensor1d(pairs.tPrime) };
   }
 
   async step(): Promise<ToyStepReport> {
