@@ -1,7 +1,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { serveJob, type JobReply, type TrainedProfileParams } from "../src/components/worker-jobs.ts";
+import { JobControl, serveJob, type JobReply, type TrainedProfileParams } from "../src/components/worker-jobs.ts";
+
+/** A control that stops the job after `checks` checkpoints. */
+function stopAfter(checks: number): JobControl {
+  const control = new JobControl();
+  const checkpoint = control.checkpoint.bind(control);
+  let count = 0;
+  control.checkpoint = async () => {
+    if (++count > checks) control.stop();
+    return checkpoint();
+  };
+  return control;
+}
 
 await tf.setBackend("cpu");
 const params: TrainedProfileParams = {
@@ -18,7 +30,7 @@ const params: TrainedProfileParams = {
 test("a job served to a worker posts progress, then its result", async () => {
   const replies: JobReply[] = [];
   const before = tf.memory().numTensors;
-  await serveJob({ type: "start", id: 7, job: "trainedProfiles", params }, (r) => replies.push(r), () => false, 0);
+  await serveJob({ type: "start", id: 7, job: "trainedProfiles", params }, (r) => replies.push(r), new JobControl(), 0);
   assert.equal(tf.memory().numTensors, before, "no tensors left behind");
   assert.ok(replies.filter((r) => r.type === "progress").length >= 2);
   const done = replies.at(-1)!;
@@ -30,14 +42,13 @@ test("a job served to a worker posts progress, then its result", async () => {
 
 test("stopping ends the job early; an unknown job or a failure is one error message", async () => {
   const replies: JobReply[] = [];
-  let calls = 0;
-  await serveJob({ type: "start", id: 1, job: "trainedProfiles", params }, (r) => replies.push(r), () => ++calls > 1, 0);
+  await serveJob({ type: "start", id: 1, job: "trainedProfiles", params }, (r) => replies.push(r), stopAfter(1), 0);
   const result = (replies.at(-1) as { result: unknown[] }).result;
   assert.ok(result.length < 6, "stopped before every network was measured");
   const errors: JobReply[] = [];
-  await serveJob({ type: "start", id: 2, job: "nope" as never, params }, (r) => errors.push(r), () => false);
+  await serveJob({ type: "start", id: 2, job: "nope" as never, params }, (r) => errors.push(r));
   assert.deepEqual(errors, [{ type: "error", id: 2, message: 'unknown job "nope"' }]);
-  await serveJob({ type: "start", id: 3, job: "trainedProfiles", params: { ...params, inputs: [1, 2, 3] } }, (r) => errors.push(r), () => false);
+  await serveJob({ type: "start", id: 3, job: "trainedProfiles", params: { ...params, inputs: [1, 2, 3] } }, (r) => errors.push(r));
   assert.equal(errors.at(-1)!.type, "error");
 });
 
@@ -46,7 +57,7 @@ test("the toyRun job reports every step, measures quality on schedule, stops on 
   const config = { ...DEFAULT_TOY_RUN, objective: "scd" as const, network: { hidden: 16, blocks: 1, groups: 4, timeEmbedding: { kind: "positional" as const, dim: 16 } }, batch: 32 };
   const replies: JobReply[] = [];
   const before = tf.memory().numTensors;
-  await serveJob({ type: "start", id: 1, job: "toyRun", params: { mixture: params.mixture, config, steps: 10, evaluateEvery: 5, teacher: { kind: "exact" } } }, (r) => replies.push(r), () => false, 0);
+  await serveJob({ type: "start", id: 1, job: "toyRun", params: { mixture: params.mixture, config, steps: 10, evaluateEvery: 5, teacher: { kind: "exact" } } }, (r) => replies.push(r), new JobControl(), 0);
   assert.equal(tf.memory().numTensors, before, "no tensors left behind");
   const progress = replies.filter((r) => r.type === "progress").map((r) => (r as { progress: { iteration: number; quality?: unknown } }).progress);
   assert.deepEqual(progress.map((p) => p.iteration), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -56,7 +67,19 @@ test("the toyRun job reports every step, measures quality on schedule, stops on 
   assert.equal(done.result.iterations, 10);
   assert.ok("input.weight" in done.result.weights);
   const stopped: JobReply[] = [];
-  let polls = 0;
-  await serveJob({ type: "start", id: 2, job: "toyRun", params: { mixture: params.mixture, config, steps: 100, evaluateEvery: 50, teacher: { kind: "exact" } } }, (r) => stopped.push(r), () => ++polls > 3, 0);
+  await serveJob({ type: "start", id: 2, job: "toyRun", params: { mixture: params.mixture, config, steps: 100, evaluateEvery: 50, teacher: { kind: "exact" } } }, (r) => stopped.push(r), stopAfter(3), 0);
   assert.ok((stopped.at(-1) as { result: { iterations: number } }).result.iterations < 100);
+
+  // Pause after the second report: nothing is posted while paused; resume finishes the run.
+  const paused: JobReply[] = [];
+  const control = new JobControl();
+  const running = serveJob({ type: "start", id: 3, job: "toyRun", params: { mixture: params.mixture, config, steps: 6, evaluateEvery: 50, teacher: { kind: "exact" } } }, (r) => {
+    paused.push(r);
+    if (paused.length === 2) control.pause();
+  }, control, 0);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(paused.length, 2, "no progress while paused");
+  control.resume();
+  await running;
+  assert.equal((paused.at(-1) as { type: string; result: { iterations: number } }).result.iterations, 6);
 });

@@ -118,7 +118,34 @@ export const JOBS = { trainedProfiles: trainedProfilesJob, toyRun: toyRunJob } a
 export type JobName = keyof typeof JOBS;
 
 /** Messages from page to worker. */
-export type JobRequest = { type: "start"; id: number; job: JobName; params: unknown } | { type: "stop"; id: number };
+export type JobRequest =
+  | { type: "start"; id: number; job: JobName; params: unknown }
+  | { type: "pause" | "resume" | "stop"; id: number };
+
+/** Pause, resume and stop for one running job; the job is only ever suspended between two of its steps. */
+export class JobControl {
+  private paused = false;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+  /** Wait here while paused; resolves at once when running or stopped. */
+  async checkpoint(): Promise<void> {
+    while (this.paused && !this.stopped) await new Promise<void>((resolve) => (this.wake = resolve));
+  }
+}
 
 /** Messages from worker to page. */
 export type JobReply =
@@ -128,15 +155,17 @@ export type JobReply =
 
 /**
  * Drive a job for one request, posting progress (at most every `throttleMs`), the result, or one error
- * message. Used by the worker entry and directly by tests.
+ * message; `control` pauses it between steps or stops it (a stopped job returns its result so far). Used by
+ * the worker entry and directly by tests.
  */
-export async function serveJob(request: Extract<JobRequest, { type: "start" }>, post: (reply: JobReply) => void, shouldStop: () => boolean, throttleMs = 100): Promise<void> {
+export async function serveJob(request: Extract<JobRequest, { type: "start" }>, post: (reply: JobReply) => void, control: JobControl = new JobControl(), throttleMs = 100): Promise<void> {
   const job = JOBS[request.job] as (params: unknown, stop: () => boolean) => AsyncGenerator<unknown, unknown>;
   if (!job) return post({ type: "error", id: request.id, message: `unknown job "${request.job}"` });
   let lastPost = 0;
   try {
-    const iterator = job(request.params, shouldStop);
+    const iterator = job(request.params, () => control.isStopped);
     for (;;) {
+      await control.checkpoint();
       const { value, done } = await iterator.next();
       if (done) return post({ type: "done", id: request.id, result: value });
       const now = Date.now();
