@@ -89,7 +89,7 @@ const started = Date.now();
 const evaluate = () =>
   objective === "teacher"
     ? { ode_40nfe: run.distanceToData(run.sampleOde(1000, 20, 1), 2) }
-    : { one_step: run.distanceToData(run.sampleConsistency(1000, 1, 1), 2), two_step: run.distanceToData(run.sampleConsistency(1000, 2, 1), 2) };
+    : (({ oneStep, twoStep }) => ({ one_step: oneStep, two_step: twoStep }))(run.consistencyQuality(1000, 1));
 try {
   for (let i = 1; i <= steps; i++) {
     const report = await run.step();

@@ -5,14 +5,14 @@
  * applies f again.
  */
 import type { LinearOps } from "./linear-ops.js";
-import type { FlowNetwork } from "./ode-solvers.js";
+import type { FlowFunction } from "./ode-solvers.js";
 import { SIGMA_D, T_MAX, T_MID } from "./trigflow.js";
 
 /** f(x_t, t) ≈ x0: a trained consistency model, or the ideal one obtained by solving the ODE exactly. */
 export type ConsistencyFn<T> = (x: T, t: number) => T;
 
 /** A network F becomes a consistency function by Eq. 5: f(x_t, t) = cos t·x_t − σd sin t·F(x_t/σd, t). */
-export function consistencyFromNetwork<T>(ops: LinearOps<T>, network: FlowNetwork<T>, sigmaD = SIGMA_D): ConsistencyFn<T> {
+export function consistencyFromNetwork<T>(ops: LinearOps<T>, network: FlowFunction<T>, sigmaD = SIGMA_D): ConsistencyFn<T> {
   return (x, t) => {
     const F = network(ops.combine([[1 / sigmaD, x]]), t);
     return ops.combine([[Math.cos(t), x], [-sigmaD * Math.sin(t), F]]);

@@ -12,7 +12,7 @@
  */
 import type { Rng } from "./rng.js";
 import { SIGMA_D } from "./trigflow.js";
-import { solveAdaptive, type AdaptiveOptions, type FlowNetwork, type VelocityField } from "./ode-solvers.js";
+import { solveAdaptive, type AdaptiveOptions, type FlowFunction, type VelocityField } from "./ode-solvers.js";
 import { arrayOps } from "./linear-ops.js";
 import type { ConsistencyFn } from "./consistency-sampling.js";
 
@@ -146,7 +146,7 @@ export function exactVelocity(mix: GaussianMixture, sigmaD = SIGMA_D): VelocityF
 }
 
 /** The exact network F*(u, t) = v*(σd·u, t)/σd, in the same convention as a trained F (Eq. 3). */
-export function exactFlowNetwork(mix: GaussianMixture, sigmaD = SIGMA_D): FlowNetwork<Float64Array> {
+export function exactFlowNetwork(mix: GaussianMixture, sigmaD = SIGMA_D): FlowFunction<Float64Array> {
   const velocity = exactVelocity(mix, sigmaD);
   return (u, t) => arrayOps.combine([[1 / sigmaD, velocity(arrayOps.combine([[sigmaD, u]]), t)]]);
 }

@@ -9,11 +9,14 @@ import { SIGMA_D, tFromSigma, sigmaFromT } from "./trigflow.js";
 /** The PF-ODE right-hand side: dx/dt at state x and time t. */
 export type VelocityField<T> = (x: T, t: number) => T;
 
-/** The raw network F(u, t), evaluated at the scaled input u = x_t/σd. */
-export type FlowNetwork<T> = (u: T, t: number) => T;
+/**
+ * The raw network F(u, t) as a plain function of the scaled input u = x_t/σd and a scalar time (a trained
+ * nn/network.ts FlowNetwork, or the exact F*, wrapped for the solvers).
+ */
+export type FlowFunction<T> = (u: T, t: number) => T;
 
 /** A network's PF-ODE: dx/dt = σd·F(x_t/σd, t) (Eq. 3 / 24). */
-export function velocityFromNetwork<T>(ops: LinearOps<T>, network: FlowNetwork<T>, sigmaD = SIGMA_D): VelocityField<T> {
+export function velocityFromNetwork<T>(ops: LinearOps<T>, network: FlowFunction<T>, sigmaD = SIGMA_D): VelocityField<T> {
   return (x, t) => ops.combine([[sigmaD, network(ops.combine([[1 / sigmaD, x]]), t)]]);
 }
 

@@ -13,7 +13,7 @@ import { diffusionLoss, EDM_PROPOSAL, mixtureBatch } from "./diffusion-training.
 import { scmTrainingStep, type ScmStepConfig } from "./scm-training.js";
 import { copyParameters, emaDecayFromHalfLife, updateEma } from "./ema.js";
 import { consistencyFromNetwork, sampleMultistep } from "./consistency-sampling.js";
-import { integrate, uniformTimes, STEPPERS, velocityFromNetwork } from "./ode-solvers.js";
+import { integrate, uniformTimes, STEPPERS, velocityFromNetwork, type FlowFunction } from "./ode-solvers.js";
 import { idealConsistencyFunction, sampleMixture, type GaussianMixture } from "./gaussian-mixture.js";
 import { rmsDistance } from "./sample-metrics.js";
 import { createRng, normalArray, type Rng } from "./rng.js";
@@ -141,12 +141,25 @@ export class ToyRun {
     return { iteration: this.iteration, loss: value, meanTangentNorm };
   }
 
+  /** The EMA network as a function of (u, scalar t) for a batch of n rows, as the solvers and samplers take it. */
+  private emaFunction(n: number): FlowFunction<tf.Tensor> {
+    return (u, t) => this.ema.apply(plainAlgebra, u, tf.fill([n], t));
+  }
+
+  /** Sliced W₂ of 1- and 2-step consistency samples (EMA weights) against the true mixture. */
+  consistencyQuality(n: number, seed: number): { oneStep: number; twoStep: number } {
+    return {
+      oneStep: this.distanceToData(this.sampleConsistency(n, 1, seed), seed + 1),
+      twoStep: this.distanceToData(this.sampleConsistency(n, 2, seed), seed + 1),
+    };
+  }
+
   /** Consistency sampling with the EMA weights: 1 step at t_max, 2 steps adding t_mid = 1.1. */
   sampleConsistency(n: number, steps: 1 | 2, seed: number): Float64Array {
     const rng = createRng(seed);
     const noise = () => tf.tensor2d(Float32Array.from(normalArray(rng, n * this.mixture.dim, SIGMA_D)), [n, this.mixture.dim]);
     const values = tf.tidy(() => {
-      const f = consistencyFromNetwork(tensorOps, (u, t) => this.ema.apply(plainAlgebra, u, tf.fill([n], t)));
+      const f = consistencyFromNetwork(tensorOps, this.emaFunction(n));
       return sampleMultistep(tensorOps, f, noise(), steps === 1 ? [T_MAX] : [T_MAX, T_MID], noise).dataSync();
     });
     return Float64Array.from(values);
@@ -157,7 +170,7 @@ export class ToyRun {
     const rng = createRng(seed);
     const values = tf.tidy(() => {
       const z = tf.tensor2d(Float32Array.from(normalArray(rng, n * this.mixture.dim, SIGMA_D)), [n, this.mixture.dim]);
-      const velocity = velocityFromNetwork(tensorOps, (u, t) => this.ema.apply(plainAlgebra, u, tf.fill([n], t)));
+      const velocity = velocityFromNetwork(tensorOps, this.emaFunction(n));
       return integrate(tensorOps, velocity, z, uniformTimes(T_MAX, 0, steps), STEPPERS.heun).dataSync();
     });
     return Float64Array.from(values);
@@ -176,7 +189,7 @@ export class ToyRun {
       const z = normalArray(rng, n * dim, SIGMA_D);
       const xt = x0.map((v, i) => Math.cos(t) * v + Math.sin(t) * z[i]);
       const model = tf.tidy(() => {
-        const f = consistencyFromNetwork(tensorOps, (u, s) => this.ema.apply(plainAlgebra, u, tf.fill([n], s)));
+        const f = consistencyFromNetwork(tensorOps, this.emaFunction(n));
         return f(tf.tensor2d(Float32Array.from(xt), [n, dim]), t).dataSync() as Float32Array;
       });
       return { t, error: rmsDistance(Float64Array.from(model), ideal(xt, t), dim) };

@@ -100,10 +100,7 @@ export async function* toyRunJob(params: ToyRunParams, shouldStop: () => boolean
     while (run.iteration < params.steps && !shouldStop()) {
       const report: ToyRunProgress = await run.step();
       if (report.iteration % params.evaluateEvery === 0 || report.iteration === params.steps) {
-        report.quality = {
-          oneStep: run.distanceToData(run.sampleConsistency(1000, 1, 1), 2),
-          twoStep: run.distanceToData(run.sampleConsistency(1000, 2, 1), 2),
-        };
+        report.quality = run.consistencyQuality(1000, 1);
       }
       yield report;
     }
