@@ -1,5 +1,5 @@
 /**
- * npm run train -- --data <preset> --objective <teacher|sct|scd|discrete> [options]
+ * npm run train -- --data <preset> --objective <teacher|sct|scd|discrete|ect> [options]
  *
  * Trains on a 2-D Gaussian mixture in Node (TF.js CPU backend) and writes <out>/model.safetensors (EMA
  * weights, with the run's configuration as metadata) and <out>/metrics.jsonl (one JSON object per report).
@@ -40,7 +40,7 @@ const number = (name: string, fallback: number) => {
 const data = (args.get("data") ?? "ring") as MixturePresetName;
 if (!(data in MIXTURE_PRESETS)) fail(`unknown --data "${data}"; choose one of ${Object.keys(MIXTURE_PRESETS).join(", ")}`);
 const objective = (args.get("objective") ?? "") as ToyObjective;
-if (!["teacher", "sct", "scd", "discrete"].includes(objective)) fail(`--objective must be teacher, sct, scd or discrete (got "${objective}")`);
+if (!["teacher", "sct", "scd", "discrete", "ect"].includes(objective)) fail(`--objective must be teacher, sct, scd, discrete or ect (got "${objective}")`);
 const mixtureShape = { modes: number("modes", 8), spread: number("spread", 0.05) };
 const mixture = mixturePreset(data, mixtureShape);
 const steps = number("steps", 1000);

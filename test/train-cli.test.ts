@@ -31,7 +31,7 @@ test("npm run train: bad input ends with one clear line and a non-zero exit", as
   const cases: [string[], RegExp][] = [
     [["--data", "nope", "--objective", "sct"], /unknown --data "nope"/],
     [["--objective", "scd"], /scd distils a teacher: pass --teacher/],
-    [["--objective", "ecm"], /--objective must be teacher, sct, scd or discrete/],
+    [["--objective", "ecm"], /--objective must be teacher, sct, scd, discrete or ect/],
     [["--objective", "sct", "--teacher", join(dir, "bad.safetensors")], /cannot be used: not a safetensors file/],
   ];
   for (const [args, message] of cases) {

@@ -12,6 +12,7 @@ import { jvp, type FlowNetwork } from "./nn/network.js";
 import { normalizeTangent, perSample, scmJvpTangents, scmLoss, scmTangent, warmupFactor, type TangentNormalization } from "./scm-objective.js";
 import { SIGMA_D } from "./trigflow.js";
 import { discreteTangent, teacherDdimStep } from "./discrete-consistency.js";
+import { minimizeMeasuringGradient } from "./measured-step.js";
 
 export interface ScmStepConfig {
   /** continuous sCT or sCD, or the discrete-time CM of App. E (with a teacher's DDIM step) */
@@ -38,6 +39,8 @@ export interface ScmStepResult {
   loss: tf.Scalar;
   /** ‖g‖ per sample before normalisation, for diagnostics */
   tangentNorms: tf.Tensor1D;
+  /** ‖∇_θ L‖₂ of this step */
+  gradientNorm: tf.Scalar;
 }
 
 export interface ScmBatch {
@@ -97,15 +100,15 @@ export function scmTrainingStep(net: FlowNetwork, optimizer: tf.Optimizer, batch
   const { t } = batch;
   const prepared = scmTargets(net, batch, iteration, dropoutSeed, config);
   const variables = net.params.trainableVariables(config.adaptiveWeighting ? undefined : (name) => name.startsWith("logvar"));
-  const loss = optimizer.minimize(
+  const { loss, gradientNorm } = minimizeMeasuringGradient(
+    optimizer,
     () => {
       const F = net.apply(plainAlgebra, prepared.u, t, { dropoutSeed });
       const w = config.adaptiveWeighting ? net.logvar(t) : tf.zerosLike(t);
       return scmLoss(F, prepared.Fminus, prepared.g, w);
     },
-    true,
     variables,
-  )!;
+  );
   tf.dispose([prepared.u, prepared.Fminus, prepared.g]);
-  return { loss, tangentNorms: prepared.tangentNorms };
+  return { loss, tangentNorms: prepared.tangentNorms, gradientNorm };
 }

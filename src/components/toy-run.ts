@@ -22,8 +22,12 @@ import { slicedWasserstein } from "./sample-metrics.js";
 import { RAdamOptimizer } from "./radam.js";
 import { discreteTimeGrid, discreteTimeProbabilities, sampleDiscreteTimePairs } from "./discrete-consistency.js";
 import { SIGMA_D, T_MAX, T_MID } from "./trigflow.js";
+import { minimizeMeasuringGradient, type MeasuredStep } from "./measured-step.js";
+import { ECT_DEFAULTS, ectLossClosure, type EctConfig } from "./ect-objective.js";
+import { TrainingDiagnostics, type DiagnosticsSnapshot } from "./training-diagnostics.js";
 
-export type ToyObjective = "teacher" | "sct" | "scd" | "discrete";
+/** The teacher (TrigFlow diffusion), sCT, sCD, the discrete-time CM of App. E, and the ECT baseline. */
+export type ToyObjective = "teacher" | "sct" | "scd" | "discrete" | "ect";
 
 export interface ToyRunConfig {
   objective: ToyObjective;
@@ -39,6 +43,8 @@ export interface ToyRunConfig {
   emaHalfLife: number;
   /** N, the number of grid intervals of the discrete-time objective */
   discreteSteps: number;
+  /** settings of the ECT baseline (defaults: ECT's own) */
+  ect?: EctConfig;
   seed: number;
 }
 
@@ -65,8 +71,10 @@ export class NonFiniteLossError extends Error {
 export interface ToyStepReport {
   iteration: number;
   loss: number;
-  /** mean ‖g‖ before normalisation (consistency objectives only) */
+  /** mean ‖g‖ before normalisation (sCT, sCD and discrete objectives only) */
   meanTangentNorm: number | null;
+  /** ‖∇_θ L‖₂ of this step */
+  gradientNorm: number;
 }
 
 export class ToyRun {
@@ -79,6 +87,7 @@ export class ToyRun {
   private lastGood: { net: Record<string, NamedArray>; ema: Record<string, NamedArray> } | null = null;
   private readonly grid: number[];
   private readonly gridProbabilities: number[];
+  private readonly diagnostics = new TrainingDiagnostics();
 
   /**
    * @param teacher the teacher's EMA network (required for sCD). Consistency models start from the teacher's
@@ -113,32 +122,56 @@ export class ToyRun {
 
   async step(): Promise<ToyStepReport> {
     if (this.iteration % 50 === 0) this.lastGood = { net: await this.net.params.save(), ema: await this.ema.params.save() };
-    const data = this.batch();
     const seed = this.config.seed * 1_000_003 + this.iteration;
-    let loss: tf.Scalar;
-    let norms: tf.Tensor | null = null;
-    if (this.config.objective === "teacher") {
-      loss = this.optimizer.minimize(() => diffusionLoss(this.net, data.x0, data.z, data.t, { dropoutSeed: seed }), true, this.net.params.trainableVariables((n) => n.startsWith("logvar")))!;
-    } else {
-      const result = scmTrainingStep(this.net, this.optimizer, data, this.iteration, seed, { ...this.config.scm, objective: this.config.objective, teacher: this.teacher });
-      loss = result.loss;
-      norms = result.tangentNorms;
-    }
-    tf.dispose(Object.values(data).filter((x): x is tf.Tensor => x !== undefined));
+    const { loss, gradientNorm, tangentNorms, times } = this.objectiveStep(seed);
     const value = (await loss.data())[0];
-    const meanTangentNorm = norms ? tf.tidy(() => tf.mean(norms!).dataSync()[0]) : null;
-    loss.dispose();
-    norms?.dispose();
-    if (!Number.isFinite(value)) {
+    const gradient = (await gradientNorm.data())[0];
+    const norms = tangentNorms ? Float64Array.from(await tangentNorms.data()) : undefined;
+    tf.dispose([loss, gradientNorm, tangentNorms ?? []]);
+    if (!Number.isFinite(value) || !Number.isFinite(gradient)) {
       if (this.lastGood) {
         this.net.params.load(this.lastGood.net);
         this.ema.params.load(this.lastGood.ema);
       }
-      throw new NonFiniteLossError(this.iteration, value);
+      throw new NonFiniteLossError(this.iteration, Number.isFinite(value) ? gradient : value);
     }
     updateEma(this.ema.params, this.net.params, this.emaDecay);
+    this.diagnostics.record(value, gradient, times, norms);
     this.iteration++;
-    return { iteration: this.iteration, loss: value, meanTangentNorm };
+    const meanTangentNorm = norms ? norms.reduce((a, b) => a + b, 0) / norms.length : null;
+    return { iteration: this.iteration, loss: value, meanTangentNorm, gradientNorm: gradient };
+  }
+
+  /** Loss, gradient norm and tangent statistics accumulated since the last call (training-diagnostics.ts). */
+  takeDiagnostics(): DiagnosticsSnapshot {
+    return this.diagnostics.take();
+  }
+
+  /** One optimiser step of the configured objective. */
+  private objectiveStep(seed: number): MeasuredStep & { tangentNorms?: tf.Tensor1D; times?: Float32Array } {
+    const { objective } = this.config;
+    const data = this.batch();
+    try {
+      if (objective === "teacher") {
+        const variables = this.net.params.trainableVariables((n) => n.startsWith("logvar"));
+        return minimizeMeasuringGradient(this.optimizer, () => diffusionLoss(this.net, data.x0, data.z, data.t, { dropoutSeed: seed }), variables);
+      }
+      if (objective === "ect") {
+        const ect = this.config.ect ?? ECT_DEFAULTS;
+        const sigmas = Array.from({ length: this.config.batch }, () => Math.exp(ect.proposal.pMean + ect.proposal.pStd * this.rng.normal()));
+        const closure = ectLossClosure(this.net, { x0: data.x0, z: data.z, sigmas }, Math.floor(this.iteration / ect.stageIterations), seed, ect);
+        try {
+          return minimizeMeasuringGradient(this.optimizer, closure.loss, this.net.params.trainableVariables((n) => n.startsWith("logvar")));
+        } finally {
+          closure.dispose();
+        }
+      }
+      const times = data.t.dataSync() as Float32Array;
+      const result = scmTrainingStep(this.net, this.optimizer, data, this.iteration, seed, { ...this.config.scm, objective, teacher: this.teacher });
+      return { ...result, times };
+    } finally {
+      tf.dispose(Object.values(data).filter((x): x is tf.Tensor => x !== undefined));
+    }
   }
 
   /** The EMA network as a function of (u, scalar t) for a batch of n rows, as the solvers and samplers take it. */
