@@ -83,3 +83,31 @@ test("the toyRun job reports every step, measures quality on schedule, stops on 
   await running;
   assert.equal((paused.at(-1) as { type: string; result: { iterations: number } }).result.iterations, 6);
 });
+
+test("the toyRun job can train its teacher first; measurements carry diagnostics and samples and are never throttled", async () => {
+  const { DEFAULT_TOY_RUN } = await import("../src/components/toy-run.ts");
+  const network = { hidden: 16, blocks: 1, groups: 4, timeEmbedding: { kind: "positional" as const, dim: 8 } };
+  const teacherConfig = { ...DEFAULT_TOY_RUN, objective: "teacher" as const, network, batch: 32 };
+  const config = { ...DEFAULT_TOY_RUN, objective: "sct" as const, network, batch: 32 };
+  const replies: JobReply[] = [];
+  const before = tf.memory().numTensors;
+  // A throttle far longer than the run: only milestones (and the first report) may get through.
+  await serveJob(
+    { type: "start", id: 4, job: "toyRun", params: { mixture: params.mixture, config, steps: 8, evaluateEvery: 4, evaluationSamples: 200, keepSamples: 50, teacher: { kind: "train", config: teacherConfig, steps: 5 } } },
+    (r) => replies.push(r),
+    new JobControl(),
+    60_000,
+  );
+  assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+  type Progress = { phase: string; iteration: number; evaluation?: { iteration: number; diagnostics: { steps: number; tangentNormByTime: unknown[] }; samples?: { twoStep: number[] } } };
+  const progress = replies.filter((r) => r.type === "progress").map((r) => (r as { progress: Progress }).progress);
+  assert.ok(progress.some((p) => p.phase === "teacher" && p.iteration === 5), "the teacher's last step is a milestone");
+  const measured = progress.filter((p) => p.evaluation);
+  assert.deepEqual(measured.map((p) => p.evaluation!.iteration), [4, 8], "every measurement arrives despite the throttle");
+  assert.equal(measured[0].evaluation!.diagnostics.steps, 4);
+  assert.ok(measured[0].evaluation!.diagnostics.tangentNormByTime.length > 0);
+  assert.equal(measured[1].evaluation!.samples!.twoStep.length, 2 * 50);
+  const done = replies.at(-1) as { type: string; result: { iterations: number; teacherWeights?: Record<string, unknown> } };
+  assert.equal(done.result.iterations, 8);
+  assert.ok(done.result.teacherWeights && "input.weight" in done.result.teacherWeights);
+});

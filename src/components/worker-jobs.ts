@@ -14,6 +14,7 @@ import { exactTeacher } from "./exact-teacher.js";
 import type { MlpConfig } from "./nn/mlp.js";
 import type { FlowNetwork } from "./nn/network.js";
 import type { NamedArray } from "./nn/parameters.js";
+import { evaluateToyRun, type ToyEvaluation } from "./toy-evaluation.js";
 
 export interface TrainedProfileParams {
   mixture: Pick<GaussianMixture, "means" | "stds" | "weights">;
@@ -73,41 +74,81 @@ export interface ToyRunParams {
   steps: number;
   /** measure 1- and 2-step sample quality every this many steps */
   evaluateEvery: number;
-  /** the analytic F*, or saved teacher weights with their network configuration */
-  teacher?: { kind: "exact" } | { kind: "weights"; network: Partial<MlpConfig>; weights: Record<string, NamedArray> };
+  /** samples per quality measurement (default 1000) and how many to send back for plotting (default 0) */
+  evaluationSamples?: number;
+  keepSamples?: number;
+  /**
+   * The teacher: the analytic F*, saved weights with their network configuration, or one trained first in
+   * this job (its EMA then initialises the student, as in App. G.2).
+   */
+  teacher?:
+    | { kind: "exact" }
+    | { kind: "weights"; network: Partial<MlpConfig>; weights: Record<string, NamedArray> }
+    | { kind: "train"; config: ToyRunConfig; steps: number };
 }
 
 export interface ToyRunProgress extends ToyStepReport {
+  /** "teacher" while a teacher is trained first, then "student" */
+  phase: "teacher" | "student";
+  /** steps of this phase */
+  steps: number;
   /** sliced W₂ of 1- and 2-step samples against the true mixture, when measured at this step */
   quality?: { oneStep: number; twoStep: number };
+  /** the whole measurement (quality, diagnostics, samples) at this step */
+  evaluation?: ToyEvaluation;
+  /** a report that must reach the page even when progress is throttled */
+  milestone?: boolean;
+}
+
+export interface ToyRunResult {
+  weights: Record<string, NamedArray>;
+  iterations: number;
+  /** the EMA weights of a teacher trained in this job */
+  teacherWeights?: Record<string, NamedArray>;
 }
 
 /**
- * A training run on 2-D data (toy-run.ts) as a job: step reports as progress, quality every `evaluateEvery`
- * steps, and the EMA weights at the end. A non-finite loss ends it with the guard's message.
+ * A training run on 2-D data (toy-run.ts) as a job: step reports as progress, a measurement every
+ * `evaluateEvery` steps, and the EMA weights at the end. A non-finite loss ends it with the guard's message.
  */
-export async function* toyRunJob(params: ToyRunParams, shouldStop: () => boolean = () => false): AsyncGenerator<ToyRunProgress, { weights: Record<string, NamedArray>; iterations: number }> {
+export async function* toyRunJob(params: ToyRunParams, shouldStop: () => boolean = () => false): AsyncGenerator<ToyRunProgress, ToyRunResult> {
   const mixture = createMixture(params.mixture.means, params.mixture.stds, params.mixture.weights);
+  const measure = { samples: params.evaluationSamples ?? 1000, keepSamples: params.keepSamples ?? 0, seed: 1 };
   let teacher: FlowNetwork | undefined;
-  if (params.teacher?.kind === "exact") teacher = exactTeacher(mixture);
-  else if (params.teacher?.kind === "weights") {
-    const net = new TimeConditionedMlp({ ...params.teacher.network, dataDim: mixture.dim });
-    net.params.load(params.teacher.weights);
-    teacher = net;
-  }
-  const run = new ToyRun(mixture, params.config, teacher);
+  let trainedTeacher: ToyRun | undefined;
+  const runs: ToyRun[] = [];
   try {
+    if (params.teacher?.kind === "exact") teacher = exactTeacher(mixture);
+    else if (params.teacher?.kind === "weights") {
+      const net = new TimeConditionedMlp({ ...params.teacher.network, dataDim: mixture.dim });
+      net.params.load(params.teacher.weights);
+      teacher = net;
+    } else if (params.teacher?.kind === "train") {
+      trainedTeacher = new ToyRun(mixture, params.teacher.config);
+      runs.push(trainedTeacher);
+      const steps = params.teacher.steps;
+      while (trainedTeacher.iteration < steps) {
+        if (shouldStop()) return { weights: {}, iterations: 0, teacherWeights: await trainedTeacher.ema.params.save() };
+        const report = await trainedTeacher.step();
+        yield { ...report, phase: "teacher", steps, milestone: report.iteration === steps };
+      }
+      teacher = trainedTeacher.ema;
+    }
+    const run = new ToyRun(mixture, params.config, teacher);
+    runs.push(run);
     while (run.iteration < params.steps && !shouldStop()) {
-      const report: ToyRunProgress = await run.step();
+      const report: ToyRunProgress = { ...(await run.step()), phase: "student", steps: params.steps };
       if (report.iteration % params.evaluateEvery === 0 || report.iteration === params.steps) {
-        report.quality = run.consistencyQuality(1000, 1);
+        report.evaluation = evaluateToyRun(run, measure);
+        report.quality = { oneStep: report.evaluation.oneStep, twoStep: report.evaluation.twoStep };
+        report.milestone = true;
       }
       yield report;
     }
-    return { weights: await run.ema.params.save(), iterations: run.iteration };
+    return { weights: await run.ema.params.save(), iterations: run.iteration, ...(trainedTeacher ? { teacherWeights: await trainedTeacher.ema.params.save() } : {}) };
   } finally {
-    run.dispose();
-    teacher?.dispose();
+    runs.forEach((r) => r.dispose());
+    if (!trainedTeacher) teacher?.dispose();
   }
 }
 
@@ -151,7 +192,8 @@ export type JobReply =
   | { type: "error"; id: number; message: string };
 
 /**
- * Drive a job for one request, posting progress (at most every `throttleMs`), the result, or one error
+ * Drive a job for one request, posting progress (at most every `throttleMs`, except reports marked
+ * `milestone`, which always go), the result, or one error
  * message; `control` pauses it between steps or stops it (a stopped job returns its result so far). Used by
  * the worker entry and directly by tests.
  */
@@ -166,7 +208,7 @@ export async function serveJob(request: Extract<JobRequest, { type: "start" }>, 
       const { value, done } = await iterator.next();
       if (done) return post({ type: "done", id: request.id, result: value });
       const now = Date.now();
-      if (now - lastPost >= throttleMs) {
+      if (now - lastPost >= throttleMs || (value as { milestone?: boolean } | null)?.milestone) {
         lastPost = now;
         post({ type: "progress", id: request.id, progress: value });
       }
