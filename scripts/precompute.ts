@@ -1,0 +1,119 @@
+/**
+ * npm run precompute [-- --only stabilizers|discrete] [--student-steps 800 --teacher-steps 1000 --out-dir src/data]
+ *
+ * Trains the runs the stabilizers and continuous-vs-discrete pages show on first view, in Node on TF.js's CPU
+ * backend, and writes src/data/stabilizers.json and src/data/discrete.json. Every number in those files
+ * comes from here: regenerate them, never edit them. Seeds are fixed, so a rerun reproduces them (up to
+ * float rounding on other CPUs).
+ */
+import { writeFile } from "node:fs/promises";
+import * as tf from "@tensorflow/tfjs";
+import { NonFiniteLossError, ToyRun, type ToyRunConfig } from "../src/components/toy-run.ts";
+import { mixturePreset } from "../src/components/mixture-presets.ts";
+import { evaluateToyRun } from "../src/components/toy-evaluation.ts";
+import { ABLATIONS, PAPER_SETTINGS, STABILIZER_DATA, STABILIZER_TRAINING, architectureKey, configFromSettings, type StabilizerSettings } from "../src/components/stabilizer-experiments.ts";
+import { DISCRETE_GRID_SIZES, TANGENT_GAP_SIZES, tangentGapByGridSize } from "../src/components/discrete-experiments.ts";
+import { exactVelocity } from "../src/components/gaussian-mixture.ts";
+import { arrayOps } from "../src/components/linear-ops.ts";
+import { integrate, uniformTimes, STEPPERS } from "../src/components/ode-solvers.ts";
+import { createRng, normalArray } from "../src/components/rng.ts";
+import { SIGMA_D, T_MAX } from "../src/components/trigflow.ts";
+import { PRECOMPUTED_FORMAT, packWeights, unpackWeights, type DiscreteFile, type PrecomputedRun, type PrecomputedTeacher, type StabilizersFile } from "../src/components/precomputed.ts";
+
+const args = new Map<string, string>();
+process.argv.slice(2).forEach((a, i, all) => a.startsWith("--") && args.set(a.slice(2), all[i + 1]));
+const only = args.get("only");
+const studentSteps = Number(args.get("student-steps") ?? STABILIZER_TRAINING.studentSteps);
+const teacherSteps = Number(args.get("teacher-steps") ?? STABILIZER_TRAINING.teacherSteps);
+const outDir = args.get("out-dir") ?? "src/data";
+const { evaluateEvery, evaluationSamples } = STABILIZER_TRAINING;
+
+await tf.setBackend("cpu");
+const mixture = mixturePreset(STABILIZER_DATA.preset, STABILIZER_DATA.options);
+const header = { format: PRECOMPUTED_FORMAT, mixture: { preset: STABILIZER_DATA.preset, ...STABILIZER_DATA.options }, evaluationSamples } as const;
+const log = (message: string) => process.stderr.write(`${message}\n`);
+const significant = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : x);
+
+const exactOdeQuality = (() => {
+  const run = new ToyRun(mixture, configFromSettings(PAPER_SETTINGS, "teacher"));
+  const samples = integrate(arrayOps, exactVelocity(mixture), normalArray(createRng(1), 2 * evaluationSamples, SIGMA_D), uniformTimes(T_MAX, 0, 50), STEPPERS.heun);
+  const quality = run.distanceToData(samples, 2);
+  run.dispose();
+  return quality;
+})();
+
+const teachers = new Map<string, { run: ToyRun; saved: PrecomputedTeacher }>();
+async function teacherFor(settings: StabilizerSettings) {
+  const key = architectureKey(settings);
+  if (!teachers.has(key)) {
+    const started = performance.now();
+    const config = configFromSettings(settings, "teacher");
+    const run = new ToyRun(mixture, config);
+    for (let i = 0; i < teacherSteps; i++) await run.step();
+    const odeQuality = run.distanceToData(run.sampleOde(evaluationSamples, 50, 1), 2);
+    teachers.set(key, { run, saved: { key, config, weights: packWeights(await run.ema.params.save()), odeQuality, exactOdeQuality } });
+    log(`teacher ${key}: ${teacherSteps} steps in ${((performance.now() - started) / 1000).toFixed(0)} s, ODE sliced W₂ ${odeQuality.toFixed(4)} (exact ODE ${exactOdeQuality.toFixed(4)})`);
+  }
+  return teachers.get(key)!;
+}
+
+/** Train one student from a teacher's EMA, measuring every `evaluateEvery` steps; keep samples at the end. */
+async function trainStudent(id: string, label: string, config: ToyRunConfig, teacher: ToyRun, keepWeights = false): Promise<PrecomputedRun> {
+  const started = performance.now();
+  const run = new ToyRun(mixture, config, teacher.ema);
+  const result: PrecomputedRun = { id, label, config, loss: [], gradientNorm: [], evaluations: [], seconds: 0 };
+  const measure = (keepSamples: number) => result.evaluations.push(evaluateToyRun(run, { samples: evaluationSamples, keepSamples, seed: 1 }));
+  measure(0);
+  try {
+    while (run.iteration < studentSteps) {
+      const report = await run.step();
+      result.loss.push(significant(report.loss));
+      result.gradientNorm.push(significant(report.gradientNorm));
+      if (report.iteration % evaluateEvery === 0 || report.iteration === studentSteps) measure(report.iteration === studentSteps ? 500 : 0);
+    }
+  } catch (error) {
+    if (!(error instanceof NonFiniteLossError)) throw error;
+    result.failure = error.message;
+    measure(500);
+  }
+  result.seconds = (performance.now() - started) / 1000;
+  if (keepWeights) result.weights = packWeights(await run.ema.params.save());
+  const last = result.evaluations.at(-1)!;
+  log(`${id}: ${run.iteration} steps in ${result.seconds.toFixed(0)} s, 1-step ${last.oneStep.toFixed(4)}, 2-step ${last.twoStep.toFixed(4)}${result.failure ? ` (${result.failure})` : ""}`);
+  run.dispose();
+  return result;
+}
+
+const started = performance.now();
+if (only === undefined || only === "stabilizers") {
+  const runs: StabilizersFile["runs"] = [];
+  for (const ablation of ABLATIONS) {
+    for (const variant of ablation.variants) {
+      if (runs.some((r) => r.id === variant.id)) continue;
+      const { run: teacher } = await teacherFor(variant.settings);
+      runs.push({ ...(await trainStudent(variant.id, variant.label, configFromSettings(variant.settings, "sct"), teacher)), settings: variant.settings });
+    }
+  }
+  const file: StabilizersFile = { ...header, seconds: (performance.now() - started) / 1000, teachers: [...teachers.values()].map((t) => t.saved), runs };
+  await writeFile(`${outDir}/stabilizers.json`, JSON.stringify(file));
+  log(`wrote ${outDir}/stabilizers.json`);
+}
+if (only === undefined || only === "discrete") {
+  const begun = performance.now();
+  const { run: teacher, saved } = await teacherFor(PAPER_SETTINGS);
+  const base = configFromSettings(PAPER_SETTINGS, "scd");
+  const continuous = await trainStudent("continuous", "continuous-time sCD", base, teacher, true);
+  const discrete: DiscreteFile["discrete"] = [];
+  for (const N of DISCRETE_GRID_SIZES) {
+    discrete.push({ ...(await trainStudent(`N${N}`, `discrete, N = ${N}`, { ...base, objective: "discrete", discreteSteps: N }, teacher)), N });
+  }
+  // The tangent gap of the trained continuous model (its EMA weights) against its own teacher, at float32.
+  const student = new ToyRun(mixture, base, teacher.ema);
+  student.net.params.load(unpackWeights(continuous.weights!));
+  const tangentGap = tangentGapByGridSize(student.net, teacher.ema, mixture, TANGENT_GAP_SIZES, 256, 3);
+  student.dispose();
+  const file: DiscreteFile = { ...header, seconds: (performance.now() - begun) / 1000, teacher: saved, continuous, discrete, tangentGap };
+  await writeFile(`${outDir}/discrete.json`, JSON.stringify(file));
+  log(`wrote ${outDir}/discrete.json`);
+}
+teachers.forEach((t) => t.run.dispose());
