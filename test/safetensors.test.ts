@@ -29,7 +29,7 @@ test("bad files are refused with one clear message each", () => {
   const cases: [Uint8Array, RegExp][] = [
     [good.slice(0, 5), /only 5 bytes/],
     [good.slice(0, 8 + headerLength + 10), /truncated/],
-    [new TextEncoder().encode("<!DOCTYPE html><html>error</html>"), /header claims/],
+    [new TextEncoder().encode("<!DOCTYPE html><html>error</html>"), /HTML page/],
     [withHeader("{not json"), /header is not JSON/],
     [withHeader('{"x": {"dtype": "F16", "shape": [1], "data_offsets": [0, 2]}}'), /dtype F16/],
     [withHeader('{"x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}'), /needs 8 bytes/],
