@@ -10,6 +10,8 @@ export default {
   pages: [
     { name: "TrigFlow and the probability-flow ODE", path: "/trigflow" },
     { name: "JVP and numerical stability", path: "/jvp" },
+    { name: "Tangent normalization and the other stabilizers", path: "/stabilizers" },
+    { name: "Continuous vs discrete consistency models", path: "/discrete" },
     { name: "Your browser and TF.js backend", path: "/backend" },
   ],
   pager: true,

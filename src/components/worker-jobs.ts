@@ -15,6 +15,7 @@ import type { MlpConfig } from "./nn/mlp.js";
 import type { FlowNetwork } from "./nn/network.js";
 import type { NamedArray } from "./nn/parameters.js";
 import { evaluateToyRun, type ToyEvaluation } from "./toy-evaluation.js";
+import { tangentGapByGridSize, type TangentGap } from "./discrete-experiments.js";
 
 export interface TrainedProfileParams {
   mixture: Pick<GaussianMixture, "means" | "stds" | "weights">;
@@ -152,7 +153,39 @@ export async function* toyRunJob(params: ToyRunParams, shouldStop: () => boolean
   }
 }
 
-export const JOBS = { trainedProfiles: trainedProfilesJob, toyRun: toyRunJob } as const;
+export interface TangentGapParams {
+  mixture: Pick<GaussianMixture, "means" | "stds" | "weights">;
+  network: Partial<MlpConfig>;
+  /** the student whose tangent is measured, and the teacher whose DDIM step the discrete tangent takes */
+  studentWeights: Record<string, NamedArray>;
+  teacherWeights: Record<string, NamedArray>;
+  sizes: number[];
+  samples: number;
+}
+
+/** The discrete-vs-continuous tangent gap (discrete-experiments.ts), one grid size per progress report. */
+export async function* tangentGapJob(params: TangentGapParams, shouldStop: () => boolean = () => false): AsyncGenerator<TangentGap, TangentGap[]> {
+  const mixture = createMixture(params.mixture.means, params.mixture.stds, params.mixture.weights);
+  const student = new TimeConditionedMlp({ ...params.network, dataDim: mixture.dim });
+  const teacher = new TimeConditionedMlp({ ...params.network, dataDim: mixture.dim });
+  try {
+    student.params.load(params.studentWeights);
+    teacher.params.load(params.teacherWeights);
+    const rows: TangentGap[] = [];
+    for (const N of params.sizes) {
+      if (shouldStop()) break;
+      const [row] = tangentGapByGridSize(student, teacher, mixture, [N], params.samples, 3);
+      rows.push(row);
+      yield row;
+    }
+    return rows;
+  } finally {
+    student.dispose();
+    teacher.dispose();
+  }
+}
+
+export const JOBS = { trainedProfiles: trainedProfilesJob, toyRun: toyRunJob, tangentGap: tangentGapJob } as const;
 export type JobName = keyof typeof JOBS;
 
 /** Messages from page to worker. */

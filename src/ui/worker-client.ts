@@ -1,20 +1,35 @@
 /**
  * Run a job of worker-jobs.ts in the jobs Web Worker and expose it as an async generator for a Framework
  * cell: it yields {progress} messages and finally {result}, or {error} with a readable message. The worker
- * is terminated when the job ends or when the cell is invalidated (the reader changed an input).
+ * is terminated when the job ends or when the cell is invalidated (the reader changed an input); pause,
+ * resume and stop reach the job between two of its steps (worker-jobs.ts JobControl).
  */
 import type { JobName, JobReply } from "../components/worker-jobs.js";
 
 export type JobEvent = { progress: unknown } | { result: unknown } | { error: string };
 
-export async function* runJobInWorker(workerUrl: string, job: JobName, params: unknown, invalidation: Promise<unknown>): AsyncGenerator<JobEvent> {
-  let worker: Worker;
+/** A job running in its own worker: its events, and the controls the worker understands between two steps. */
+export interface WorkerJob {
+  events: AsyncGenerator<JobEvent>;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+}
+
+export function startJobInWorker(workerUrl: string, job: JobName, params: unknown, invalidation: Promise<unknown>): WorkerJob {
+  let worker: Worker | null = null;
+  let startError: string | null = null;
   try {
     worker = new Worker(workerUrl, { type: "module" });
   } catch (error) {
-    yield { error: `this browser cannot start a Web Worker (${(error as Error).message})` };
-    return;
+    startError = `this browser cannot start a Web Worker (${(error as Error).message})`;
   }
+  const send = (type: "pause" | "resume" | "stop") => worker?.postMessage({ type, id: 1 });
+  return { events: events(worker, startError, job, params, invalidation), pause: () => send("pause"), resume: () => send("resume"), stop: () => send("stop") };
+}
+
+async function* events(worker: Worker | null, startError: string | null, job: JobName, params: unknown, invalidation: Promise<unknown>): AsyncGenerator<JobEvent> {
+  if (!worker) return yield { error: startError ?? "no worker" };
   const inbox: JobReply[] = [];
   let wake: (() => void) | null = null;
   const deliver = (reply: JobReply) => {
@@ -36,4 +51,8 @@ export async function* runJobInWorker(workerUrl: string, job: JobName, params: u
   } finally {
     worker.terminate();
   }
+}
+
+export function runJobInWorker(workerUrl: string, job: JobName, params: unknown, invalidation: Promise<unknown>): AsyncGenerator<JobEvent> {
+  return startJobInWorker(workerUrl, job, params, invalidation).events;
 }

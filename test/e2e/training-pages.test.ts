@@ -1,0 +1,85 @@
+/**
+ * End-to-end for the two training pages (run `npm run build` first): the precomputed first view, the
+ * controls that change it, and live training in Web Workers — started, measured, paused and stopped — in
+ * Debian's Chromium (SwiftShader WebGL or CPU: slow, so the runs are short and stopped early).
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { serveDirectory } from "../../scripts/browser/static-server.ts";
+import { launchChromium } from "../../scripts/browser/chromium.ts";
+import { openPage } from "../../scripts/browser/page-check.ts";
+
+const ARTIFACTS = resolve("test-artifacts");
+let server: Awaited<ReturnType<typeof serveDirectory>>;
+let browser: Browser;
+
+before(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  server = await serveDirectory(resolve("dist"));
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Wait until a live run's status line (data-run="…") matches. */
+async function status(page: Page, run: string, pattern: RegExp, timeout = 150_000): Promise<void> {
+  await page.locator(`[data-run="${run}"]`, { hasText: pattern }).waitFor({ timeout });
+}
+
+async function setRange(page: Page, label: RegExp, value: number): Promise<void> {
+  await page.getByRole("spinbutton", { name: label }).fill(String(value));
+  await page.getByRole("spinbutton", { name: label }).dispatchEvent("input");
+}
+
+test("stabilizers page: trained runs show at once; choosing another stabilizer redraws them", async () => {
+  const { page, errors } = await openPage(browser, `${server.url}/stabilizers`);
+  const table = page.locator("table").first();
+  assert.match(await table.innerText(), /L2, c = 0\.1 \(paper\)[\s\S]*off/);
+  await page.getByLabel("Time conditioning c_noise(t)").check();
+  await page.waitForTimeout(500);
+  assert.match(await table.innerText(), /¼·ln\(σd tan t\)/);
+  assert.ok((await page.locator(".card svg").count()) >= 4);
+  await page.screenshot({ path: `${ARTIFACTS}/stabilizers-cnoise.png`, fullPage: true });
+  assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("stabilizers page: two live runs train side by side, report exact quality, pause and stop", async () => {
+  const { page, errors } = await openPage(browser, `${server.url}/stabilizers`);
+  await setRange(page, /sCT steps/, 100);
+  await page.getByRole("button", { name: "Train A and B" }).click();
+  // Both runs start from the precomputed teacher and report a measurement after 50 steps.
+  await status(page, "A", /2-step sliced W₂ \d\.\d{4} at step 50/);
+  await status(page, "B", /2-step sliced W₂ \d\.\d{4} at step 50/);
+  const pause = page.getByRole("button", { name: "Pause" }).first();
+  await pause.click();
+  await page.getByRole("button", { name: "Resume" }).first().waitFor();
+  await page.getByRole("button", { name: "Stop" }).first().click();
+  await status(page, "A", /stopped after \d+ steps|done: 100 steps/, 60_000);
+  assert.ok((await page.locator("figure svg, .card svg").count()) >= 8, "live figures drawn");
+  await page.screenshot({ path: `${ARTIFACTS}/stabilizers-live.png`, fullPage: true });
+  assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("continuous vs discrete page: quality by N shows at once; live discrete and continuous runs report", async () => {
+  const { page, errors } = await openPage(browser, `${server.url}/discrete`);
+  assert.match(await page.locator("body").innerText(), /the best grid is N = \d+/);
+  assert.match(await page.locator("body").innerText(), /The gap falls like 1\/N down to N = [\d,]+/);
+  await page.getByLabel("Grid intervals N").selectOption("4");
+  await setRange(page, /Training steps/, 100);
+  await page.getByRole("button", { name: "Train both" }).click();
+  await status(page, "discrete", /2-step sliced W₂ \d\.\d{4} at step 50/);
+  await status(page, "continuous", /2-step sliced W₂ \d\.\d{4} at step 50/);
+  await page.screenshot({ path: `${ARTIFACTS}/discrete-live.png`, fullPage: true });
+  assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
