@@ -62,19 +62,20 @@ async function trainStudent(id: string, label: string, config: ToyRunConfig, tea
   const started = performance.now();
   const run = new ToyRun(mixture, config, teacher.ema);
   const result: PrecomputedRun = { id, label, config, loss: [], gradientNorm: [], evaluations: [], seconds: 0 };
-  const measure = (keepSamples: number) => result.evaluations.push(evaluateToyRun(run, { samples: evaluationSamples, keepSamples, seed: 1 }));
-  measure(0);
+  // The final measurement also keeps samples for plotting and measures the exact consistency error.
+  const measure = (final: boolean) => result.evaluations.push(evaluateToyRun(run, { samples: evaluationSamples, keepSamples: final ? 500 : 0, consistencyPoints: final ? 200 : 0, seed: 1 }));
+  measure(false);
   try {
     while (run.iteration < studentSteps) {
       const report = await run.step();
       result.loss.push(significant(report.loss));
       result.gradientNorm.push(significant(report.gradientNorm));
-      if (report.iteration % evaluateEvery === 0 || report.iteration === studentSteps) measure(report.iteration === studentSteps ? 500 : 0);
+      if (report.iteration % evaluateEvery === 0 || report.iteration === studentSteps) measure(report.iteration === studentSteps);
     }
   } catch (error) {
     if (!(error instanceof NonFiniteLossError)) throw error;
     result.failure = error.message;
-    measure(500);
+    measure(true);
   }
   result.seconds = (performance.now() - started) / 1000;
   if (keepWeights) result.weights = packWeights(await run.ema.params.save());

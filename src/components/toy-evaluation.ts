@@ -11,6 +11,8 @@ export interface ToyEvaluation {
   oneStep: number;
   twoStep: number;
   diagnostics: DiagnosticsSnapshot;
+  /** RMS of f_θ(x_t, t) − f*(x_t, t) against the exact ideal consistency function, at a few times */
+  consistencyError?: { t: number; error: number }[];
   /** flat [x, y, x, y, …] sample coordinates, rounded to 1e-3 (enough for a plot, small in JSON) */
   samples?: { oneStep: number[]; twoStep: number[] };
 }
@@ -20,13 +22,18 @@ export interface EvaluationOptions {
   samples: number;
   /** how many of them to keep for plotting (0: none) */
   keepSamples: number;
+  /** points x_t per time for the consistency error (0: skip it; each point solves the exact ODE) */
+  consistencyPoints?: number;
   seed: number;
 }
+
+/** Where the consistency error is measured: near the data, mid-way, and near the noise. */
+export const CONSISTENCY_ERROR_TIMES = [0.3, 0.8, 1.3];
 
 const rounded = (values: Float64Array, count: number) => Array.from(values.subarray(0, count), (v) => Math.round(v * 1000) / 1000);
 
 /** Measure a run now. The same noise seed at every measurement, so curves compare the model, not the noise. */
-export function evaluateToyRun(run: ToyRun, { samples, keepSamples, seed }: EvaluationOptions): ToyEvaluation {
+export function evaluateToyRun(run: ToyRun, { samples, keepSamples, consistencyPoints = 0, seed }: EvaluationOptions): ToyEvaluation {
   const one = run.sampleConsistency(samples, 1, seed);
   const two = run.sampleConsistency(samples, 2, seed);
   const dim = run.mixture.dim;
@@ -35,6 +42,7 @@ export function evaluateToyRun(run: ToyRun, { samples, keepSamples, seed }: Eval
     oneStep: run.distanceToData(one, seed + 1),
     twoStep: run.distanceToData(two, seed + 1),
     diagnostics: run.takeDiagnostics(),
+    ...(consistencyPoints > 0 ? { consistencyError: run.consistencyError(CONSISTENCY_ERROR_TIMES, consistencyPoints, seed + 2) } : {}),
     ...(keepSamples > 0 ? { samples: { oneStep: rounded(one, keepSamples * dim), twoStep: rounded(two, keepSamples * dim) } } : {}),
   };
 }

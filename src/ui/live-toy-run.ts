@@ -47,7 +47,8 @@ export function liveToyRun(workerUrl: string, label: string, params: ToyRunParam
           state.gradientNorm[p.iteration - 1] = p.gradientNorm;
           if (p.evaluation) state.evaluations.push(p.evaluation);
           const last = state.evaluations.at(-1);
-          state.status = `step ${p.iteration}/${p.steps} · loss ${p.loss.toPrecision(3)}${last ? ` · 2-step sliced W₂ ${last.twoStep.toFixed(4)} at step ${last.iteration}` : ""}`;
+          const error = last?.consistencyError ? ` · ‖f − f*‖ ${last.consistencyError.map((e) => e.error.toFixed(3)).join(" / ")}` : "";
+          state.status = `step ${p.iteration}/${p.steps} · loss ${p.loss.toPrecision(3)}${last ? ` · 2-step sliced W₂ ${last.twoStep.toFixed(4)} at step ${last.iteration}${error}` : ""}`;
         }
       } else if ("result" in event) {
         const result = event.result as ToyRunResult;
