@@ -78,6 +78,8 @@ export interface ToyRunParams {
   /** samples per quality measurement (default 1000) and how many to send back for plotting (default 0) */
   evaluationSamples?: number;
   keepSamples?: number;
+  /** points per time for the exact consistency error ‖f_θ − f*‖ (default 0: not measured) */
+  consistencyPoints?: number;
   /**
    * The teacher: the analytic F*, saved weights with their network configuration, or one trained first in
    * this job (its EMA then initialises the student, as in App. G.2).
@@ -114,7 +116,7 @@ export interface ToyRunResult {
  */
 export async function* toyRunJob(params: ToyRunParams, shouldStop: () => boolean = () => false): AsyncGenerator<ToyRunProgress, ToyRunResult> {
   const mixture = createMixture(params.mixture.means, params.mixture.stds, params.mixture.weights);
-  const measure = { samples: params.evaluationSamples ?? 1000, keepSamples: params.keepSamples ?? 0, seed: 1 };
+  const measure = { samples: params.evaluationSamples ?? 1000, keepSamples: params.keepSamples ?? 0, consistencyPoints: params.consistencyPoints ?? 0, seed: 1 };
   let teacher: FlowNetwork | undefined;
   let trainedTeacher: ToyRun | undefined;
   const runs: ToyRun[] = [];
