@@ -14,6 +14,7 @@ import { evaluateToyRun } from "../src/components/toy-evaluation.ts";
 import { ABLATIONS, PAPER_SETTINGS, STABILIZER_DATA, STABILIZER_TRAINING, architectureKey, configFromSettings, type StabilizerSettings } from "../src/components/stabilizer-experiments.ts";
 import { DISCRETE_GRID_SIZES, TANGENT_GAP_SIZES, tangentGapByGridSize } from "../src/components/discrete-experiments.ts";
 import { exactVelocity } from "../src/components/gaussian-mixture.ts";
+import { ECT_DEFAULTS } from "../src/components/ect-objective.ts";
 import { arrayOps } from "../src/components/linear-ops.ts";
 import { integrate, uniformTimes, STEPPERS } from "../src/components/ode-solvers.ts";
 import { createRng, normalArray } from "../src/components/rng.ts";
@@ -108,12 +109,17 @@ if (only === undefined || only === "discrete") {
   for (const N of DISCRETE_GRID_SIZES) {
     discrete.push({ ...(await trainStudent(`N${N}`, `discrete, N = ${N}`, { ...base, objective: "discrete", discreteSteps: N }, teacher)), N });
   }
+  // Consistency training instead of distillation, from the same start with the same budget: sCT and ECT.
+  const training = [
+    await trainStudent("sct", "continuous-time sCT", configFromSettings(PAPER_SETTINGS, "sct"), teacher),
+    await trainStudent("ect", "ECT (discrete time, shrinking gap)", { ...configFromSettings(PAPER_SETTINGS, "ect"), ect: { ...ECT_DEFAULTS, stageIterations: Math.ceil(studentSteps / 8) } }, teacher),
+  ];
   // The tangent gap of the trained continuous model (its EMA weights) against its own teacher, at float32.
   const student = new ToyRun(mixture, base, teacher.ema);
   student.net.params.load(unpackWeights(continuous.weights!));
   const tangentGap = tangentGapByGridSize(student.net, teacher.ema, mixture, TANGENT_GAP_SIZES, 256, 3);
   student.dispose();
-  const file: DiscreteFile = { ...header, seconds: (performance.now() - begun) / 1000, teacher: saved, continuous, discrete, tangentGap };
+  const file: DiscreteFile = { ...header, seconds: (performance.now() - begun) / 1000, teacher: saved, continuous, discrete, training, tangentGap };
   await writeFile(`${outDir}/discrete.json`, JSON.stringify(file));
   log(`wrote ${outDir}/discrete.json`);
 }

@@ -54,6 +54,8 @@ export interface DiscreteFile extends PrecomputedHeader {
   teacher: PrecomputedTeacher;
   continuous: PrecomputedRun;
   discrete: (PrecomputedRun & { N: number })[];
+  /** consistency *training* from the same start and budget: continuous sCT and the discrete-time ECT (App. E.3) */
+  training?: PrecomputedRun[];
   /** float32 tangent gap ‖g_N − g‖/‖g‖ of the trained continuous model, by N */
   tangentGap: TangentGap[];
 }

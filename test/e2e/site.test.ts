@@ -2,33 +2,17 @@
  * End-to-end: every page of the built site (run `npm run build` first) loads in Debian's Chromium with no
  * error cell and no console error, and the controls change the figures. Screenshots go to test-artifacts/.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
-import { resolve } from "node:path";
-import type { Browser } from "playwright-core";
 import config from "../../observablehq.config.ts";
-import { serveDirectory } from "../../scripts/browser/static-server.ts";
-import { launchChromium } from "../../scripts/browser/chromium.ts";
 import { openPage } from "../../scripts/browser/page-check.ts";
+import { ARTIFACTS, useBuiltSite } from "./site-fixture.ts";
 
-const ARTIFACTS = resolve("test-artifacts");
-let server: Awaited<ReturnType<typeof serveDirectory>>;
-let browser: Browser;
-
-before(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  server = await serveDirectory(resolve("dist"));
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const site = useBuiltSite();
 
 for (const path of ["/", ...config.pages.map((p) => p.path)]) {
   test(`page ${path} loads with no error cell and no console error`, async () => {
-    const { page, errors, errorCells } = await openPage(browser, `${server.url}${path}`);
+    const { page, errors, errorCells } = await openPage(site.browser, `${site.url}${path}`);
     await page.screenshot({ path: `${ARTIFACTS}/${path === "/" ? "index" : path.slice(1)}.png`, fullPage: true });
     assert.deepEqual(await errorCells(), [], "error cells");
     assert.deepEqual(errors, [], "console errors");
@@ -38,7 +22,7 @@ for (const path of ["/", ...config.pages.map((p) => p.path)]) {
 }
 
 test("TrigFlow page: moving the time slider redraws the paths figure", async () => {
-  const { page, errors } = await openPage(browser, `${server.url}/trigflow`);
+  const { page, errors } = await openPage(site.browser, `${site.url}/trigflow`);
   const figure = page.locator(".card svg").first();
   const before = await figure.innerHTML();
   await page.locator("form.scrubber input[type=range]").evaluate((input: HTMLInputElement) => {
@@ -54,7 +38,7 @@ test("TrigFlow page: moving the time slider redraws the paths figure", async () 
 });
 
 test("TrigFlow page: play animates the time, pause stops it", async () => {
-  const { page, errors } = await openPage(browser, `${server.url}/trigflow`);
+  const { page, errors } = await openPage(site.browser, `${site.url}/trigflow`);
   const output = page.locator("form.scrubber output");
   const start = await output.innerText();
   await page.locator("form.scrubber button").click();
@@ -69,7 +53,7 @@ test("TrigFlow page: play animates the time, pause stops it", async () => {
 });
 
 test("TrigFlow page: the σ ↔ t ↔ s sliders stay linked", async () => {
-  const { page, errors } = await openPage(browser, `${server.url}/trigflow`);
+  const { page, errors } = await openPage(site.browser, `${site.url}/trigflow`);
   const sliders = page.getByRole("slider", { name: /EDM noise level/ });
   await sliders.evaluate((input: HTMLInputElement) => {
     input.value = "0"; // log10 σ = 0, i.e. σ = 1 and t = arctan(1/σd) = arctan 2
@@ -83,7 +67,7 @@ test("TrigFlow page: the σ ↔ t ↔ s sliders stay linked", async () => {
 });
 
 test("TrigFlow page: choosing another data set redraws the figures", async () => {
-  const { page, errors } = await openPage(browser, `${server.url}/trigflow`);
+  const { page, errors } = await openPage(site.browser, `${site.url}/trigflow`);
   const figure = page.locator(".card svg").first();
   const before = await figure.innerHTML();
   await page.locator("select").first().selectOption({ label: "Square grid" });
@@ -95,7 +79,7 @@ test("TrigFlow page: choosing another data set redraws the figures", async () =>
 });
 
 test("backend page: the speed check runs and reports GFLOP/s", async () => {
-  const { page, errors } = await openPage(browser, `${server.url}/backend`);
+  const { page, errors } = await openPage(site.browser, `${site.url}/backend`);
   await page.getByRole("button", { name: "Run speed check" }).click();
   await page.getByText(/GFLOP\/s on (webgpu|webgl|cpu)/).waitFor({ timeout: 60_000 });
   assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
@@ -104,7 +88,7 @@ test("backend page: the speed check runs and reports GFLOP/s", async () => {
 });
 
 test("JVP page: every figure renders, and changing the embedding redraws the profile", async () => {
-  const { page, errors } = await openPage(browser, `${server.url}/jvp`);
+  const { page, errors } = await openPage(site.browser, `${site.url}/jvp`);
   assert.ok((await page.locator(".card svg").count()) >= 4, "four figures");
   assert.match(await page.locator("body").innerText(), /of \d+ times overflow in the naive form/);
   const profile = page.locator(".card", { hasText: "RMS of sin t" }).locator("svg").last();
@@ -120,7 +104,7 @@ test("JVP page: every figure renders, and changing the embedding redraws the pro
 });
 
 test("JVP page: the train button starts in-browser diffusion training and reports progress", async () => {
-  const { page, errors } = await openPage(browser, `${server.url}/jvp`);
+  const { page, errors } = await openPage(site.browser, `${site.url}/jvp`);
   await page.getByRole("button", { name: "Train the three networks" }).click();
   await page.getByText(/Training c = t \(sCM\): step 20\/400, loss \d/).waitFor({ timeout: 120_000 });
   assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);

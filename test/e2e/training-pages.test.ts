@@ -3,28 +3,13 @@
  * controls that change it, and live training in Web Workers — started, measured, paused and stopped — in
  * Debian's Chromium (SwiftShader WebGL or CPU: slow, so the runs are short and stopped early).
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
-import { resolve } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { serveDirectory } from "../../scripts/browser/static-server.ts";
-import { launchChromium } from "../../scripts/browser/chromium.ts";
+import type { Page } from "playwright-core";
 import { openPage } from "../../scripts/browser/page-check.ts";
+import { ARTIFACTS, useBuiltSite } from "./site-fixture.ts";
 
-const ARTIFACTS = resolve("test-artifacts");
-let server: Awaited<ReturnType<typeof serveDirectory>>;
-let browser: Browser;
-
-before(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  server = await serveDirectory(resolve("dist"));
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const site = useBuiltSite();
 
 /** Wait until a live run's status line (data-run="…") matches. */
 async function status(page: Page, run: string, pattern: RegExp, timeout = 150_000): Promise<void> {
@@ -37,7 +22,7 @@ async function setRange(page: Page, label: RegExp, value: number): Promise<void>
 }
 
 test("stabilizers page: trained runs show at once; choosing another stabilizer redraws them", async () => {
-  const { page, errors } = await openPage(browser, `${server.url}/stabilizers`);
+  const { page, errors } = await openPage(site.browser, `${site.url}/stabilizers`);
   const table = page.locator("table").first();
   assert.match(await table.innerText(), /L2, c = 0\.1 \(paper\)[\s\S]*off/);
   await page.getByLabel("Time conditioning c_noise(t)").check();
@@ -51,7 +36,7 @@ test("stabilizers page: trained runs show at once; choosing another stabilizer r
 });
 
 test("stabilizers page: two live runs train side by side, report exact quality, pause and stop", async () => {
-  const { page, errors } = await openPage(browser, `${server.url}/stabilizers`);
+  const { page, errors } = await openPage(site.browser, `${site.url}/stabilizers`);
   await setRange(page, /sCT steps/, 100);
   await page.getByRole("button", { name: "Train A and B" }).click();
   // Both runs start from the precomputed teacher and report a measurement after 50 steps.
@@ -70,7 +55,7 @@ test("stabilizers page: two live runs train side by side, report exact quality, 
 });
 
 test("continuous vs discrete page: quality by N shows at once; live discrete and continuous runs report", async () => {
-  const { page, errors } = await openPage(browser, `${server.url}/discrete`);
+  const { page, errors } = await openPage(site.browser, `${site.url}/discrete`);
   assert.match(await page.locator("body").innerText(), /the best grid is N = \d+/);
   assert.match(await page.locator("body").innerText(), /The gap falls like 1\/N down to N = [\d,]+/);
   await page.getByLabel("Grid intervals N").selectOption("4");

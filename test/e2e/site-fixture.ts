@@ -1,0 +1,43 @@
+/**
+ * The shared setup of the browser tests: serve the built site (dist/, from `npm run build`) and launch
+ * Debian's Chromium once per test file; screenshots go to test-artifacts/.
+ */
+import { after, before } from "node:test";
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Browser } from "playwright-core";
+import { serveDirectory } from "../../scripts/browser/static-server.ts";
+import { launchChromium } from "../../scripts/browser/chromium.ts";
+
+export const ARTIFACTS = resolve("test-artifacts");
+
+export interface Site {
+  /** the base URL of the served dist/ */
+  readonly url: string;
+  readonly browser: Browser;
+}
+
+/** Register before/after hooks for the current test file and return the site they open. */
+export function useBuiltSite(): Site {
+  let server: Awaited<ReturnType<typeof serveDirectory>> | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    server = await serveDirectory(resolve("dist"));
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get url() {
+      if (!server) throw new Error("the site is served only inside tests");
+      return server.url;
+    },
+    get browser() {
+      if (!browser) throw new Error("the browser runs only inside tests");
+      return browser;
+    },
+  };
+}
