@@ -16,6 +16,7 @@ import type { FlowNetwork } from "./nn/network.js";
 import type { NamedArray } from "./nn/parameters.js";
 import { evaluateToyRun, type ToyEvaluation } from "./toy-evaluation.js";
 import { tangentGapByGridSize, type TangentGap } from "./discrete-experiments.js";
+import { pretrainedInspectJob, pretrainedLoadJob, pretrainedSampleJob } from "./pretrained-jobs.js";
 
 export interface TrainedProfileParams {
   mixture: Pick<GaussianMixture, "means" | "stds" | "weights">;
@@ -187,7 +188,11 @@ export async function* tangentGapJob(params: TangentGapParams, shouldStop: () =>
   }
 }
 
-export const JOBS = { trainedProfiles: trainedProfilesJob, toyRun: toyRunJob, tangentGap: tangentGapJob } as const;
+export const JOBS = {
+  trainedProfiles: trainedProfilesJob, toyRun: toyRunJob, tangentGap: tangentGapJob,
+  // The pretrained-models page: one long-lived worker keeps the loaded model between these jobs.
+  pretrainedInspect: pretrainedInspectJob, pretrainedLoad: pretrainedLoadJob, pretrainedSample: pretrainedSampleJob,
+} as const;
 export type JobName = keyof typeof JOBS;
 
 /** Messages from page to worker. */

@@ -39,7 +39,7 @@ export function stepChart(runs: RunSeries[], key: "loss" | "gradientNorm", width
     x: { label: "training step →" },
     y: { type: log ? "log" : "linear", label: `↑ ${label}`, grid: true },
     color: colorScale(runs),
-    marks: [Plot.line(raw, { x: "step", y: "value", stroke: "run", strokeOpacity: 0.18, strokeWidth: 1 }), Plot.line(smooth, { x: "step", y: "value", stroke: "run", strokeWidth: 2 })],
+    marks: [Plot.line(raw, { x: "step", y: "value", stroke: "run", z: "run", strokeOpacity: 0.18, strokeWidth: 1 }), Plot.line(smooth, { x: "step", y: "value", stroke: "run", z: "run", strokeWidth: 2 })],
   });
 }
 
@@ -55,7 +55,7 @@ export function qualityChart(runs: RunSeries[], width: number, references: { lab
     marks: [
       Plot.ruleY(references, { y: "value", stroke: "#6b7280", strokeDasharray: "4 3" }),
       Plot.text(references, { x: () => 0, y: "value", text: "label", textAnchor: "start", dy: -6, fill: "#6b7280", frameAnchor: "left" }),
-      Plot.line(rows, { x: "step", y: "value", stroke: "run", strokeWidth: 2, marker: "circle-stroke" }),
+      Plot.line(rows, { x: "step", y: "value", stroke: "run", z: "run", strokeWidth: 2, marker: "circle-stroke" }),
     ],
   });
 }
@@ -72,7 +72,7 @@ export function tangentByTimeChart(runs: RunSeries[], width: number): HTMLElemen
     x: { label: "TrigFlow time t →", domain: [0, Math.PI / 2] },
     y: { type: "log", label: "↑ ‖g‖ before normalisation (mean; ticks: max)", grid: true },
     color: colorScale(runs),
-    marks: [Plot.line(rows, { x: "t", y: "mean", stroke: "run", strokeWidth: 2, marker: "dot" }), Plot.tickY(rows, { x: "t", y: "max", stroke: "run" })],
+    marks: [Plot.line(rows, { x: "t", y: "mean", stroke: "run", z: "run", strokeWidth: 2, marker: "dot" }), Plot.tickY(rows, { x: "t", y: "max", stroke: "run" })],
   });
 }
 
