@@ -70,9 +70,9 @@ export function tangentByTimeChart(runs: RunSeries[], width: number): HTMLElemen
     width,
     height: 240,
     x: { label: "TrigFlow time t →", domain: [0, Math.PI / 2] },
-    y: { type: "log", label: "↑ ‖g‖ before normalisation (mean; ticks: max)", grid: true },
+    y: { type: "log", label: "↑ ‖g‖ before normalisation (line: mean, ×: max)", grid: true },
     color: colorScale(runs),
-    marks: [Plot.line(rows, { x: "t", y: "mean", stroke: "run", z: "run", strokeWidth: 2, marker: "dot" }), Plot.tickY(rows, { x: "t", y: "max", stroke: "run" })],
+    marks: [Plot.line(rows, { x: "t", y: "mean", stroke: "run", z: "run", strokeWidth: 2, marker: "dot" }), Plot.dot(rows, { x: "t", y: "max", stroke: "run", symbol: "times" })],
   });
 }
 
