@@ -61,10 +61,10 @@ export const DEFAULT_TOY_RUN: ToyRunConfig = {
   seed: 0,
 };
 
-/** Thrown when the loss stops being finite; the run's weights are back at the last good snapshot. */
+/** Thrown when the loss or the gradient stops being finite; the run's weights are back at the last good snapshot. */
 export class NonFiniteLossError extends Error {
-  constructor(readonly iteration: number, readonly loss: number) {
-    super(`training stopped at step ${iteration}: the loss became ${loss}; the last good weights were restored`);
+  constructor(readonly iteration: number, readonly value: number, readonly quantity: "loss" | "gradient norm" = "loss") {
+    super(`training stopped at step ${iteration}: the ${quantity} became ${value}; the last good weights were restored`);
   }
 }
 
@@ -133,7 +133,7 @@ export class ToyRun {
         this.net.params.load(this.lastGood.net);
         this.ema.params.load(this.lastGood.ema);
       }
-      throw new NonFiniteLossError(this.iteration, Number.isFinite(value) ? gradient : value);
+      throw Number.isFinite(value) ? new NonFiniteLossError(this.iteration, gradient, "gradient norm") : new NonFiniteLossError(this.iteration, value);
     }
     updateEma(this.ema.params, this.net.params, this.emaDecay);
     this.diagnostics.record(value, gradient, times, norms);
