@@ -14,7 +14,12 @@ export class RAdamOptimizer extends tf.Optimizer {
     return "RAdam";
   }
   private step = 0;
-  private readonly moments = new Map<string, { m: tf.Variable; v: tf.Variable }>();
+  /**
+   * First and second moments by the variable's position in the gradient list, as TF.js's Adam keeps them:
+   * callers pass their variables in the same order every step, and positions (unlike TF.js's generated
+   * variable names) survive a reload, so a saved state resumes in a new session.
+   */
+  private moments: { m: tf.Variable; v: tf.Variable }[] = [];
 
   constructor(readonly learningRate: number, readonly beta1 = 0.9, readonly beta2 = 0.99, readonly epsilon = 1e-8) {
     super();
@@ -31,28 +36,43 @@ export class RAdamOptimizer extends tf.Optimizer {
     const rectified = rho > 5;
     const r = rectified ? Math.sqrt(((rho - 4) * (rho - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rho)) : 0;
     tf.tidy(() => {
-      for (const [name, gradient] of entries) {
-        if (gradient == null) continue;
+      entries.forEach(([name, gradient], i) => {
+        if (gradient == null) return;
         const variable = tf.engine().registeredVariables[name];
-        let state = this.moments.get(name);
-        if (!state) {
-          state = { m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) };
-          this.moments.set(name, state);
-        }
+        const state = (this.moments[i] ??= { m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) });
         state.m.assign(tf.add(tf.mul(state.m, this.beta1), tf.mul(gradient, 1 - this.beta1)));
         state.v.assign(tf.add(tf.mul(state.v, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2)));
         const mHat = tf.div(state.m, b1k);
         const update = rectified ? tf.div(tf.mul(mHat, r * Math.sqrt(b2k)), tf.add(tf.sqrt(state.v), this.epsilon)) : mHat;
         variable.assign(tf.sub(variable, tf.mul(update, this.learningRate)));
-      }
+      });
     });
     this.incrementIterations();
   }
 
   override dispose(): void {
-    for (const { m, v } of this.moments.values()) tf.dispose([m, v]);
-    this.moments.clear();
+    for (const { m, v } of this.moments) tf.dispose([m, v]);
+    this.moments = [];
     super.dispose();
+  }
+
+  /** [step count, m₀…m_{n−1}, v₀…v_{n−1}], in Adam's layout; the tensors are the optimiser's own (do not dispose). */
+  override async getWeights(): Promise<{ name: string; tensor: tf.Tensor }[]> {
+    return [
+      { name: "iter", tensor: tf.scalar(this.step, "int32") },
+      ...this.moments.map(({ m }, i) => ({ name: `${i}/m`, tensor: m as tf.Tensor })),
+      ...this.moments.map(({ v }, i) => ({ name: `${i}/v`, tensor: v as tf.Tensor })),
+    ];
+  }
+
+  override async setWeights(weights: { name: string; tensor: tf.Tensor }[]): Promise<void> {
+    const [iter, ...rest] = weights;
+    if (!iter || iter.name !== "iter" || rest.length % 2 !== 0) throw new Error("RAdam state must be [iter, m…, v…]");
+    const n = rest.length / 2;
+    for (const { m, v } of this.moments) tf.dispose([m, v]);
+    this.step = (await iter.tensor.data())[0];
+    this.iterations_ = this.step;
+    this.moments = Array.from({ length: n }, (_, i) => ({ m: tf.variable(rest[i].tensor, false), v: tf.variable(rest[n + i].tensor, false) }));
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -1,51 +1,36 @@
 /**
  * One training run on 2-D Gaussian-mixture data: a teacher (TrigFlow diffusion) or a consistency model
- * (sCT / sCD), with Adam, an EMA of the weights for sampling, exact quality metrics, and a guard that stops
- * on a non-finite loss and restores the last good weights. Knows nothing about pages, workers or files.
+ * (sCT / sCD / discrete / ECT) trained by the shared loop of trainer.ts, with the mixture's batches and its
+ * exact quality metrics. Knows nothing about pages, workers or files.
  */
 import * as tf from "@tensorflow/tfjs";
 import { TimeConditionedMlp, type MlpConfig } from "./nn/mlp.js";
 import type { FlowNetwork } from "./nn/network.js";
-import type { NamedArray } from "./nn/parameters.js";
 import { plainAlgebra } from "./nn/algebra.js";
 import { tensorOps } from "./tensor-ops.js";
-import { diffusionLoss, EDM_PROPOSAL, mixtureBatch } from "./diffusion-training.js";
-import { scmTrainingStep, type ScmStepConfig } from "./scm-training.js";
-import { copyParameters, emaDecayFromHalfLife, updateEma } from "./ema.js";
+import { EDM_PROPOSAL, mixtureBatch } from "./diffusion-training.js";
 import { consistencyFromNetwork, sampleMultistep } from "./consistency-sampling.js";
 import { integrate, uniformTimes, STEPPERS, velocityFromNetwork, type FlowFunction } from "./ode-solvers.js";
 import { idealConsistencyFunction, sampleMixture, type GaussianMixture } from "./gaussian-mixture.js";
-import { rmsDistance } from "./sample-metrics.js";
+import { rmsDistance, slicedWasserstein } from "./sample-metrics.js";
 import { createRng, normalArray, type Rng } from "./rng.js";
 import { SCM_CIFAR10_PROPOSAL, type TimeProposal } from "./time-proposal.js";
-import { slicedWasserstein } from "./sample-metrics.js";
-import { RAdamOptimizer } from "./radam.js";
 import { discreteTimeGrid, discreteTimeProbabilities, sampleDiscreteTimePairs } from "./discrete-consistency.js";
 import { SIGMA_D, T_MAX, T_MID } from "./trigflow.js";
-import { minimizeMeasuringGradient, type MeasuredStep } from "./measured-step.js";
-import { ECT_DEFAULTS, ectLossClosure, type EctConfig } from "./ect-objective.js";
-import { TrainingDiagnostics, type DiagnosticsSnapshot } from "./training-diagnostics.js";
+import { ECT_DEFAULTS } from "./ect-objective.js";
+import type { DiagnosticsSnapshot } from "./training-diagnostics.js";
+import { initializeFromTeacher, NonFiniteLossError, Trainer, type Objective, type StepReport, type TrainerConfig, type TrainingBatch } from "./trainer.js";
 
 /** The teacher (TrigFlow diffusion), sCT, sCD, the discrete-time CM of App. E, and the ECT baseline. */
-export type ToyObjective = "teacher" | "sct" | "scd" | "discrete" | "ect";
+export type ToyObjective = Objective;
+export { NonFiniteLossError };
+export type ToyStepReport = StepReport;
 
-export interface ToyRunConfig {
-  objective: ToyObjective;
+export interface ToyRunConfig extends TrainerConfig {
   network: Partial<MlpConfig>;
-  batch: number;
-  learningRate: number;
-  /** Adam, or RAdam as the paper uses for consistency models (App. G.2); both with β = (0.9, 0.99) */
-  optimizer: "adam" | "radam";
   proposal: TimeProposal;
-  /** sCT/sCD settings (ignored by the teacher) */
-  scm: Omit<ScmStepConfig, "objective" | "teacher">;
-  /** EMA half-life in training samples */
-  emaHalfLife: number;
   /** N, the number of grid intervals of the discrete-time objective */
   discreteSteps: number;
-  /** settings of the ECT baseline (defaults: ECT's own) */
-  ect?: EctConfig;
-  seed: number;
 }
 
 export const DEFAULT_TOY_RUN: ToyRunConfig = {
@@ -61,117 +46,54 @@ export const DEFAULT_TOY_RUN: ToyRunConfig = {
   seed: 0,
 };
 
-/** Thrown when the loss or the gradient stops being finite; the run's weights are back at the last good snapshot. */
-export class NonFiniteLossError extends Error {
-  constructor(readonly iteration: number, readonly value: number, readonly quantity: "loss" | "gradient norm" = "loss") {
-    super(`training stopped at step ${iteration}: the ${quantity} became ${value}; the last good weights were restored`);
-  }
-}
-
-export interface ToyStepReport {
-  iteration: number;
-  loss: number;
-  /** mean ‖g‖ before normalisation (sCT, sCD and discrete objectives only) */
-  meanTangentNorm: number | null;
-  /** ‖∇_θ L‖₂ of this step */
-  gradientNorm: number;
-}
-
 export class ToyRun {
   readonly net: TimeConditionedMlp;
   readonly ema: TimeConditionedMlp;
-  iteration = 0;
-  private readonly optimizer: tf.Optimizer;
+  private readonly trainer: Trainer;
   private readonly rng: Rng;
-  private readonly emaDecay: number;
-  private lastGood: { net: Record<string, NamedArray>; ema: Record<string, NamedArray> } | null = null;
   private readonly grid: number[];
   private readonly gridProbabilities: number[];
-  private readonly diagnostics = new TrainingDiagnostics();
 
   /**
    * @param teacher the teacher's EMA network (required for sCD). Consistency models start from the teacher's
    * weights when one is given (App. G.2), with the logvar head reset to zero.
    */
   constructor(readonly mixture: GaussianMixture, readonly config: ToyRunConfig, readonly teacher?: FlowNetwork) {
-    if ((config.objective === "scd" || config.objective === "discrete") && !teacher) throw new Error(`${config.objective} needs a teacher`);
     this.net = new TimeConditionedMlp({ ...config.network, dataDim: mixture.dim, seed: config.seed });
     this.ema = new TimeConditionedMlp({ ...config.network, dataDim: mixture.dim, seed: config.seed });
-    if (teacher && config.objective !== "teacher" && teacher.params.names().length > 0) {
-      copyParameters(this.net.params, teacher.params);
-      tf.tidy(() => this.net.params.names().filter((n) => n.startsWith("logvar")).forEach((n) => this.net.params.get(n).assign(tf.zerosLike(this.net.params.get(n)))));
-    }
-    copyParameters(this.ema.params, this.net.params);
-    this.optimizer = config.optimizer === "radam" ? new RAdamOptimizer(config.learningRate, 0.9, 0.99) : tf.train.adam(config.learningRate, 0.9, 0.99);
+    if (teacher && config.objective !== "teacher" && teacher.params.names().length > 0) initializeFromTeacher(this.net, teacher);
+    this.trainer = new Trainer(this.net, this.ema, config, teacher);
     this.rng = createRng(config.seed + 1);
-    this.emaDecay = emaDecayFromHalfLife(config.emaHalfLife, config.batch);
     this.grid = discreteTimeGrid(config.discreteSteps);
     this.gridProbabilities = discreteTimeProbabilities(this.grid, config.proposal);
   }
 
-  private batch(): { x0: tf.Tensor; z: tf.Tensor; t: tf.Tensor; tPrime?: tf.Tensor } {
-    const { batch } = this.config;
-    const proposal = this.config.objective === "teacher" ? EDM_PROPOSAL : this.config.proposal;
+  get iteration(): number {
+    return this.trainer.iteration;
+  }
+
+  private batch(): TrainingBatch {
+    const { batch, objective } = this.config;
+    const proposal = objective === "teacher" ? EDM_PROPOSAL : this.config.proposal;
     const data = mixtureBatch(this.mixture, batch, this.rng, proposal);
-    if (this.config.objective !== "discrete") return data;
+    if (objective === "ect") {
+      const { pMean, pStd } = (this.config.ect ?? ECT_DEFAULTS).proposal;
+      return { ...data, sigmas: Array.from({ length: batch }, () => Math.exp(pMean + pStd * this.rng.normal())) };
+    }
+    if (objective !== "discrete") return data;
     // The discrete-time CM trains on grid pairs (t_i, t_{i−1}) instead of the continuous proposal.
     data.t.dispose();
     const pairs = sampleDiscreteTimePairs(this.rng, this.grid, this.gridProbabilities, batch);
     return { x0: data.x0, z: data.z, t: tf.tensor1d(pairs.t), tPrime: tf.tensor1d(pairs.tPrime) };
   }
 
-  async step(): Promise<ToyStepReport> {
-    if (this.iteration % 50 === 0) this.lastGood = { net: await this.net.params.save(), ema: await this.ema.params.save() };
-    const seed = this.config.seed * 1_000_003 + this.iteration;
-    const { loss, gradientNorm, tangentNorms, times } = this.objectiveStep(seed);
-    const value = (await loss.data())[0];
-    const gradient = (await gradientNorm.data())[0];
-    const norms = tangentNorms ? Float64Array.from(await tangentNorms.data()) : undefined;
-    tf.dispose([loss, gradientNorm, tangentNorms ?? []]);
-    if (!Number.isFinite(value) || !Number.isFinite(gradient)) {
-      if (this.lastGood) {
-        this.net.params.load(this.lastGood.net);
-        this.ema.params.load(this.lastGood.ema);
-      }
-      throw Number.isFinite(value) ? new NonFiniteLossError(this.iteration, gradient, "gradient norm") : new NonFiniteLossError(this.iteration, value);
-    }
-    updateEma(this.ema.params, this.net.params, this.emaDecay);
-    this.diagnostics.record(value, gradient, times, norms);
-    this.iteration++;
-    const meanTangentNorm = norms ? norms.reduce((a, b) => a + b, 0) / norms.length : null;
-    return { iteration: this.iteration, loss: value, meanTangentNorm, gradientNorm: gradient };
+  step(): Promise<ToyStepReport> {
+    return this.trainer.step(this.batch());
   }
 
   /** Loss, gradient norm and tangent statistics accumulated since the last call (training-diagnostics.ts). */
   takeDiagnostics(): DiagnosticsSnapshot {
-    return this.diagnostics.take();
-  }
-
-  /** One optimiser step of the configured objective. */
-  private objectiveStep(seed: number): MeasuredStep & { tangentNorms?: tf.Tensor1D; times?: Float32Array } {
-    const { objective } = this.config;
-    const data = this.batch();
-    try {
-      if (objective === "teacher") {
-        const variables = this.net.params.trainableVariables((n) => n.startsWith("logvar"));
-        return minimizeMeasuringGradient(this.optimizer, () => diffusionLoss(this.net, data.x0, data.z, data.t, { dropoutSeed: seed }), variables);
-      }
-      if (objective === "ect") {
-        const ect = this.config.ect ?? ECT_DEFAULTS;
-        const sigmas = Array.from({ length: this.config.batch }, () => Math.exp(ect.proposal.pMean + ect.proposal.pStd * this.rng.normal()));
-        const closure = ectLossClosure(this.net, { x0: data.x0, z: data.z, sigmas }, Math.floor(this.iteration / ect.stageIterations), seed, ect);
-        try {
-          return minimizeMeasuringGradient(this.optimizer, closure.loss, this.net.params.trainableVariables((n) => n.startsWith("logvar")));
-        } finally {
-          closure.dispose();
-        }
-      }
-      const times = data.t.dataSync() as Float32Array;
-      const result = scmTrainingStep(this.net, this.optimizer, data, this.iteration, seed, { ...this.config.scm, objective, teacher: this.teacher });
-      return { ...result, times };
-    } finally {
-      tf.dispose(Object.values(data).filter((x): x is tf.Tensor => x !== undefined));
-    }
+    return this.trainer.takeDiagnostics();
   }
 
   /** The EMA network as a function of (u, scalar t) for a batch of n rows, as the solvers and samplers take it. */
@@ -237,7 +159,7 @@ export class ToyRun {
   }
 
   dispose(): void {
-    this.optimizer.dispose();
+    this.trainer.dispose();
     this.net.dispose();
     this.ema.dispose();
   }
