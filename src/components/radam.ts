@@ -21,7 +21,7 @@ export class RAdamOptimizer extends tf.Optimizer {
    */
   private moments: { m: tf.Variable; v: tf.Variable }[] = [];
 
-  constructor(readonly learningRate: number, readonly beta1 = 0.9, readonly beta2 = 0.99, readonly epsilon = 1e-8) {
+  constructor(public learningRate: number, readonly beta1 = 0.9, readonly beta2 = 0.99, readonly epsilon = 1e-8) {
     super();
   }
 

@@ -96,6 +96,11 @@ export class ToyRun {
     return this.trainer.takeDiagnostics();
   }
 
+  /** For a learning-rate schedule: applies from the next step on. */
+  setLearningRate(learningRate: number): void {
+    this.trainer.setLearningRate(learningRate);
+  }
+
   /** The EMA network as a function of (u, scalar t) for a batch of n rows, as the solvers and samplers take it. */
   private emaFunction(n: number): FlowFunction<tf.Tensor> {
     return (u, t) => this.ema.apply(plainAlgebra, u, tf.fill([n], t));

@@ -115,6 +115,14 @@ export class Trainer {
     return { iteration: this.iteration, loss: value, meanTangentNorm, gradientNorm: gradient };
   }
 
+  /**
+   * Change the learning rate from the next step on (for a schedule). Adam and RAdam both read their public
+   * `learningRate` field at every step, so this is safe between steps.
+   */
+  setLearningRate(learningRate: number): void {
+    (this.optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+  }
+
   /** Loss, gradient norm and tangent statistics accumulated since the last call (training-diagnostics.ts). */
   takeDiagnostics(): DiagnosticsSnapshot {
     return this.diagnostics.take();
