@@ -97,7 +97,7 @@ export class Trainer {
 
   /** One optimiser step on `batch`; throws NonFiniteLossError (after restoring the last good weights) on NaN/Inf. */
   async step(batch: TrainingBatch): Promise<StepReport> {
-    if (this.iteration % SNAPSHOT_EVERY === 0) this.snapshot();
+    if (this.lastGood === null || this.iteration % SNAPSHOT_EVERY === 0) this.snapshot();
     const seed = this.config.seed * 1_000_003 + this.iteration;
     const { loss, gradientNorm, tangentNorms, times } = this.objectiveStep(batch, seed);
     const value = (await loss.data())[0];
@@ -136,8 +136,15 @@ export class Trainer {
     return this.optimizer.getWeights();
   }
 
-  async setOptimizerState(weights: OptimizerState): Promise<void> {
-    await this.optimizer.setWeights(weights);
+  /**
+   * Continue a saved run: the optimiser's state and the step count (the networks' weights are loaded by the
+   * caller). The guard's next snapshot is taken from the restored weights.
+   */
+  async resume(iteration: number, optimizerState: OptimizerState): Promise<void> {
+    await this.optimizer.setWeights(optimizerState);
+    this.iteration = iteration;
+    tf.dispose(this.lastGood ?? []);
+    this.lastGood = null;
   }
 
   private variablesInOrder(): tf.Variable[] {
