@@ -105,3 +105,54 @@ test("the presets grow: tiny < small < base parameters", async () => {
   assert.ok(counts[0] < counts[1] && counts[1] < counts[2], counts.join(" "));
   console.log("parameters:", counts.join(", "));
 });
+
+test("a training checkpoint file round-trips bit for bit, and a model file reads back as a model", async () => {
+  const { writeTrainingCheckpoint, readTrainingFile, writeModel } = await import("../src/components/image-checkpoint.ts");
+  const data = syntheticDataset();
+  const teacherConfig = tiny("teacher");
+  const teacher = new ImageRun(data, teacherConfig);
+  await teacher.step();
+  const config = tiny("sct");
+  const run = new ImageRun(data, config, teacher.ema);
+  for (let i = 0; i < 2; i++) await run.step();
+  const state = await run.state();
+  const teacherWeights = await teacher.ema.params.save();
+  const plan = (c: ImageRunConfig, steps: number) => ({ config: { ...c, network: run.net.config }, steps });
+  const bytes = writeTrainingCheckpoint({ phase: "student", classes: [0, 1], teacher: plan(teacherConfig, 1), student: plan(config, 10), state, teacherWeights });
+  const file = readTrainingFile(bytes);
+  assert.equal(file.kind, "training");
+  if (file.kind !== "training") return;
+  const c = file.checkpoint;
+  assert.equal(c.state.iteration, 2);
+  assert.deepEqual(c.classes, [0, 1]);
+  assert.deepEqual(c.student!.config, { ...config, network: run.net.config });
+  for (const group of ["net", "ema"] as const) for (const [name, w] of Object.entries(state[group])) assert.deepEqual(c.state[group][name].data, w.data, name);
+  for (const [name, w] of Object.entries(teacherWeights)) assert.deepEqual(c.teacherWeights![name].data, w.data, name);
+  assert.deepEqual(c.state.optimizer.map((o) => o.name), state.optimizer.map((o) => o.name));
+  assert.deepEqual(c.state.optimizer.map((o) => o.data), state.optimizer.map((o) => o.data));
+  // Restoring the read state into a new run continues exactly like restoring the original.
+  const a = new ImageRun(data, config, teacher.ema);
+  const b = new ImageRun(data, config, teacher.ema);
+  await a.restore(c.state);
+  await b.restore(state);
+  assert.equal((await a.step()).loss, (await b.step()).loss);
+
+  const model = readTrainingFile(writeModel(run.ema.config, state.ema));
+  assert.equal(model.kind, "model");
+  assert.throws(() => readTrainingFile(writeModel(run.ema.config, state.ema).slice(0, 100)), /./);
+  [teacher, run, a, b].forEach((r) => r.dispose());
+});
+
+test("a training checkpoint with a tampered plan is refused with a message", async () => {
+  const { readTrainingFile, TRAINING_METADATA_KEY } = await import("../src/components/image-checkpoint.ts");
+  const { writeSafetensors } = await import("../src/components/safetensors.ts");
+  const meta = (info: unknown) => writeSafetensors({ "net/x": { shape: [1], data: new Float32Array(1) } }, { [TRAINING_METADATA_KEY]: JSON.stringify(info) });
+  const config = { ...tiny("sct"), network: { ...tiny("sct").network } };
+  const good = { format: "sCM Lab training checkpoint v1", phase: "student", iteration: 1, classes: [3], teacher: null, student: { config, steps: 5 } };
+  assert.throws(() => readTrainingFile(meta({ ...good, format: "v0" })), /unknown training checkpoint format/);
+  assert.throws(() => readTrainingFile(meta({ ...good, classes: [12] })), /classes/);
+  assert.throws(() => readTrainingFile(meta({ ...good, student: { config: { ...config, batch: 1e9 }, steps: 5 } })), /batch/);
+  assert.throws(() => readTrainingFile(meta({ ...good, student: { config: { ...config, objective: "eval" }, steps: 5 } })), /objective/);
+  assert.throws(() => readTrainingFile(meta({ ...good, student: null })), /no student plan/);
+  assert.throws(() => readTrainingFile(writeSafetensors({ x: { shape: [1], data: new Float32Array(1) } })), /neither an sCM Lab training checkpoint nor/);
+});
