@@ -69,6 +69,18 @@ export class ImageDataset {
     return n;
   }
 
+  /** Every whole image of class `label` that has arrived, as one byte array (e.g. to check a file's hash). */
+  classBytes(label: number): Uint8Array {
+    const entry = this.store.get(label);
+    if (!entry) throw new RangeError(`class ${label} is not among the classes trained on`);
+    return entry.bytes.subarray(0, entry.count * this.size);
+  }
+
+  /** Bytes received for class `label` that do not yet make a whole image (0 once its file is complete). */
+  pendingBytes(label: number): number {
+    return this.store.get(label)?.pending.length ?? 0;
+  }
+
   /** The HWC bytes of image `index` of class `label`. */
   image(label: number, index: number): Uint8Array {
     const entry = this.store.get(label);

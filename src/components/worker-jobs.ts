@@ -17,6 +17,7 @@ import type { NamedArray } from "./nn/parameters.js";
 import { evaluateToyRun, type ToyEvaluation } from "./toy-evaluation.js";
 import { tangentGapByGridSize, type TangentGap } from "./discrete-experiments.js";
 import { pretrainedInspectJob, pretrainedLoadJob, pretrainedSampleJob } from "./pretrained-jobs.js";
+import { imageTrainJob } from "./image-jobs.js";
 
 export interface TrainedProfileParams {
   mixture: Pick<GaussianMixture, "means" | "stds" | "weights">;
@@ -192,19 +193,38 @@ export const JOBS = {
   trainedProfiles: trainedProfilesJob, toyRun: toyRunJob, tangentGap: tangentGapJob,
   // The pretrained-models page: one long-lived worker keeps the loaded model between these jobs.
   pretrainedInspect: pretrainedInspectJob, pretrainedLoad: pretrainedLoadJob, pretrainedSample: pretrainedSampleJob,
+  // The CIFAR-10 page: stream the data, train, sample, autosave.
+  imageTrain: imageTrainJob,
 } as const;
 export type JobName = keyof typeof JOBS;
 
-/** Messages from page to worker. */
+/** Messages from page to worker. A command (e.g. "save") is a request a job handles between two of its steps. */
 export type JobRequest =
   | { type: "start"; id: number; job: JobName; params: unknown }
-  | { type: "pause" | "resume" | "stop"; id: number };
+  | { type: "pause" | "resume" | "stop"; id: number }
+  | { type: "command"; id: number; command: string };
 
-/** Pause, resume and stop for one running job; the job is only ever suspended between two of its steps. */
+/**
+ * Pause, resume, stop and commands for one running job; the job is only ever suspended between two of its
+ * steps. A command wakes a paused job for one step of the generator, in which the job answers it (and yields)
+ * without training, so "save" works while paused.
+ */
 export class JobControl {
   private paused = false;
   private stopped = false;
   private wake: (() => void) | null = null;
+  private readonly commands: string[] = [];
+  command(name: string): void {
+    this.commands.push(name);
+    this.wake?.();
+  }
+  /** Commands received since the last call, oldest first. */
+  takeCommands(): string[] {
+    return this.commands.splice(0);
+  }
+  get isPaused(): boolean {
+    return this.paused;
+  }
   pause(): void {
     this.paused = true;
   }
@@ -219,9 +239,9 @@ export class JobControl {
   get isStopped(): boolean {
     return this.stopped;
   }
-  /** Wait here while paused; resolves at once when running or stopped. */
+  /** Wait here while paused; resolves at once when running or stopped, or when a command arrives. */
   async checkpoint(): Promise<void> {
-    while (this.paused && !this.stopped) await new Promise<void>((resolve) => (this.wake = resolve));
+    while (this.paused && !this.stopped && this.commands.length === 0) await new Promise<void>((resolve) => (this.wake = resolve));
   }
 }
 
@@ -238,11 +258,11 @@ export type JobReply =
  * the worker entry and directly by tests.
  */
 export async function serveJob(request: Extract<JobRequest, { type: "start" }>, post: (reply: JobReply) => void, control: JobControl = new JobControl(), throttleMs = 100): Promise<void> {
-  const job = JOBS[request.job] as (params: unknown, stop: () => boolean) => AsyncGenerator<unknown, unknown>;
+  const job = JOBS[request.job] as (params: unknown, stop: () => boolean, control: JobControl) => AsyncGenerator<unknown, unknown>;
   if (!job) return post({ type: "error", id: request.id, message: `unknown job "${request.job}"` });
   let lastPost = 0;
   try {
-    const iterator = job(request.params, () => control.isStopped);
+    const iterator = job(request.params, () => control.isStopped, control);
     for (;;) {
       await control.checkpoint();
       const { value, done } = await iterator.next();

@@ -14,6 +14,8 @@ export interface WorkerJob {
   pause(): void;
   resume(): void;
   stop(): void;
+  /** a request the job answers between two steps, even while paused (e.g. "save") */
+  command(name: string): void;
 }
 
 export function startJobInWorker(workerUrl: string, job: JobName, params: unknown, invalidation: Promise<unknown>): WorkerJob {
@@ -25,7 +27,13 @@ export function startJobInWorker(workerUrl: string, job: JobName, params: unknow
     startError = `this browser cannot start a Web Worker (${(error as Error).message})`;
   }
   const send = (type: "pause" | "resume" | "stop") => worker?.postMessage({ type, id: 1 });
-  return { events: events(worker, startError, job, params, invalidation), pause: () => send("pause"), resume: () => send("resume"), stop: () => send("stop") };
+  return {
+    events: events(worker, startError, job, params, invalidation),
+    pause: () => send("pause"),
+    resume: () => send("resume"),
+    stop: () => send("stop"),
+    command: (command) => worker?.postMessage({ type: "command", id: 1, command }),
+  };
 }
 
 async function* events(worker: Worker | null, startError: string | null, job: JobName, params: unknown, invalidation: Promise<unknown>): AsyncGenerator<JobEvent> {

@@ -10,6 +10,10 @@ const controls = new Map<number, JobControl>();
 const backendReady = selectBackend();
 
 scope.onmessage = async ({ data: request }) => {
+  if (request.type === "command") {
+    controls.get(request.id)?.command(request.command);
+    return;
+  }
   if (request.type !== "start") {
     controls.get(request.id)?.[request.type]();
     return;
