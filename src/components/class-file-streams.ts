@@ -17,8 +17,11 @@ export interface ClassFileProgress {
 
 export type Fetch = (url: string) => Promise<Response>;
 
+/** The global fetch, called as a plain function: browsers refuse fetch called as a method of another object. */
+export const globalFetch: Fetch = (url) => fetch(url);
+
 /** meta.json, fetched and validated. */
-export async function fetchCifar10Meta(url: string, fetchImpl: Fetch = fetch): Promise<Cifar10Meta> {
+export async function fetchCifar10Meta(url: string, fetchImpl: Fetch = globalFetch): Promise<Cifar10Meta> {
   const response = await fetchImpl(url).catch((error: Error) => {
     throw new Error(`could not download the CIFAR-10 index (${error.message})`);
   });
@@ -38,7 +41,7 @@ export class ClassFileStreams {
   private readonly controller = new AbortController();
 
   /** @param urls the class files' URLs by class index (all ten; only the dataset's classes are fetched) */
-  constructor(private readonly dataset: ImageDataset, private readonly meta: Cifar10Meta, private readonly urls: readonly string[], private readonly fetchImpl: Fetch = fetch) {
+  constructor(private readonly dataset: ImageDataset, private readonly meta: Cifar10Meta, private readonly urls: readonly string[], private readonly fetchImpl: Fetch = globalFetch) {
     for (const label of dataset.classes) void this.stream(label);
   }
 

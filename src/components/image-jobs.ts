@@ -11,7 +11,7 @@ import { ImageRun, type ImageSamples } from "./image-run.js";
 import { SmallUNet } from "./nn/unet.js";
 import type { NamedArray } from "./nn/parameters.js";
 import { readTrainingFile, writeModel, writeTrainingCheckpoint, type RunPlan, type TrainingCheckpoint } from "./image-checkpoint.js";
-import { ClassFileStreams, fetchCifar10Meta, type ClassFileProgress, type Fetch } from "./class-file-streams.js";
+import { ClassFileStreams, fetchCifar10Meta, globalFetch, type ClassFileProgress, type Fetch } from "./class-file-streams.js";
 import { loadCheckpoint, saveCheckpoint, type CheckpointSummary } from "./checkpoint-store.js";
 import { NonFiniteLossError } from "./trainer.js";
 import { GpuMemoryError, openGpuMemoryScope } from "./pretrained-gpu-memory.js";
@@ -99,7 +99,7 @@ function networkFromWeights(config: SmallUNet["config"], weights: Record<string,
   }
 }
 
-export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () => boolean = () => false, control?: JobControl, fetchImpl: Fetch = fetch): AsyncGenerator<ImageTrainProgress, ImageTrainResult> {
+export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () => boolean = () => false, control?: JobControl, fetchImpl: Fetch = globalFetch): AsyncGenerator<ImageTrainProgress, ImageTrainResult> {
   // The plan: from the parameters, or from the checkpoint being resumed.
   let checkpoint: TrainingCheckpoint | null = null;
   if (params.resume) {

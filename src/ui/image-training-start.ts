@@ -1,0 +1,104 @@
+/**
+ * How a CIFAR-10 run starts, as one Observable view: "Train" (a new run from the form), "Resume" (the run
+ * saved in this browser), or a file the reader chooses — a training checkpoint resumes, an sCM Lab model
+ * becomes the teacher. The saved run can also be downloaded (whole, or its EMA model) or deleted. The view's
+ * value changes only on a click, so editing the form never restarts a run.
+ */
+import { checkpointSummary, deleteCheckpoint, loadCheckpoint, type CheckpointSummary } from "../components/checkpoint-store.js";
+import { readTrainingFile, writeModel } from "../components/image-checkpoint.js";
+
+export type StartRequest =
+  | { kind: "new"; teacherModel?: Uint8Array; teacherName?: string }
+  | { kind: "resume" }
+  | { kind: "resumeFile"; bytes: Uint8Array; name: string };
+
+function download(fileName: string, bytes: Uint8Array): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+  const a = Object.assign(document.createElement("a"), { href: url, download: fileName });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export interface StartPanel extends HTMLElement {
+  value: StartRequest | null;
+  /** Read the saved run's summary again (after a run saved or ended). */
+  refresh(): Promise<void>;
+}
+
+export function imageTrainingStart(key: string): StartPanel {
+  const panel = document.createElement("div") as unknown as StartPanel;
+  panel.className = "training-start";
+  panel.value = null;
+  const emit = (request: StartRequest) => {
+    panel.value = request;
+    panel.dispatchEvent(new Event("input", { bubbles: true }));
+  };
+
+  const train = Object.assign(document.createElement("button"), { textContent: "Train" });
+  train.onclick = () => emit({ kind: "new" });
+  const saved = document.createElement("div");
+  saved.className = "saved-run";
+  const fileRow = document.createElement("label");
+  const input = Object.assign(document.createElement("input"), { type: "file", accept: ".safetensors" });
+  const fileNote = document.createElement("span");
+  fileNote.className = "muted";
+  fileRow.append("Or start from a file: ", input, " ", fileNote);
+  input.onchange = async () => {
+    const file = input.files?.[0];
+    if (!file) return;
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const read = readTrainingFile(bytes);
+      if (read.kind === "training") {
+        fileNote.textContent = `${file.name}: a training checkpoint at step ${read.checkpoint.state.iteration} (${read.checkpoint.phase} phase) — resuming it.`;
+        emit({ kind: "resumeFile", bytes, name: file.name });
+      } else {
+        fileNote.textContent = `${file.name}: a model (${read.config.baseChannels}-channel UNet) — it will be the teacher of the next run; press Train.`;
+        train.onclick = () => emit({ kind: "new", teacherModel: bytes, teacherName: file.name });
+        train.textContent = `Train from ${file.name}`;
+      }
+    } catch (error) {
+      fileNote.textContent = `${file.name} cannot be used: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  };
+
+  const render = (summary: CheckpointSummary | null, problem?: string) => {
+    saved.replaceChildren();
+    if (problem) return saved.append(problem);
+    if (!summary) return saved.append("No run is saved in this browser yet.");
+    const when = new Date(summary.savedAt).toLocaleString();
+    const resume = Object.assign(document.createElement("button"), { textContent: "Resume" });
+    resume.onclick = () => emit({ kind: "resume" });
+    const whole = Object.assign(document.createElement("button"), { textContent: "Download checkpoint" });
+    whole.onclick = async () => {
+      const bytes = await loadCheckpoint(key);
+      if (bytes) download(`scm-lab-${summary.phase}-step${summary.iteration}.safetensors`, bytes);
+    };
+    const model = Object.assign(document.createElement("button"), { textContent: "Download model" });
+    model.onclick = async () => {
+      const bytes = await loadCheckpoint(key);
+      const read = bytes && readTrainingFile(bytes);
+      if (read?.kind !== "training") return;
+      const plan = read.checkpoint.phase === "teacher" ? read.checkpoint.teacher : read.checkpoint.student;
+      download(`scm-lab-${plan!.config.objective}-ema-step${summary.iteration}.safetensors`, writeModel(plan!.config.network, read.checkpoint.state.ema));
+    };
+    const remove = Object.assign(document.createElement("button"), { textContent: "Delete" });
+    remove.onclick = async () => {
+      await deleteCheckpoint(key);
+      await panel.refresh();
+    };
+    saved.append(`Saved in this browser: ${summary.label}, step ${summary.iteration} of ${summary.steps} (${summary.phase} phase), ${(summary.bytes / 1e6).toFixed(1)} MB, ${when}. `, resume, " ", whole, " ", model, " ", remove);
+  };
+  panel.refresh = async () => {
+    try {
+      render(await checkpointSummary(key));
+    } catch (error) {
+      render(null, `Saved runs are unavailable here: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  panel.append(train, saved, fileRow);
+  void panel.refresh();
+  return panel;
+}
