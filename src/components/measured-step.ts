@@ -13,7 +13,9 @@ export interface MeasuredStep {
 /** Minimise `lossFn` over `variables` by one step of `optimizer`; the caller disposes both returned scalars. */
 export function minimizeMeasuringGradient(optimizer: tf.Optimizer, lossFn: () => tf.Scalar, variables: tf.Variable[]): MeasuredStep {
   const { value, grads } = tf.variableGrads(lossFn, variables);
-  const gradientNorm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+  // Summed pairwise, not with tf.addN: WebGPU binds every input of one kernel as a storage buffer, and real GPUs
+  // allow as few as 8 per shader stage (a UNet has ~200 variables; SwiftShader's higher limit hid this).
+  const gradientNorm = tf.tidy(() => tf.sqrt(Object.values(grads).reduce<tf.Tensor>((total, g) => tf.add(total, tf.sum(tf.square(g))), tf.scalar(0))) as tf.Scalar);
   optimizer.applyGradients(grads);
   tf.dispose(Object.values(grads));
   return { loss: value, gradientNorm };
