@@ -6,20 +6,12 @@
  */
 import { checkpointSummary, deleteCheckpoint, loadCheckpoint, type CheckpointSummary } from "../components/checkpoint-store.js";
 import { readTrainingFile, writeModel } from "../components/image-checkpoint.js";
+import { downloadBytes } from "./download.js";
 
 export type StartRequest =
   | { kind: "new"; teacherModel?: Uint8Array; teacherName?: string }
   | { kind: "resume" }
   | { kind: "resumeFile"; bytes: Uint8Array; name: string };
-
-function download(fileName: string, bytes: Uint8Array): void {
-  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>]));
-  const a = Object.assign(document.createElement("a"), { href: url, download: fileName });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 export interface StartPanel extends HTMLElement {
   value: StartRequest | null;
@@ -74,7 +66,7 @@ export function imageTrainingStart(key: string): StartPanel {
     const whole = Object.assign(document.createElement("button"), { textContent: "Download checkpoint" });
     whole.onclick = async () => {
       const bytes = await loadCheckpoint(key);
-      if (bytes) download(`scm-lab-${summary.phase}-step${summary.iteration}.safetensors`, bytes);
+      if (bytes) downloadBytes(`scm-lab-${summary.phase}-step${summary.iteration}.safetensors`, bytes);
     };
     const model = Object.assign(document.createElement("button"), { textContent: "Download model" });
     model.onclick = async () => {
@@ -82,7 +74,7 @@ export function imageTrainingStart(key: string): StartPanel {
       const read = bytes && readTrainingFile(bytes);
       if (read?.kind !== "training") return;
       const plan = read.checkpoint.phase === "teacher" ? read.checkpoint.teacher : read.checkpoint.student;
-      download(`scm-lab-${plan!.config.objective}-ema-step${summary.iteration}.safetensors`, writeModel(plan!.config.network, read.checkpoint.state.ema));
+      downloadBytes(`scm-lab-${plan!.config.objective}-ema-step${summary.iteration}.safetensors`, writeModel(plan!.config.network, read.checkpoint.state.ema));
     };
     const remove = Object.assign(document.createElement("button"), { textContent: "Delete" });
     remove.onclick = async () => {

@@ -8,6 +8,7 @@ import type { ImageTrainParams, ImageTrainProgress, ImageTrainResult, ImageTrain
 import type { ImageSamples } from "../components/image-run.js";
 import type { ClassFileProgress } from "../components/class-file-streams.js";
 import { startJobInWorker } from "./worker-client.js";
+import { downloadBytes } from "./download.js";
 
 export interface StepPoint {
   phase: ImageTrainPhase;
@@ -35,17 +36,6 @@ export interface ImageTrainingState {
 }
 
 const MB = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
-
-function download(fileName: string, bytes: Uint8Array): void {
-  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = fileName;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 export function liveImageTraining(workerUrl: string, params: ImageTrainParams, invalidation: Promise<unknown>): { states: AsyncGenerator<ImageTrainingState>; controls: HTMLElement } {
   const job = startJobInWorker(workerUrl, "imageTrain", params, invalidation);
@@ -117,7 +107,7 @@ export function liveImageTraining(workerUrl: string, params: ImageTrainParams, i
             state.note = p.message;
             break;
           case "file":
-            download(p.fileName, p.bytes);
+            downloadBytes(p.fileName, p.bytes);
             state.note = `downloaded ${p.fileName} (${MB(p.bytes.length)})`;
             break;
         }
