@@ -1,5 +1,6 @@
 /**
  * npm run train -- --data <preset> --objective <teacher|sct|scd|discrete|ect> [options]
+ * npm run train -- --data cifar10 --objective <teacher|sct|scd> [options]   (images: scripts/train-images.ts)
  *
  * Trains on a 2-D Gaussian mixture in Node (TF.js CPU backend) and writes <out>/model.safetensors (EMA
  * weights, with the run's configuration as metadata) and <out>/metrics.jsonl (one JSON object per report).
@@ -18,6 +19,12 @@ import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
 import { readSafetensors, writeSafetensors } from "../src/components/safetensors.ts";
 import { exactTeacher } from "../src/components/exact-teacher.ts";
 import type { FlowNetwork } from "../src/components/nn/network.ts";
+
+// CIFAR-10 images: the image training CLI (same model, data and files as the training page).
+if (process.argv.slice(2).some((a, i, all) => a === "--data" && all[i + 1] === "cifar10")) {
+  await import("./train-images.ts");
+  process.exit(process.exitCode ?? 0);
+}
 
 function fail(message: string): never {
   console.error(`train: ${message}`);
@@ -38,7 +45,7 @@ const number = (name: string, fallback: number) => {
 };
 
 const data = (args.get("data") ?? "ring") as MixturePresetName;
-if (!(data in MIXTURE_PRESETS)) fail(`unknown --data "${data}"; choose one of ${Object.keys(MIXTURE_PRESETS).join(", ")}`);
+if (!(data in MIXTURE_PRESETS)) fail(`unknown --data "${data}"; choose one of ${Object.keys(MIXTURE_PRESETS).join(", ")}, or cifar10 (images)`);
 const objective = (args.get("objective") ?? "") as ToyObjective;
 if (!["teacher", "sct", "scd", "discrete", "ect"].includes(objective)) fail(`--objective must be teacher, sct, scd, discrete or ect (got "${objective}")`);
 const mixtureShape = { modes: number("modes", 8), spread: number("spread", 0.05) };
