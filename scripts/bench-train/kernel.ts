@@ -1,0 +1,187 @@
+/**
+ * The measurement of `npm run bench:train`, the same code in every runtime (Node CPU, Node + Dawn WebGPU,
+ * Chromium WebGPU and WebGL): two ImageRuns of the same UNet preset on the same synthetic 32×32 images, a
+ * diffusion teacher and sCT, step in turn; each step is timed until its results (loss, gradient norm, the EMA
+ * update) have left the device, and the median over interleaved repeats is reported. The TF.js backend must
+ * be active before runTrainBench is called. No DOM, no Node: the caller prints.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { ImageDataset } from "../../src/components/image-dataset.ts";
+import { defaultImageRunConfig, ImageRun, type UNetPresetName } from "../../src/components/image-run.ts";
+import { createRng } from "../../src/components/rng.ts";
+
+export interface TrainBenchOptions {
+  preset: UNetPresetName;
+  batch: number;
+  /** timed steps per objective (after the warm-up) */
+  steps: number;
+  /** untimed steps per objective first: shader compilation, buffer pools, the guard's first snapshot */
+  warmup: number;
+  /** image side: 32 (CIFAR-10); smaller only for quick checks */
+  resolution: number;
+}
+
+export const DEFAULT_TRAIN_BENCH: TrainBenchOptions = { preset: "tiny", batch: 4, steps: 5, warmup: 2, resolution: 32 };
+
+export interface TrainBenchResult {
+  backend: string;
+  options: TrainBenchOptions;
+  parameters: number;
+  /** every timed step, ms, in the order taken */
+  diffusionMs: number[];
+  sctMs: number[];
+  /** medians */
+  diffusionStepMs: number;
+  sctStepMs: number;
+  /** first (warm-up) step of each, ms: mostly shader compilation on GPU backends */
+  firstDiffusionStepMs: number;
+  firstSctStepMs: number;
+  finalLoss: { diffusion: number; sct: number };
+  /** tensors alive after the last step minus after the warm-up (0 when nothing leaks) */
+  tensorGrowth: number;
+  /** bytes TF.js holds on the GPU at the end (WebGPU/WebGL), if it reports them */
+  gpuBytes: number | null;
+  /**
+   * WebGPU errors nobody captured (validation, out of memory) during the run. Any at all make the timings
+   * meaningless: Dawn and Chrome drop the whole command buffer an invalid pipeline was recorded in, so other
+   * kernels silently do not run.
+   */
+  deviceErrors: { count: number; first: string | null };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Synthetic uint8 images (smooth random colour fields plus noise): the step's cost does not depend on the pixels. */
+function syntheticDataset(resolution: number, count: number): ImageDataset {
+  const shape = { height: resolution, width: resolution, channels: 3 };
+  const data = new ImageDataset([0], shape, count);
+  const rng = createRng(11);
+  const bytes = new Uint8Array(count * resolution * resolution * 3);
+  for (let i = 0, o = 0; i < count; i++) {
+    const base = [rng.uniform(), rng.uniform(), rng.uniform()].map((v) => 40 + 170 * v);
+    for (let y = 0; y < resolution; y++) {
+      for (let x = 0; x < resolution; x++) {
+        for (let c = 0; c < 3; c++) bytes[o++] = Math.max(0, Math.min(255, Math.round(base[c] + 30 * Math.sin((x + 3 * c) / 5) * Math.cos(y / 7) + 20 * (rng.uniform() - 0.5))));
+      }
+    }
+  }
+  data.append(0, bytes);
+  return data;
+}
+
+export async function runTrainBench(options: TrainBenchOptions, log: (line: string) => void = () => {}): Promise<TrainBenchResult> {
+  const { preset, batch, steps, warmup, resolution } = options;
+  const data = syntheticDataset(resolution, 64);
+  const configure = (objective: "teacher" | "sct") => {
+    const base = defaultImageRunConfig(objective, preset);
+    return { ...base, batch, network: { ...base.network, resolution } };
+  };
+  const deviceErrors = { count: 0, first: null as string | null };
+  const stopListening = listenForDeviceErrors((message) => {
+    deviceErrors.count++;
+    deviceErrors.first ??= message;
+  });
+  const runs = { diffusion: new ImageRun(data, configure("teacher")), sct: new ImageRun(data, configure("sct")) };
+  // The last EMA parameter written by a step: reading it back waits for the whole step, EMA update included
+  // (GPU queues run in order), so no step's work spills into the next one's timing.
+  const syncTensor = (run: ImageRun) => run.ema.params.get(run.ema.params.names().at(-1)!);
+  const finalLoss = { diffusion: NaN, sct: NaN };
+  const timeStep = async (which: "diffusion" | "sct") => {
+    const run = runs[which];
+    const start = performance.now();
+    const report = await run.step();
+    await syncTensor(run).data();
+    finalLoss[which] = report.loss;
+    return performance.now() - start;
+  };
+
+  try {
+    const first = { diffusion: 0, sct: 0 };
+    for (const which of ["diffusion", "sct"] as const) {
+      for (let i = 0; i < warmup; i++) {
+        const ms = await timeStep(which);
+        if (i === 0) first[which] = ms;
+        log(`warm-up ${which} ${i + 1}/${warmup}: ${ms.toFixed(0)} ms`);
+      }
+    }
+    const tensorsAfterWarmup = tf.memory().numTensors;
+    const timed = { diffusion: [] as number[], sct: [] as number[] };
+    for (let r = 0; r < steps; r++) {
+      // Alternate which objective goes first, so a drift of the machine's speed hits both alike.
+      const order = r % 2 === 0 ? (["diffusion", "sct"] as const) : (["sct", "diffusion"] as const);
+      for (const which of order) timed[which].push(await timeStep(which));
+      log(`repeat ${r + 1}/${steps}: diffusion ${timed.diffusion.at(-1)!.toFixed(0)} ms, sCT ${timed.sct.at(-1)!.toFixed(0)} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100)); // device errors arrive asynchronously
+    const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesInGPUAllocated?: number };
+    return {
+      backend: tf.getBackend(),
+      options,
+      parameters: runs.diffusion.parameterCount,
+      diffusionMs: timed.diffusion,
+      sctMs: timed.sct,
+      diffusionStepMs: median(timed.diffusion),
+      sctStepMs: median(timed.sct),
+      firstDiffusionStepMs: first.diffusion,
+      firstSctStepMs: first.sct,
+      finalLoss,
+      tensorGrowth: memory.numTensors - tensorsAfterWarmup,
+      gpuBytes: memory.numBytesInGPUAllocated ?? memory.numBytesInGPU ?? null,
+      deviceErrors,
+    };
+  } catch (error) {
+    // A failed step (a NaN, a lost device) often has a WebGPU error behind it: name it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (deviceErrors.count > 0) throw new Error(`${(error as Error).message}; before that WebGPU reported ${deviceErrors.count} error(s), the first: ${deviceErrors.first}`);
+    throw error;
+  } finally {
+    stopListening();
+    runs.diffusion.dispose();
+    runs.sct.dispose();
+  }
+}
+
+/** Call `report` with the first lines of every uncaptured WebGPU error until the returned function is called. */
+function listenForDeviceErrors(report: (message: string) => void): () => void {
+  if (tf.getBackend() !== "webgpu") return () => {};
+  type ErrorEvent = { error: { message: string } };
+  const device = (tf.backend() as unknown as { device?: { addEventListener?(type: string, l: (e: ErrorEvent) => void): void; removeEventListener?(type: string, l: (e: ErrorEvent) => void): void } }).device;
+  const listener = (event: ErrorEvent) => report(event.error.message.split("\n").slice(0, 4).join(" ").slice(0, 300));
+  device?.addEventListener?.("uncapturederror", listener);
+  return () => device?.removeEventListener?.("uncapturederror", listener);
+}
+
+/** The `name: value` lines of one backend's result, every name prefixed (e.g. "node_cpu_"). */
+export function resultLines(prefix: string, r: TrainBenchResult): [string, string][] {
+  const perSecond = (ms: number) => ((1000 * r.options.batch) / ms).toFixed(2);
+  return [
+    [`${prefix}diffusion_step_ms`, r.diffusionStepMs.toFixed(1)],
+    [`${prefix}diffusion_images_per_s`, perSecond(r.diffusionStepMs)],
+    [`${prefix}sct_step_ms`, r.sctStepMs.toFixed(1)],
+    [`${prefix}sct_images_per_s`, perSecond(r.sctStepMs)],
+    [`${prefix}sct_step_over_diffusion_step_unet`, (r.sctStepMs / r.diffusionStepMs).toFixed(3)],
+    // Each repeat's own ratio (its sCT and diffusion steps ran back to back): the spread shows the machine's noise.
+    [`${prefix}sct_over_diffusion_per_repeat`, r.sctMs.map((ms, i) => (ms / r.diffusionMs[i]).toFixed(2)).join(", ")],
+    [`${prefix}first_step_ms`, `${r.firstDiffusionStepMs.toFixed(0)} diffusion, ${r.firstSctStepMs.toFixed(0)} sct`],
+    ...(r.deviceErrors.count > 0 ? [[`${prefix}webgpu_errors`, `${r.deviceErrors.count}: timings INVALID, the GPU skipped work (first: ${r.deviceErrors.first})`] as [string, string]] : []),
+  ];
+}
+
+/** What the WebGPU adapter says it is (vendor, architecture, device, description), for the report's header. */
+export async function describeWebGpuAdapter(): Promise<string> {
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(o?: object): Promise<{ info?: Record<string, string>; isFallbackAdapter?: boolean } | null> } } }).navigator?.gpu;
+  if (!gpu) return "no navigator.gpu";
+  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) return "no adapter";
+  const info = adapter.info ?? {};
+  const text = ["vendor", "architecture", "device", "description"].map((k) => info[k]).filter(Boolean).join(" / ");
+  return `${text || "(no adapter info)"}${adapter.isFallbackAdapter ? " (fallback adapter)" : ""}`;
+}
+
+/** WebGL must render 32-bit floats (sCM's tangents are useless in 16-bit): the same check as backend.ts. */
+export function webglProblem(): string | null {
+  return tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED") ? null : "WebGL here renders only 16-bit floats";
+}
