@@ -116,3 +116,33 @@ test("a damaged class file stops the job with a message naming it", async () => 
   await assert.rejects(drain(imageTrainJob(params({ teacher: plan("teacher", 50) }), () => false, undefined, fakeFetch({ "class-5.bin": damaged }))), /class-5\.bin \(dog\).*SHA-256/);
   await assert.rejects(drain(imageTrainJob(params(), () => false, undefined, fakeFetch({ "class-3.bin": files[3].slice(0, 3072 * 3 + 7) }))), /class-3\.bin \(cat\)/);
 });
+
+test("a run whose teacher came from a model file resumes with that teacher (sCD needs it)", async () => {
+  const { writeModel } = await import("../src/components/image-checkpoint.ts");
+  const { SmallUNet } = await import("../src/components/nn/unet.ts");
+  const teacherNet = new SmallUNet(network);
+  const teacherModel = writeModel(teacherNet.config, await teacherNet.params.save());
+  teacherNet.dispose();
+  let steps = 0;
+  const first = await drain(
+    (async function* () {
+      const job = imageTrainJob(params({ teacher: null, student: plan("scd", 2), teacherModel, autosave: { key: "file-teacher", everySteps: 1 } }), () => steps >= 1, undefined, fakeFetch());
+      for await (const r of job) {
+        if (r.kind === "step") steps++;
+        yield r;
+      }
+    })(),
+  );
+  assert.equal((await checkpointSummary("file-teacher"))?.iteration, 1);
+  assert.equal(first.reports.filter((r) => r.kind === "step").length, 1);
+  const { result, reports } = await drain(imageTrainJob(params({ resume: { key: "file-teacher" } }), () => false, undefined, fakeFetch()));
+  assert.deepEqual(result, { phase: "student", iteration: 2, stopped: false });
+  const grid = reports.flatMap((r) => (r.kind === "samples" ? [r] : [])).at(-1)!;
+  assert.ok(grid.samples.ode, "the file's teacher is back: its ODE row is drawn");
+});
+
+test("a checkpoint made for another resolution is refused by the page's job with a message", async () => {
+  const small = plan("teacher", 2);
+  small.config.network = { ...small.config.network, resolution: 8 };
+  await assert.rejects(drain(imageTrainJob(params({ teacher: small }), () => false, undefined, fakeFetch())), /made for 8×8 images/);
+});

@@ -113,6 +113,9 @@ export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () =>
   const startPhase: ImageTrainPhase = checkpoint?.phase ?? (plan.teacher && plan.teacher.steps > 0 ? "teacher" : "student");
   if (startPhase === "student" && !plan.student) throw new Error("nothing to train: no consistency phase and no teacher phase");
 
+  for (const p of [plan.teacher, plan.student]) {
+    if (p && p.config.network.resolution !== CIFAR10_SHAPE.height) throw new Error(`this run was made for ${p.config.network.resolution}×${p.config.network.resolution} images; the page trains on CIFAR-10's 32×32 (continue it with npm run train)`);
+  }
   const meta = await fetchCifar10Meta(params.data.meta, fetchImpl);
   const dataset = new ImageDataset(plan.classes, CIFAR10_SHAPE, Math.max(...plan.classes.map((c) => meta.perClass[c])));
   const streams = new ClassFileStreams(dataset, meta, params.data.classFiles, fetchImpl);
@@ -144,8 +147,10 @@ export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () =>
       const file = readTrainingFile(params.teacherModel);
       if (file.kind !== "model") throw new Error("the teacher file is a training checkpoint: resume it, or export its model");
       teacher = networkFromWeights(file.config, file.weights);
-    } else if (checkpoint?.teacherWeights && plan.teacher) {
-      teacher = networkFromWeights(plan.teacher.config.network, checkpoint.teacherWeights);
+    } else if (checkpoint?.teacherWeights) {
+      // The student has the teacher's architecture (it started from its weights); a run whose teacher came from
+      // a file saved no teacher plan.
+      teacher = networkFromWeights((plan.teacher ?? plan.student!).config.network, checkpoint.teacherWeights);
     }
 
     for (const phase of ["teacher", "student"] as const) {

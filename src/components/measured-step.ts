@@ -14,7 +14,7 @@ export interface MeasuredStep {
 export function minimizeMeasuringGradient(optimizer: tf.Optimizer, lossFn: () => tf.Scalar, variables: tf.Variable[]): MeasuredStep {
   const { value, grads } = tf.variableGrads(lossFn, variables);
   // Summed pairwise, not with tf.addN: WebGPU binds every input of one kernel as a storage buffer, and real GPUs
-  // allow as few as 8 per shader stage (a UNet has ~200 variables; SwiftShader's higher limit hid this).
+  // allow 8 per shader stage by default (a UNet has ~200 variables). test/webgpu/image-training-webgpu.test.ts catches it.
   const gradientNorm = tf.tidy(() => tf.sqrt(Object.values(grads).reduce<tf.Tensor>((total, g) => tf.add(total, tf.sum(tf.square(g))), tf.scalar(0))) as tf.Scalar);
   optimizer.applyGradients(grads);
   tf.dispose(Object.values(grads));
