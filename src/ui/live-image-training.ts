@@ -9,6 +9,7 @@ import type { ImageSamples } from "../components/image-run.js";
 import type { ClassFileProgress } from "../components/class-file-streams.js";
 import { startJobInWorker } from "./worker-client.js";
 import { downloadBytes } from "./download.js";
+import { pauseStopButtons } from "./job-controls.js";
 
 export interface StepPoint {
   phase: ImageTrainPhase;
@@ -42,29 +43,17 @@ export function liveImageTraining(workerUrl: string, params: ImageTrainParams, i
   const controls = document.createElement("div");
   controls.className = "training-controls";
   const button = (label: string, title: string) => {
-    const b = document.createElement("button");
-    b.textContent = label;
-    b.title = title;
+    const b = Object.assign(document.createElement("button"), { textContent: label, title });
     controls.append(b, " ");
     return b;
   };
-  const pause = button("Pause", "suspend training between two steps");
-  const stop = button("Stop", "end the run; it is saved in this browser first");
+  const { pause, stop, isPaused } = pauseStopButtons(job, controls, () => finish());
+  pause.title = "suspend training between two steps";
+  stop.title = "end the run; it is saved in this browser first";
   const save = button("Save now", "save the run in this browser (IndexedDB) so a reload can resume it");
   const exportCheckpoint = button("Download checkpoint", "the whole run (weights, EMA, optimiser, teacher) as a safetensors file that resumes it");
   const exportModel = button("Download model", "the EMA weights as an sCM Lab model file (samples on the pretrained page; a teacher for a new run)");
   save.disabled = !params.autosave;
-  let paused = false;
-  pause.onclick = () => {
-    paused = !paused;
-    paused ? job.pause() : job.resume();
-    pause.textContent = paused ? "Resume" : "Pause";
-  };
-  stop.onclick = () => {
-    if (paused) job.resume();
-    job.stop();
-    for (const b of [pause, stop, save, exportCheckpoint, exportModel]) b.disabled = true;
-  };
   save.onclick = () => job.command("save");
   exportCheckpoint.onclick = () => job.command("export-checkpoint");
   exportModel.onclick = () => job.command("export-model");
@@ -95,7 +84,7 @@ export function liveImageTraining(workerUrl: string, params: ImageTrainParams, i
             state.memory = p.memory;
             state.points.push({ phase: p.phase, iteration: p.iteration, loss: p.loss, gradientNorm: p.gradientNorm, imagesPerSecond: p.imagesPerSecond, stepMs: p.stepMs });
             state.status = `${p.phase === "teacher" ? "teacher" : state.objective === "sct" ? "sCT" : "sCD"} step ${p.iteration}/${p.steps} · loss ${p.loss.toPrecision(3)} · ${p.stepMs.toFixed(0)} ms/step · ${p.imagesPerSecond.toPrecision(2)} images/s`;
-            if (paused) state.status = `paused at ${state.status}`;
+            if (isPaused()) state.status = `paused at ${state.status}`;
             break;
           case "samples":
             state.samples = { ...p.samples, phase: p.phase };

@@ -5,6 +5,7 @@
  */
 import type { ToyRunParams, ToyRunProgress, ToyRunResult } from "../components/worker-jobs.js";
 import { startJobInWorker } from "./worker-client.js";
+import { pauseStopButtons } from "./job-controls.js";
 import type { RunSeries } from "./toy-run-charts.js";
 
 export interface LiveRunState extends RunSeries {
@@ -16,22 +17,7 @@ export interface LiveRunState extends RunSeries {
 export function liveToyRun(workerUrl: string, label: string, params: ToyRunParams, invalidation: Promise<unknown>): { states: AsyncGenerator<LiveRunState>; controls: HTMLElement } {
   const job = startJobInWorker(workerUrl, "toyRun", params, invalidation);
   const controls = document.createElement("span");
-  const pause = document.createElement("button");
-  const stop = document.createElement("button");
-  pause.textContent = "Pause";
-  stop.textContent = "Stop";
-  let paused = false;
-  pause.onclick = () => {
-    paused = !paused;
-    paused ? job.pause() : job.resume();
-    pause.textContent = paused ? "Resume" : "Pause";
-  };
-  stop.onclick = () => {
-    if (paused) job.resume();
-    job.stop();
-    pause.disabled = stop.disabled = true;
-  };
-  controls.append(pause, " ", stop);
+  const { pause, stop } = pauseStopButtons(job, controls);
   const finish = () => (pause.disabled = stop.disabled = true);
 
   async function* states(): AsyncGenerator<LiveRunState> {
