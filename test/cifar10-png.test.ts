@@ -4,7 +4,8 @@ import { randomBytes } from "node:crypto";
 import { crc32 as zlibCrc32, deflateSync, inflateSync } from "node:zlib";
 import { Cifar10DataError } from "../src/components/cifar10/errors.ts";
 import { crc32, decodePng } from "../src/components/cifar10/png.ts";
-import { concat, encodePng, pngChunk } from "./fixtures/cifar10/synthetic.ts";
+import { encodePng, pngChunk } from "./fixtures/cifar10/synthetic.ts";
+import { concatenate } from "../src/components/checkpoint/byte-source.ts";
 
 const inflate = (bytes: Uint8Array) => inflateSync(bytes);
 
@@ -29,7 +30,7 @@ test("known answer: filter types 0–4 (Paeth choosing a, b and c) reconstruct t
     [42, 176, 119, 180, 124, 212],
   ];
   const ihdr = Uint8Array.from([0, 0, 0, 2, 0, 0, 0, 6, 8, 2, 0, 0, 0]);
-  const png = concat([
+  const png = concatenate([
     Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]),
     pngChunk("IHDR", ihdr),
     pngChunk("IDAT", deflateSync(Uint8Array.from(filtered.flat()))),
@@ -63,13 +64,13 @@ test("damaged or unsupported PNGs are refused with one clear message each", () =
   const good = encodePng(8, 4, pixels, { idatSize: 30 });
   const flipped = good.slice();
   flipped[8 + 25 + 29 + 8 + 5] ^= 0x10; // signature, IHDR, tEXt, then inside the first IDAT chunk's data
-  const corruptStream = concat([
+  const corruptStream = concatenate([
     good.subarray(0, 33), // signature + IHDR
     pngChunk("IDAT", Uint8Array.from([0x78, 0x9c, 0xff, 0xff, 0xff, 0x00])),
     pngChunk("IEND", new Uint8Array(0)),
   ]);
-  const shortData = concat([good.subarray(0, 33), pngChunk("IDAT", deflateSync(new Uint8Array(10))), pngChunk("IEND", new Uint8Array(0))]);
-  const noIdat = concat([good.subarray(0, 33), pngChunk("IEND", new Uint8Array(0))]);
+  const shortData = concatenate([good.subarray(0, 33), pngChunk("IDAT", deflateSync(new Uint8Array(10))), pngChunk("IEND", new Uint8Array(0))]);
+  const noIdat = concatenate([good.subarray(0, 33), pngChunk("IEND", new Uint8Array(0))]);
   const cases: [Uint8Array, RegExp][] = [
     [new TextEncoder().encode("<html>not found</html>"), /^x\.png: not a PNG file/],
     [good.subarray(0, good.length - 20), /truncated file/],

@@ -5,6 +5,7 @@
  * deviation of data in that range (brief §1).
  */
 import type { Rng } from "./rng.js";
+import { concatenate } from "./checkpoint/byte-source.js";
 
 export interface ImageShape {
   height: number;
@@ -50,7 +51,7 @@ export class ImageDataset {
   append(label: number, chunk: Uint8Array): void {
     const entry = this.store.get(label);
     if (!entry) throw new RangeError(`class ${label} is not among the classes trained on (${this.classes.join(", ")})`);
-    const joined = entry.pending.length === 0 ? chunk : concat(entry.pending, chunk);
+    const joined = entry.pending.length === 0 ? chunk : concatenate([entry.pending, chunk]);
     const whole = Math.floor(joined.length / this.size);
     if ((entry.count + whole) * this.size > entry.bytes.length) throw new RangeError(`class ${label} received more than ${entry.bytes.length / this.size} images: not a CIFAR-10 class file`);
     entry.bytes.set(joined.subarray(0, whole * this.size), entry.count * this.size);
@@ -121,11 +122,4 @@ export class ImageDataset {
     }
     throw new RangeError("index past the available images");
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -6,6 +6,7 @@
  * It checks every chunk's CRC, so a damaged file fails here with the chunk named, not later as odd pixels.
  */
 import { Cifar10DataError } from "./errors.js";
+import { concatenate } from "../checkpoint/byte-source.js";
 
 /** zlib-format (RFC 1950) decompression of the concatenated IDAT data. Must throw on corrupt input. */
 export type Inflate = (compressed: Uint8Array) => Uint8Array;
@@ -56,7 +57,7 @@ export function decodePng(bytes: Uint8Array, inflate: Inflate, what = "PNG"): De
 
   let raw: Uint8Array;
   try {
-    raw = inflate(concat(idat));
+    raw = inflate(concatenate(idat));
   } catch (error) {
     fail(`image data does not decompress (${error instanceof Error ? error.message : String(error)})`);
   }
@@ -107,17 +108,6 @@ function unfilter(raw: Uint8Array, width: number, height: number, what: string):
       default:
         throw new Cifar10DataError(`${what}: row ${y} has unknown filter type ${filter} (corrupt file)`);
     }
-  }
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
   }
   return out;
 }

@@ -12,6 +12,7 @@
  * to stdout without building one buffer.
  */
 import { Cifar10DataError } from "./errors.js";
+import { concatenate } from "../checkpoint/byte-source.js";
 
 const BLOCK = 512;
 
@@ -120,14 +121,7 @@ export function* tarChunks(files: Iterable<{ name: string; data: Uint8Array }>):
 
 /** A whole archive in one buffer (small archives and tests; stream tarChunks for big ones). */
 export function writeTar(files: Iterable<{ name: string; data: Uint8Array }>): Uint8Array {
-  const chunks = [...tarChunks(files)];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatenate([...tarChunks(files)]);
 }
 
 /** Sum of the header bytes with the checksum field counted as eight spaces (POSIX). */
