@@ -37,7 +37,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { ImageDataset, type ImageShape } from "../src/components/image-dataset.ts";
 import { defaultImageRunConfig, ImageRun, UNET_PRESETS, type ImageRunConfig, type UNetPresetName } from "../src/components/image-run.ts";
-import { readTrainingFile, writeModel, writeTrainingCheckpoint, type RunPlan, type TrainingCheckpoint } from "../src/components/image-checkpoint.ts";
+import { readTrainingFile, teacherOf, writeModel, writeTrainingCheckpoint, type RunPlan, type TrainingCheckpoint } from "../src/components/image-checkpoint.ts";
 import { NonFiniteLossError } from "../src/components/trainer.ts";
 import { SmallUNet, type UNetConfig } from "../src/components/nn/unet.ts";
 import type { NamedArray } from "../src/components/nn/parameters.ts";
@@ -174,14 +174,11 @@ async function loadTeacher(path: string): Promise<TeacherSource> {
   return { ...teacherOfStudent(c)!, classes: c.classes };
 }
 
-/**
- * The teacher inside a consistency-phase checkpoint. Its plan is null when the teacher came from a model file
- * (the page writes it so); the student was initialised from it, so the student's architecture is the teacher's.
- */
+/** The teacher inside a consistency-phase checkpoint (image-checkpoint.ts teacherOf), with a plan for the one it writes. */
 function teacherOfStudent(c: TrainingCheckpoint): Omit<TeacherSource, "classes"> | null {
-  if (!c.teacherWeights) return null;
-  const network = c.teacher?.config.network ?? { ...c.student!.config.network, dropout: 0 };
-  return { network, weights: c.teacherWeights, plan: c.teacher ?? { config: { ...defaultImageRunConfig("teacher"), network }, steps: 0 } };
+  const saved = teacherOf(c);
+  if (!saved) return null;
+  return { ...saved, plan: c.teacher ?? { config: { ...defaultImageRunConfig("teacher"), network: saved.network }, steps: 0 } };
 }
 
 let checkpointIn: TrainingCheckpoint | null = null;

@@ -50,6 +50,16 @@ export function writeTrainingCheckpoint(c: TrainingCheckpoint): Uint8Array<Array
   return writeSafetensors(tensors, { [TRAINING_METADATA_KEY]: JSON.stringify(info) });
 }
 
+/**
+ * The teacher saved in a consistency-phase checkpoint: its EMA weights and its architecture — from its plan, or,
+ * when it came from a model file (no teacher plan), the student's, which started from its weights (dropout 0:
+ * a teacher is evaluated without dropout).
+ */
+export function teacherOf(c: TrainingCheckpoint): { network: UNetConfig; weights: Record<string, NamedArray> } | null {
+  if (!c.teacherWeights) return null;
+  return { network: c.teacher?.config.network ?? { ...c.student!.config.network, dropout: 0 }, weights: c.teacherWeights };
+}
+
 /** The EMA weights as an sCM Lab UNet model file. */
 export function writeModel(config: UNetConfig, emaWeights: Record<string, NamedArray>): Uint8Array<ArrayBuffer> {
   return writeSafetensors(emaWeights, scmLabUnetMetadata(config));

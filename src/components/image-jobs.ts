@@ -10,7 +10,7 @@ import { ImageDataset, CIFAR10_SHAPE } from "./image-dataset.js";
 import { ImageRun, type ImageSamples } from "./image-run.js";
 import { SmallUNet } from "./nn/unet.js";
 import type { NamedArray } from "./nn/parameters.js";
-import { readTrainingFile, writeModel, writeTrainingCheckpoint, type RunPlan, type TrainingCheckpoint } from "./image-checkpoint.js";
+import { readTrainingFile, teacherOf, writeModel, writeTrainingCheckpoint, type RunPlan, type TrainingCheckpoint } from "./image-checkpoint.js";
 import { ClassFileStreams, fetchCifar10Meta, globalFetch, type ClassFileProgress, type Fetch } from "./class-file-streams.js";
 import { loadCheckpoint, saveCheckpoint, type CheckpointSummary } from "./checkpoint-store.js";
 import { NonFiniteLossError } from "./trainer.js";
@@ -119,7 +119,13 @@ export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () =>
   const meta = await fetchCifar10Meta(params.data.meta, fetchImpl);
   const dataset = new ImageDataset(plan.classes, CIFAR10_SHAPE, Math.max(...plan.classes.map((c) => meta.perClass[c])));
   const streams = new ClassFileStreams(dataset, meta, params.data.classFiles, fetchImpl);
-  let teacher: SmallUNet | null = null;
+  // The teacher network, and its weights as saved in every checkpoint of the consistency phase (kept here: they
+  // never change, so an autosave need not read them back from the GPU).
+  const teacher: { net: SmallUNet | null; weights: Record<string, NamedArray> | null } = { net: null, weights: null };
+  const useTeacher = (config: SmallUNet["config"], weights: Record<string, NamedArray>) => {
+    teacher.net = networkFromWeights(config, weights);
+    teacher.weights = weights;
+  };
   let run: ImageRun | null = null;
   let lastSave: number | null = null;
   const label = (phase: ImageTrainPhase) => {
@@ -146,18 +152,17 @@ export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () =>
     if (params.teacherModel) {
       const file = readTrainingFile(params.teacherModel);
       if (file.kind !== "model") throw new Error("the teacher file is a training checkpoint: resume it, or export its model");
-      teacher = networkFromWeights(file.config, file.weights);
-    } else if (checkpoint?.teacherWeights) {
-      // The student has the teacher's architecture (it started from its weights); a run whose teacher came from
-      // a file saved no teacher plan.
-      teacher = networkFromWeights((plan.teacher ?? plan.student!).config.network, checkpoint.teacherWeights);
+      useTeacher(file.config, file.weights);
+    } else {
+      const saved = checkpoint && teacherOf(checkpoint);
+      if (saved) useTeacher(saved.network, saved.weights);
     }
 
     for (const phase of ["teacher", "student"] as const) {
       if (phase === "teacher" && startPhase === "student") continue;
       const phasePlan = phase === "teacher" ? plan.teacher! : plan.student;
       if (!phasePlan) break;
-      run = new ImageRun(dataset, phasePlan.config, phase === "student" ? teacher ?? undefined : undefined);
+      run = new ImageRun(dataset, phasePlan.config, phase === "student" ? teacher.net ?? undefined : undefined);
       if (checkpoint && checkpoint.phase === phase) await run.restore(checkpoint.state);
       yield { kind: "phase", phase, objective: phasePlan.config.objective, parameters: run.parameterCount, steps: phasePlan.steps, startIteration: run.iteration, backend: tf.getBackend(), milestone: true };
 
@@ -176,7 +181,7 @@ export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () =>
       const checkpointBytes = async (r: ImageRun, p: ImageTrainPhase) =>
         writeTrainingCheckpoint({
           phase: p, classes: plan.classes, teacher: plan.teacher, student: plan.student, state: await r.state(),
-          teacherWeights: p === "student" && teacher ? await teacher.params.save() : null,
+          teacherWeights: p === "student" ? teacher.weights : null,
         });
       const samples = (r: ImageRun) => ({ kind: "samples" as const, phase, samples: r.samples(params.sampleCount, 1234, params.odeSteps), milestone: true as const });
 
@@ -223,12 +228,9 @@ export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () =>
           if (saved) yield saved;
         }
       }
-      if (phase === "teacher") {
-        // The consistency phase starts from the teacher's EMA (App. G.2), kept as a standalone network.
-        teacher = networkFromWeights(run.ema.config, await run.ema.params.save());
-      }
-      if (phase === "teacher" && !plan.student) return { phase, iteration: run.iteration, stopped: false };
-      if (phase === "student") return { phase, iteration: run.iteration, stopped: false };
+      if (phase === "student" || !plan.student) return { phase, iteration: run.iteration, stopped: false };
+      // The consistency phase starts from the teacher's EMA (App. G.2), kept as a standalone network.
+      useTeacher(run.ema.config, await run.ema.params.save());
       run.dispose();
       run = null;
     }
@@ -238,6 +240,6 @@ export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () =>
   } finally {
     streams.cancel();
     run?.dispose();
-    teacher?.dispose();
+    teacher.net?.dispose();
   }
 }
