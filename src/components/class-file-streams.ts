@@ -5,7 +5,7 @@
  * message instead of training on garbage.
  */
 import type { ImageDataset } from "./image-dataset.js";
-import { CIFAR10_CLASSES, checkCifar10ClassFileLength, cifar10ClassFile, validateCifar10Meta, type Cifar10Meta } from "./cifar10/dataset.js";
+import { CIFAR10_CLASSES, CIFAR10_IMAGE_BYTES, checkCifar10ClassFileLength, cifar10ClassFile, validateCifar10Meta, type Cifar10Meta } from "./cifar10/dataset.js";
 
 export interface ClassFileProgress {
   receivedBytes: number;
@@ -51,7 +51,7 @@ export class ClassFileStreams {
   }
 
   progress(): ClassFileProgress {
-    const totalBytes = this.dataset.classes.reduce((n, c) => n + this.meta.perClass[c] * 3072, 0);
+    const totalBytes = this.dataset.classes.reduce((n, c) => n + this.meta.perClass[c] * CIFAR10_IMAGE_BYTES, 0);
     return { receivedBytes: this.received, totalBytes, perClass: this.dataset.classes.map((c) => this.dataset.countOf(c)), complete: this.finished === this.dataset.classes.length };
   }
 

@@ -6,6 +6,7 @@
  */
 import type { Rng } from "./rng.js";
 import { concatenate } from "./checkpoint/byte-source.js";
+import { CIFAR10_IMAGE_SHAPE } from "./cifar10/dataset.js";
 
 export interface ImageShape {
   height: number;
@@ -13,7 +14,8 @@ export interface ImageShape {
   channels: number;
 }
 
-export const CIFAR10_SHAPE: ImageShape = { height: 32, width: 32, channels: 3 };
+const [height, width, channels] = CIFAR10_IMAGE_SHAPE;
+export const CIFAR10_SHAPE: ImageShape = { height, width, channels };
 
 /** Bytes of one image in HWC order. */
 export function imageBytes({ height, width, channels }: ImageShape): number {

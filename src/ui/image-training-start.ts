@@ -6,10 +6,11 @@
  */
 import { checkpointSummary, deleteCheckpoint, loadCheckpoint, type CheckpointSummary } from "../components/checkpoint-store.js";
 import { readTrainingFile, writeModel } from "../components/image-checkpoint.js";
+import type { UNetConfig } from "../components/nn/unet.js";
 import { downloadBytes } from "./download.js";
 
 export type StartRequest =
-  | { kind: "new"; teacherModel?: Uint8Array; teacherName?: string }
+  | { kind: "new"; teacher?: { bytes: Uint8Array; network: UNetConfig; name: string } }
   | { kind: "resume" }
   | { kind: "resumeFile"; bytes: Uint8Array; name: string };
 
@@ -48,7 +49,7 @@ export function imageTrainingStart(key: string): StartPanel {
         emit({ kind: "resumeFile", bytes, name: file.name });
       } else {
         fileNote.textContent = `${file.name}: a model (${read.config.baseChannels}-channel UNet) — it will be the teacher of the next run; press Train.`;
-        train.onclick = () => emit({ kind: "new", teacherModel: bytes, teacherName: file.name });
+        train.onclick = () => emit({ kind: "new", teacher: { bytes, network: read.config, name: file.name } });
         train.textContent = `Train from ${file.name}`;
       }
     } catch (error) {

@@ -42,6 +42,10 @@ test("CIFAR-10 page: previews at once; a tiny teacher → sCD run trains, sample
   const file = await (await downloading).path();
   const model = readTrainingFile(new Uint8Array(await readFile(file)));
   assert.equal(model.kind, "model");
+  // The downloaded model, chosen as a file, becomes the teacher of the next run.
+  await page.locator('.training-start input[type="file"]').setInputFiles(file);
+  await page.getByRole("button", { name: /^Train from / }).waitFor({ timeout: 10_000 });
+  assert.match(await page.locator(".training-start").innerText(), /a model \(16-channel UNet\)/);
   assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
   assert.deepEqual(errors, []);
   await page.close();
