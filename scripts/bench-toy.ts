@@ -48,6 +48,7 @@ import { consistencyFromNetwork, sampleMultistep } from "../src/components/consi
 import { plainAlgebra } from "../src/components/nn/algebra.ts";
 import type { FlowNetwork } from "../src/components/nn/network.ts";
 import { SIGMA_D, T_MAX, T_MID } from "../src/components/trigflow.ts";
+import { useFastCpuKernels } from "../src/components/cpu-kernels.ts";
 
 const args = new Map<string, string>();
 process.argv.slice(2).forEach((a, i, all) => a.startsWith("--") && args.set(a.slice(2), all[i + 1]));
@@ -73,6 +74,7 @@ const sct = {
 };
 
 await tf.setBackend("cpu");
+useFastCpuKernels();
 const mixture = mixturePreset("ring", { modes: 8, spread: 0.06 });
 const base: ToyRunConfig = {
   ...DEFAULT_TOY_RUN,
@@ -167,6 +169,17 @@ for (let r = 0; r < 20; r++) {
   stepTimes.sct.push(performance.now() - start);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// The same sCT step with TF.js's own CPU kernels and with cpu-kernels.ts's strided ones, interleaved. The
+// results are bit-identical (test/cpu-kernels.test.ts), so switching kernels mid-run changes nothing else.
+const kernelTimes = { stock: [] as number[], fast: [] as number[] };
+for (let r = 0; r < 20; r++) {
+  for (const kind of ["stock", "fast"] as const) {
+    useFastCpuKernels(kind === "fast");
+    const start = performance.now();
+    await student.step();
+    kernelTimes[kind].push(performance.now() - start);
+  }
+}
 
 console.log(`# ring of 8 modes; MLP ${hidden}×${blocks}; batch ${batch}; seed ${seed}; teacher ${teacherSteps} steps; sCT ${sctSteps} steps (lr ${sct.learningRate}, warm-up ${sct.warmup}, EMA half-life ${sct.emaHalfLife} samples, c = ${sct.c}, proposal (${sct.pMean}, ${sct.pStd}))`);
 console.log(`# metric: exact sliced W₂ to the mixture, 64 directions, ${samples} samples from scrambled-Sobol noise shared by all samplers; floor of ${samples} atoms ${metric.floor.toFixed(4)}`);
@@ -179,5 +192,6 @@ console.log(`one_step_over_teacher: ${(oneStep / teacherMetric).toFixed(3)}`);
 console.log(`two_step_over_exact_ode: ${(twoStep / exactMetric).toFixed(3)}`);
 console.log(`sct_seconds_to_target: ${Number.isNaN(secondsToTarget) ? `not reached in ${trainingSeconds.toFixed(0)} s` : secondsToTarget.toFixed(1)}`);
 console.log(`sct_step_over_diffusion_step_mlp: ${(median(stepTimes.sct) / median(stepTimes.diffusion)).toFixed(3)}`);
+console.log(`sct_step_stock_over_fast_cpu_kernels: ${(median(kernelTimes.stock) / median(kernelTimes.fast)).toFixed(2)}`);
 teacher.dispose();
 student.dispose();

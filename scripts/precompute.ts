@@ -20,6 +20,7 @@ import { integrate, uniformTimes, STEPPERS } from "../src/components/ode-solvers
 import { createRng, normalArray } from "../src/components/rng.ts";
 import { SIGMA_D, T_MAX } from "../src/components/trigflow.ts";
 import { PRECOMPUTED_FORMAT, packWeights, unpackWeights, type DiscreteFile, type PrecomputedRun, type PrecomputedTeacher, type StabilizersFile } from "../src/components/precomputed.ts";
+import { useFastCpuKernels } from "../src/components/cpu-kernels.ts";
 
 const args = new Map<string, string>();
 process.argv.slice(2).forEach((a, i, all) => a.startsWith("--") && args.set(a.slice(2), all[i + 1]));
@@ -30,6 +31,7 @@ const outDir = args.get("out-dir") ?? "src/data";
 const { evaluateEvery, evaluationSamples } = STABILIZER_TRAINING;
 
 await tf.setBackend("cpu");
+useFastCpuKernels();
 const mixture = mixturePreset(STABILIZER_DATA.preset, STABILIZER_DATA.options);
 const header = { format: PRECOMPUTED_FORMAT, mixture: { preset: STABILIZER_DATA.preset, ...STABILIZER_DATA.options }, evaluationSamples } as const;
 const log = (message: string) => process.stderr.write(`${message}\n`);

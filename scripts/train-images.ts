@@ -43,6 +43,7 @@ import { SmallUNet, type UNetConfig } from "../src/components/nn/unet.ts";
 import type { NamedArray } from "../src/components/nn/parameters.ts";
 import { checkCifar10ClassFileLength, CIFAR10_CLASSES, CIFAR10_IMAGE_BYTES, validateCifar10Meta, type Cifar10Meta } from "../src/components/cifar10/dataset.ts";
 import { ensureCifar10Shards, SCM_LAB_CACHE, sha256Hex } from "./cifar10/shards.ts";
+import { useFastCpuKernels } from "../src/components/cpu-kernels.ts";
 
 function fail(message: string): never {
   process.stderr.write(`train: ${message}\n`);
@@ -135,6 +136,7 @@ if (backend === "webgpu") {
   Object.defineProperty(globalThis, "navigator", { value: { gpu: create([]) }, configurable: true, writable: true });
   await import("@tensorflow/tfjs-backend-webgpu");
 }
+useFastCpuKernels();
 if (!(await tf.setBackend(backend).catch(() => false)) || tf.getBackend() !== backend) fail(`TF.js could not initialise the ${backend} backend${backend === "webgpu" ? " (no WebGPU adapter: a Vulkan driver is needed; without a GPU set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json)" : ""}`);
 
 // ---- the run's plan: fresh, from a teacher, or resumed ----

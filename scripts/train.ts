@@ -19,6 +19,7 @@ import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
 import { readSafetensors, writeSafetensors } from "../src/components/safetensors.ts";
 import { exactTeacher } from "../src/components/exact-teacher.ts";
 import type { FlowNetwork } from "../src/components/nn/network.ts";
+import { useFastCpuKernels } from "../src/components/cpu-kernels.ts";
 
 // CIFAR-10 images: the image training CLI (same model, data and files as the training page).
 if (process.argv.slice(2).some((a, i, all) => a === "--data" && all[i + 1] === "cifar10")) {
@@ -54,6 +55,7 @@ const steps = number("steps", 1000);
 const out = args.get("out") ?? join("runs", objective);
 
 await tf.setBackend("cpu");
+useFastCpuKernels();
 
 let teacher: FlowNetwork | undefined;
 let network = { ...DEFAULT_TOY_RUN.network, hidden: number("hidden", 64), blocks: number("blocks", 2) };

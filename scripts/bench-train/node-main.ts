@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { DEFAULT_TRAIN_BENCH, describeWebGpuAdapter, resultLines, runTrainBench, type TrainBenchOptions } from "./kernel.ts";
 import { parseBenchOptions } from "./options.ts";
+import { useFastCpuKernels } from "../../src/components/cpu-kernels.ts";
 
 const argv = process.argv.slice(2);
 const json = argv.includes("--json");
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     // Registers 'webgpu' only if navigator.gpu exists when it is evaluated, hence after the lines above.
     await import("@tensorflow/tfjs-backend-webgpu");
   }
+  useFastCpuKernels();
   if (!(await tf.setBackend(backend)) || tf.getBackend() !== backend) throw new Error(`TF.js could not initialise the ${backend} backend${adapter ? ` (adapter: ${adapter})` : ""}`);
   const result = await runTrainBench(options, json ? () => {} : say);
   if (json) {
