@@ -58,3 +58,22 @@ test("sCD and the discrete-time CM distil the exact teacher: both beat the untra
     run.dispose();
   }
 });
+
+test("sCD from the exact teacher can start from a trained diffusion model's weights, logvar head reset", async () => {
+  const { exactTeacher } = await import("../src/components/exact-teacher.ts");
+  const diffusion = new ToyRun(mixture, { ...base, objective: "teacher", seed: 3 });
+  for (let i = 0; i < 3; i++) await diffusion.step();
+  const run = new ToyRun(mixture, { ...base, objective: "scd" }, exactTeacher(mixture), diffusion.ema);
+  const expected = await diffusion.ema.params.save();
+  const [own, averaged] = [await run.net.params.save(), await run.ema.params.save()];
+  for (const name of run.net.params.names()) {
+    const want = name.startsWith("logvar") ? expected[name].data.map(() => 0) : expected[name].data;
+    assert.deepEqual(Array.from(own[name].data), Array.from(want), name);
+    assert.deepEqual(Array.from(averaged[name].data), Array.from(want), `${name} (EMA)`);
+  }
+  // Without a start, an exact teacher (no weights) leaves the student at its own initialisation.
+  const fresh = new ToyRun(mixture, { ...base, objective: "scd" }, exactTeacher(mixture));
+  const name = fresh.net.params.names().find((n) => n.endsWith("input.weight"))!;
+  assert.notDeepEqual(Array.from(fresh.net.params.get(name).dataSync()), Array.from(expected[name].data));
+  [diffusion, run, fresh].forEach((r) => r.dispose());
+});

@@ -57,11 +57,13 @@ export class ToyRun {
   /**
    * @param teacher the teacher's EMA network (required for sCD). Consistency models start from the teacher's
    * weights when one is given (App. G.2), with the logvar head reset to zero.
+   * @param start the network whose weights a consistency model starts from instead, e.g. a trained diffusion
+   * model when the teacher is the analytic F* (exact-teacher.ts), which has no weights.
    */
-  constructor(readonly mixture: GaussianMixture, readonly config: ToyRunConfig, readonly teacher?: FlowNetwork) {
+  constructor(readonly mixture: GaussianMixture, readonly config: ToyRunConfig, readonly teacher?: FlowNetwork, start: FlowNetwork | undefined = teacher) {
     this.net = new TimeConditionedMlp({ ...config.network, dataDim: mixture.dim, seed: config.seed });
     this.ema = new TimeConditionedMlp({ ...config.network, dataDim: mixture.dim, seed: config.seed });
-    if (teacher && config.objective !== "teacher" && teacher.params.names().length > 0) initializeFromTeacher(this.net, teacher);
+    if (start && config.objective !== "teacher" && start.params.names().length > 0) initializeFromTeacher(this.net, start);
     this.trainer = new Trainer(this.net, this.ema, config, teacher);
     this.rng = createRng(config.seed + 1);
     this.grid = discreteTimeGrid(config.discreteSteps);
