@@ -1,5 +1,5 @@
 /**
- * npm run bench:toy [-- --seed 0 --teacher-steps 2000 --sct-steps 500 --sct-batch 512 --samples 4096 --check-every 25]
+ * npm run bench:toy [-- --seed 0 --teacher-steps 2000 --sct-steps 2000 --sct-batch 512 --adaptive 0 --samples 4096 --check-every 25]
  *
  * One run on a fixed preset (ring of 8 modes): train a TrigFlow teacher, then sCT from its EMA, and compare
  * exact sample quality measured in the same run. Prints `name: value` lines:
@@ -26,20 +26,28 @@
  * crossing is re-measured on independent noise (printed).
  *
  * Settings. Teacher: 2000 steps at batch 128 (lr 2e-3, EMA half-life 10k samples). sCT starts from the
- * teacher's EMA: batch 512, lr 2e-3 held for the first half and decayed linearly to 0 over the second, EMA
- * half-life 30k samples, proposal (−1.0, 1.8) (the paper's ECT-comparison setting), tangent normalisation
- * c = 1, warm-up over 200 steps; the pages keep the paper's c = 0.1.
- * Why: sCT's gap to the teacher here is the variance of Alg. 1's one-sample velocity dx_t/dt = cos t·z − sin t·x0.
- * The control shows it: the same student trained by sCD from the analytic F* (dx_t/dt without variance; same
- * start, same settings) reaches 2-step/teacher 0.79–1.02 in these 500 steps (seeds 0–2), where sCT is at
- * 1.22–1.50. Batch 512 cuts the variance 4× for 2.3× the step time. Without the decay, 2-step quality drifts
- * up again after its best (sCT and the sCD control alike) while 1-step quality keeps improving. Tried (seed 0,
- * ratio at the end; the earlier settings — batch 128, constant lr 1e-3, EMA 10k, 800 steps — gave 1.22 / 1.48 /
- * 1.62 for seeds 0/1/2): batch 128 with EMA 50k 1.31 after 1600 steps; c = 0.1 1.92 (best 1.30 at 800);
- * batch 512 constant lr 1e-3, EMA 100k 1.31 after 800; batch 1024 lr 2e-3 1.99 after 400 (against a teacher
- * trained at batch 1024, 0.0151); batch 256 lr 1.5e-3 decayed from step 300 to 600 1.33; a 2×64 MLP at batch
- * 128 oscillated between 1.5 and 2.5 over 2000 steps; with these settings a 1×64 MLP ended at 1.34 and a 2×32 at
- * 1.65 (their teachers are better: 0.0184 and 0.0140 against 0.025, and sCT does not keep up).
+ * teacher's EMA: 2000 steps at batch 512, lr 2e-3 held for the first half and decayed linearly to 0 over the
+ * second, EMA half-life 30k samples, adaptive weighting off, proposal (−1.0, 1.8) (the paper's ECT-comparison
+ * setting), tangent normalisation c = 1, warm-up over 200 steps; the pages keep the paper's c = 0.1 and w(t).
+ * Why each:
+ * - Batch 512: sCT's gap here is the variance of Alg. 1's one-sample velocity dx_t/dt = cos t·z − sin t·x0. The
+ *   control shows it: the same student trained by sCD from the analytic F* (dx_t/dt without variance; same start,
+ *   same settings) ends at 0.64–0.80 of the teacher. Batch 512 cuts the variance 4× for 2.3× the step time.
+ * - Adaptive weighting off: with the learned w(t) (Eq. 8), the error of f against the exact consistency function
+ *   grows at small and middle t while it shrinks at large t (sCD from F*, batch 128, steps 400 → 1600: t = 0.3
+ *   0.054 → 0.063, t = 0.7 0.069 → 0.084, t = t_max 0.115 → 0.071), so 2-step quality, which relies on f at
+ *   t_mid = 1.1, peaks and drifts up (0.96 → 1.23) while 1-step keeps improving. Without w(t) every one of those
+ *   errors falls (t = 0.3: 0.053 → 0.044) and 2-step ends at 0.87.
+ * - The lr decay: without it 2-step quality wanders by ±0.1 between checks.
+ * Measured with these settings (seeds 0/1/2/3): 0.908 / 1.004 / 1.177 / 1.100; sCT's own 2-step metric is
+ * 0.023–0.025 on every seed, the teacher's moves between 0.021 and 0.025. With w(t) on and 500 steps:
+ * 1.256 / 1.216 / 1.501 (seeds 0–2); on and 1200 steps: 1.168 (seed 0).
+ * Also tried (seed 0, ratio at the end; the first settings — batch 128, constant lr 1e-3, EMA 10k, 800 steps,
+ * w(t) on — gave 1.22 / 1.48 / 1.62 for seeds 0/1/2): batch 128 with EMA 50k 1.31 after 1600 steps; c = 0.1 1.92
+ * (best 1.30 at 800); batch 512 constant lr 1e-3, EMA 100k 1.31 after 800; batch 1024 lr 2e-3 1.99 after 400
+ * (against a teacher trained at batch 1024, 0.0151); a 2×64 MLP at batch 128 oscillated between 1.5 and 2.5 over
+ * 2000 steps; at batch 512 with w(t) a 1×64 MLP ended at 1.34 and a 2×32 at 1.65 (their teachers are better:
+ * 0.0184 and 0.0140 against 0.025, and sCT does not keep up).
  */
 import * as tf from "@tensorflow/tfjs";
 import { DEFAULT_TOY_RUN, ToyRun, type ToyRunConfig } from "../src/components/toy-run.ts";
@@ -60,12 +68,12 @@ import { useFastCpuKernels } from "../src/components/cpu-kernels.ts";
 const args = new Map<string, string>();
 process.argv.slice(2).forEach((a, i, all) => a.startsWith("--") && args.set(a.slice(2), all[i + 1]));
 const option = (name: string, fallback: number) => Number(args.get(name) ?? fallback);
-// Defaults sized to finish in about four minutes on TF.js's CPU backend in Node (with cpu-kernels.ts), where a
-// 1×32 MLP takes ~19 ms per teacher step at batch 128 and ~68 ms per sCT step at batch 512:
-// teacher ≈ 40 s, its 100-NFE ODE on 4096 points ≈ 25 s, sCT ≈ 35 s, the sCD control ≈ 50 s, the checks ≈ 20 s.
+// Defaults sized to finish in about six minutes on TF.js's CPU backend in Node (with cpu-kernels.ts), where a
+// 1×32 MLP takes ~15 ms per teacher step at batch 128 and ~70 ms per sCT step at batch 512:
+// teacher ≈ 30 s, its 100-NFE ODE on 4096 points ≈ 25 s, sCT ≈ 150 s, the checks ≈ 30 s, the sCD control ≈ 150 s.
 const seed = option("seed", 0);
 const teacherSteps = option("teacher-steps", 2000);
-const sctSteps = option("sct-steps", 500);
+const sctSteps = option("sct-steps", 2000);
 const samples = option("samples", 4096);
 const checkEvery = option("check-every", 25);
 const hidden = option("hidden", 32);
@@ -78,6 +86,8 @@ const sct = {
   warmup: option("warmup", 200),
   emaHalfLife: option("ema", 30_000),
   c: option("c", 1),
+  /** 1: the paper's learned weighting w(t) (Eq. 8); 0: plain mean square */
+  adaptive: option("adaptive", 0),
   pMean: option("p-mean", -1.0),
   pStd: option("p-std", 1.8),
 };
@@ -133,7 +143,7 @@ const studentConfig: ToyRunConfig = {
   learningRate: sct.learningRate,
   emaHalfLife: sct.emaHalfLife,
   proposal: { pMean: sct.pMean, pStd: sct.pStd },
-  scm: { ...base.scm, warmupIterations: sct.warmup, normalization: { kind: "l2", c: sct.c } },
+  scm: { ...base.scm, warmupIterations: sct.warmup, normalization: { kind: "l2", c: sct.c }, adaptiveWeighting: sct.adaptive === 1 },
 };
 /** Linear decay of the lr to 0 at the last step, from the fraction `decayFrom` of the run on. */
 const learningRateAt = (step: number) => sct.learningRate * Math.min(1, (sctSteps - step) / ((1 - sct.decayFrom) * sctSteps));
@@ -204,7 +214,7 @@ for (let r = 0; r < 20; r++) {
   }
 }
 
-console.log(`# ring of 8 modes; MLP ${hidden}×${blocks}; seed ${seed}; teacher ${teacherSteps} steps at batch ${base.batch}; sCT ${sctSteps} steps at batch ${sct.batch} (lr ${sct.learningRate}, linear decay to 0 from step ${Math.round(sct.decayFrom * sctSteps)}, warm-up ${sct.warmup}, EMA half-life ${sct.emaHalfLife} samples, c = ${sct.c}, proposal (${sct.pMean}, ${sct.pStd}))`);
+console.log(`# ring of 8 modes; MLP ${hidden}×${blocks}; seed ${seed}; teacher ${teacherSteps} steps at batch ${base.batch}; sCT ${sctSteps} steps at batch ${sct.batch} (lr ${sct.learningRate}, linear decay to 0 from step ${Math.round(sct.decayFrom * sctSteps)}, warm-up ${sct.warmup}, EMA half-life ${sct.emaHalfLife} samples, c = ${sct.c}, adaptive weighting ${sct.adaptive === 1 ? "on" : "off"}, proposal (${sct.pMean}, ${sct.pStd}))`);
 console.log(`# metric: exact sliced W₂ to the mixture, 64 directions, ${samples} samples from scrambled-Sobol noise shared by all samplers; floor of ${samples} atoms ${metric.floor.toFixed(4)}`);
 console.log(`# sliced W₂: teacher 100-NFE ${teacherMetric.toFixed(4)}, exact ODE 100-NFE ${exactMetric.toFixed(4)}, sCT 1-step ${oneStep.toFixed(4)}, 2-step ${twoStep.toFixed(4)}, sCD-from-F* 2-step ${controlTwoStep.toFixed(4)}`);
 console.log(`# 2-step / teacher on 4 more noise seeds: ${replicates.map((v) => v.toFixed(3)).join(", ")} (sd ${spread.toFixed(3)})`);
