@@ -68,7 +68,7 @@ import { useFastCpuKernels } from "../src/components/cpu-kernels.ts";
 const args = new Map<string, string>();
 process.argv.slice(2).forEach((a, i, all) => a.startsWith("--") && args.set(a.slice(2), all[i + 1]));
 const option = (name: string, fallback: number) => Number(args.get(name) ?? fallback);
-// Defaults sized to finish in about six minutes on TF.js's CPU backend in Node (with cpu-kernels.ts), where a
+// Defaults sized to finish in about seven minutes on TF.js's CPU backend in Node (with cpu-kernels.ts), where a
 // 1×32 MLP takes ~15 ms per teacher step at batch 128 and ~70 ms per sCT step at batch 512:
 // teacher ≈ 30 s, its 100-NFE ODE on 4096 points ≈ 25 s, sCT ≈ 150 s, the checks ≈ 30 s, the sCD control ≈ 150 s.
 const seed = option("seed", 0);
