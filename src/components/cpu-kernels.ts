@@ -31,10 +31,10 @@ const rowMajorStrides = (shape: readonly number[]): number[] => {
   return strides;
 };
 
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+const sizeOf = (shape: readonly number[]): number => tf.util.sizeFromShape(shape as number[]);
 
 /**
- * Calls visit(offsets, count) once per row of `shape` (all axes but the last), with each operand's flat
+ * Calls visit(offsets) once per row of `shape` (all axes but the last), with each operand's flat
  * offset for that row; operand k moves by strides[k][d] along axis d. The caller loops over the last axis.
  */
 function forEachRow(shape: readonly number[], strides: readonly (readonly number[])[], visit: (offsets: number[]) => void): void {
@@ -192,7 +192,7 @@ function fastKernel(name: string, original: tf.KernelFunc): tf.KernelFunc {
       return sizes.map((s) => {
         const size = x.shape.slice();
         size[along] = s;
-        const part = slice(args.backend as unknown as CpuBackendLike, x, begin.slice(), size);
+        const part = slice(args.backend as unknown as CpuBackendLike, x, begin, size);
         begin[along] += s;
         return part;
       });
