@@ -57,11 +57,7 @@ import { exactTeacher } from "../src/components/exact-teacher.ts";
 import { MixtureSlicedWasserstein } from "../src/components/sample-metrics.ts";
 import { quasiNormalArray, selectCoordinates } from "../src/components/quasi-random.ts";
 import { arrayOps } from "../src/components/linear-ops.ts";
-import { tensorOps } from "../src/components/tensor-ops.ts";
-import { integrate, uniformTimes, STEPPERS, velocityFromNetwork } from "../src/components/ode-solvers.ts";
-import { consistencyFromNetwork, sampleMultistep } from "../src/components/consistency-sampling.ts";
-import { plainAlgebra } from "../src/components/nn/algebra.ts";
-import type { FlowNetwork } from "../src/components/nn/network.ts";
+import { integrate, uniformTimes, STEPPERS } from "../src/components/ode-solvers.ts";
 import { SIGMA_D, T_MAX, T_MID } from "../src/components/trigflow.ts";
 import { useFastCpuKernels } from "../src/components/cpu-kernels.ts";
 
@@ -110,18 +106,11 @@ function noise(replicate: number): { z1: Float64Array; z2: Float64Array } {
   const z = quasiNormalArray(samples, 4, 1_000 * seed + replicate, SIGMA_D);
   return { z1: selectCoordinates(z, 4, 0, 2), z2: selectCoordinates(z, 4, 2, 4) };
 }
-const asTensor = (x: Float64Array) => tf.tensor2d(Float32Array.from(x), [x.length / 2, 2]);
-const networkFunction = (net: FlowNetwork, n: number) => (u: tf.Tensor, t: number) => net.apply(plainAlgebra, u, tf.fill([n], t));
 /** The teacher's sampler: 50 Heun steps of its PF-ODE from t_max to 0 (100 network evaluations). */
-function sampleOde(net: FlowNetwork, z1: Float64Array): Float64Array {
-  const velocity = velocityFromNetwork(tensorOps, networkFunction(net, z1.length / 2));
-  return Float64Array.from(tf.tidy(() => integrate(tensorOps, velocity, asTensor(z1), uniformTimes(T_MAX, 0, 50), STEPPERS.heun).dataSync()));
-}
+const sampleOde = (run: ToyRun, z1: Float64Array) => run.sampleOdeFrom(z1, 50);
 /** Consistency sampling: f at t_max, then (2 steps) re-noise with z2 at t_mid (the paper's 1.1) and apply f again. */
-function sampleConsistency(net: FlowNetwork, { z1, z2 }: { z1: Float64Array; z2: Float64Array }, steps: 1 | 2, tMid = T_MID): Float64Array {
-  const f = consistencyFromNetwork(tensorOps, networkFunction(net, z1.length / 2));
-  return Float64Array.from(tf.tidy(() => sampleMultistep(tensorOps, f, asTensor(z1), steps === 1 ? [T_MAX] : [T_MAX, tMid], () => asTensor(z2)).dataSync()));
-}
+const sampleConsistency = (run: ToyRun, { z1, z2 }: { z1: Float64Array; z2: Float64Array }, steps: 1 | 2, tMid = T_MID) =>
+  run.sampleConsistencyFrom(z1, steps === 2 ? z2 : null, tMid);
 
 const stage = (message: string) => process.stderr.write(`${message}\n`);
 const main = noise(0);
@@ -131,7 +120,7 @@ const teacher = new ToyRun(mixture, { ...base, objective: "teacher", learningRat
 const teacherStart = performance.now();
 for (let i = 0; i < teacherSteps; i++) await teacher.step();
 stage(`teacher: ${teacherSteps} steps in ${((performance.now() - teacherStart) / 1000).toFixed(0)} s`);
-const teacherMetric = metric.distance(sampleOde(teacher.ema, main.z1));
+const teacherMetric = metric.distance(sampleOde(teacher, main.z1));
 const exactMetric = metric.distance(integrate(arrayOps, exactVelocity(mixture), main.z1, uniformTimes(T_MAX, 0, 50), STEPPERS.heun));
 stage(`teacher 100-NFE: ${teacherMetric.toFixed(4)}`);
 
@@ -148,7 +137,7 @@ const studentConfig: ToyRunConfig = {
 /** Linear decay of the lr to 0 at the last step, from the fraction `decayFrom` of the run on. */
 const learningRateAt = (step: number) => sct.learningRate * Math.min(1, (sctSteps - step) / ((1 - sct.decayFrom) * sctSteps));
 const student = new ToyRun(mixture, studentConfig, teacher.ema);
-const twoStepMetric = (replicate = main, tMid = T_MID) => metric.distance(sampleConsistency(student.ema, replicate, 2, tMid));
+const twoStepMetric = (replicate = main, tMid = T_MID) => metric.distance(sampleConsistency(student, replicate, 2, tMid));
 let trainingSeconds = 0;
 let secondsToTarget = Number.NaN;
 let stepsToTarget = 0;
@@ -167,13 +156,13 @@ for (let i = 1; i <= sctSteps; i++) {
       stepsToTarget = i;
       // The same check on independent noise: the teacher's metric and the student's, both re-drawn.
       const other = noise(99);
-      crossing = `${(twoStepMetric(other) / metric.distance(sampleOde(teacher.ema, other.z1))).toFixed(3)}`;
+      crossing = `${(twoStepMetric(other) / metric.distance(sampleOde(teacher, other.z1))).toFixed(3)}`;
     }
   }
 }
 stage(`sCT: ${sctSteps} steps, ${trainingSeconds.toFixed(0)} s of training`);
 const twoStep = twoStepMetric();
-const oneStep = metric.distance(sampleConsistency(student.ema, main, 1));
+const oneStep = metric.distance(sampleConsistency(student, main, 1));
 const twoStepLowerMid = twoStepMetric(main, 0.9);
 const replicates = [1, 2, 3, 4].map((r) => twoStepMetric(noise(r)) / teacherMetric);
 const mean = replicates.reduce((a, b) => a + b, 0) / replicates.length;
@@ -184,13 +173,13 @@ for (let i = 0; i < sctSteps; i++) {
   control.setLearningRate(learningRateAt(i));
   await control.step();
 }
-const controlTwoStep = metric.distance(sampleConsistency(control.ema, main, 2));
+const controlTwoStep = metric.distance(sampleConsistency(control, main, 2));
 control.dispose();
 stage("sCD control: done");
 
 // Step cost, interleaved: a diffusion step of the teacher and an sCT step of the student (same network and
 // batch: the teacher's batch is raised to the student's for this comparison).
-const timedTeacher = new ToyRun(mixture, { ...base, objective: "teacher", batch: sct.batch }, undefined);
+const timedTeacher = new ToyRun(mixture, { ...base, objective: "teacher", batch: sct.batch });
 const stepTimes = { sct: [] as number[], diffusion: [] as number[] };
 for (let r = 0; r < 20; r++) {
   let start = performance.now();

@@ -119,23 +119,40 @@ export class ToyRun {
   /** Consistency sampling with the EMA weights: 1 step at t_max, 2 steps adding t_mid = 1.1. */
   sampleConsistency(n: number, steps: 1 | 2, seed: number): Float64Array {
     const rng = createRng(seed);
-    const noise = () => tf.tensor2d(Float32Array.from(normalArray(rng, n * this.mixture.dim, SIGMA_D)), [n, this.mixture.dim]);
+    const z = normalArray(rng, n * this.mixture.dim, SIGMA_D);
+    return this.sampleConsistencyFrom(z, steps === 2 ? normalArray(rng, n * this.mixture.dim, SIGMA_D) : null);
+  }
+
+  /**
+   * Consistency sampling from given noise (flat n·dim arrays of N(0, σd²) values): f at t_max from z, then, when
+   * `second` is given, re-noised with it at t_mid and f applied again. For comparisons that share noise.
+   */
+  sampleConsistencyFrom(z: ArrayLike<number>, second: ArrayLike<number> | null, tMid = T_MID): Float64Array {
+    const n = z.length / this.mixture.dim;
     const values = tf.tidy(() => {
       const f = consistencyFromNetwork(tensorOps, this.emaFunction(n));
-      return sampleMultistep(tensorOps, f, noise(), steps === 1 ? [T_MAX] : [T_MAX, T_MID], noise).dataSync();
+      return sampleMultistep(tensorOps, f, this.rows(z), second ? [T_MAX, tMid] : [T_MAX], () => this.rows(second!)).dataSync();
     });
     return Float64Array.from(values);
   }
 
   /** Solve the EMA network's PF-ODE from t_max with `steps` Heun steps (2·steps evaluations): the teacher's sampler. */
   sampleOde(n: number, steps: number, seed: number): Float64Array {
-    const rng = createRng(seed);
+    return this.sampleOdeFrom(normalArray(createRng(seed), n * this.mixture.dim, SIGMA_D), steps);
+  }
+
+  /** The same from given noise z at t_max (a flat n·dim array). */
+  sampleOdeFrom(z: ArrayLike<number>, steps: number): Float64Array {
     const values = tf.tidy(() => {
-      const z = tf.tensor2d(Float32Array.from(normalArray(rng, n * this.mixture.dim, SIGMA_D)), [n, this.mixture.dim]);
-      const velocity = velocityFromNetwork(tensorOps, this.emaFunction(n));
-      return integrate(tensorOps, velocity, z, uniformTimes(T_MAX, 0, steps), STEPPERS.heun).dataSync();
+      const velocity = velocityFromNetwork(tensorOps, this.emaFunction(z.length / this.mixture.dim));
+      return integrate(tensorOps, velocity, this.rows(z), uniformTimes(T_MAX, 0, steps), STEPPERS.heun).dataSync();
     });
     return Float64Array.from(values);
+  }
+
+  /** Flat points as an [n, dim] float32 tensor. */
+  private rows(points: ArrayLike<number>): tf.Tensor2D {
+    return tf.tensor2d(Float32Array.from(points), [points.length / this.mixture.dim, this.mixture.dim]);
   }
 
   /**
