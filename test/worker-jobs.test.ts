@@ -84,6 +84,19 @@ test("the toyRun job reports every step, measures quality on schedule, stops on 
   assert.equal((paused.at(-1) as { type: string; result: { iterations: number } }).result.iterations, 6);
 });
 
+test("a stop sent as a message (a macrotask) ends a CPU-backend run that never waits for one itself", async () => {
+  const { DEFAULT_TOY_RUN } = await import("../src/components/toy-run.ts");
+  const config = { ...DEFAULT_TOY_RUN, objective: "teacher" as const, network: { hidden: 8, blocks: 1, groups: 4, timeEmbedding: { kind: "positional" as const, dim: 8 } }, batch: 16 };
+  const replies: JobReply[] = [];
+  const control = new JobControl();
+  // What the worker's onmessage does when the page presses Stop: it runs only if the job lets the event loop in.
+  setTimeout(() => control.stop(), 100);
+  await serveJob({ type: "start", id: 5, job: "toyRun", params: { mixture: params.mixture, config, steps: 2000, evaluateEvery: 5000, teacher: { kind: "exact" } } }, (r) => replies.push(r), control, 0);
+  const done = replies.at(-1) as { type: string; result: { iterations: number } };
+  assert.equal(done.type, "done");
+  assert.ok(done.result.iterations < 2000, `stopped after ${done.result.iterations} of 2000 steps`);
+});
+
 test("the toyRun job can train its teacher first; measurements carry diagnostics and samples and are never throttled", async () => {
   const { DEFAULT_TOY_RUN } = await import("../src/components/toy-run.ts");
   const network = { hidden: 16, blocks: 1, groups: 4, timeEmbedding: { kind: "positional" as const, dim: 8 } };

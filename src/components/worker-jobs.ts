@@ -257,13 +257,23 @@ export type JobReply =
  * message; `control` pauses it between steps or stops it (a stopped job returns its result so far). Used by
  * the worker entry and directly by tests.
  */
+/** How often a running job lets the worker's message queue in (see serveJob). */
+const YIELD_EVERY_MS = 50;
+
 export async function serveJob(request: Extract<JobRequest, { type: "start" }>, post: (reply: JobReply) => void, control: JobControl = new JobControl(), throttleMs = 100): Promise<void> {
   const job = JOBS[request.job] as (params: unknown, stop: () => boolean, control: JobControl) => AsyncGenerator<unknown, unknown>;
   if (!job) return post({ type: "error", id: request.id, message: `unknown job "${request.job}"` });
   let lastPost = 0;
+  let lastYield = Date.now();
   try {
     const iterator = job(request.params, () => control.isStopped, control);
     for (;;) {
+      // On TF.js's CPU backend a step never waits for a macrotask (every await settles as a microtask), so the
+      // worker would not see a pause, stop or command message until the job ended. Let them in every 50 ms.
+      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = Date.now();
+      }
       await control.checkpoint();
       const { value, done } = await iterator.next();
       if (done) return post({ type: "done", id: request.id, result: value });
