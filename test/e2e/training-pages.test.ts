@@ -68,3 +68,27 @@ test("continuous vs discrete page: quality by N shows at once; live discrete and
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("stabilizers page on the CPU fallback: a live run trains in the worker, and Stop ends it", async () => {
+  // A GPU-less browser: the worker sees neither WebGPU nor OffscreenCanvas (WebGL's precondition), so
+  // backend.ts falls back to TF.js's CPU backend with cpu-kernels.ts. CPU steps never wait for a macrotask:
+  // this is the case where Stop was once ignored until the run ended.
+  const page = await site.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on("console", (message) => message.type() === "error" && errors.push(`console: ${message.text()}`));
+  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+  await page.route("**/jobs-worker*.js", async (route) => {
+    const response = await route.fetch();
+    const prelude = "delete self.OffscreenCanvas; Object.defineProperty(self.navigator, 'gpu', { value: undefined });\n";
+    await route.fulfill({ response, body: prelude + (await response.text()) });
+  });
+  await page.goto(`${site.url}/stabilizers`, { waitUntil: "networkidle" });
+  await page.getByRole("button", { name: "Train A and B" }).click();
+  await status(page, "A", /2-step sliced W₂ \d\.\d{4} at step 50/);
+  assert.deepEqual(await page.workers()[0].evaluate(() => [typeof OffscreenCanvas, typeof navigator.gpu]), ["undefined", "undefined"], "the worker is on the CPU fallback");
+  await page.getByRole("button", { name: "Stop" }).first().click();
+  await status(page, "A", /stopped after \d+ steps/, 30_000);
+  assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
