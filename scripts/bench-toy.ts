@@ -120,7 +120,7 @@ const teacher = new ToyRun(mixture, { ...base, objective: "teacher", learningRat
 const teacherStart = performance.now();
 for (let i = 0; i < teacherSteps; i++) await teacher.step();
 stage(`teacher: ${teacherSteps} steps in ${((performance.now() - teacherStart) / 1000).toFixed(0)} s`);
-const teacherMetric = metric.distance(sampleOde(teacher, main.z1));
+const teacherMetric = metric.distance(await sampleOde(teacher, main.z1));
 const exactMetric = metric.distance(integrate(arrayOps, exactVelocity(mixture), main.z1, uniformTimes(T_MAX, 0, 50), STEPPERS.heun));
 stage(`teacher 100-NFE: ${teacherMetric.toFixed(4)}`);
 
@@ -137,7 +137,7 @@ const studentConfig: ToyRunConfig = {
 /** Linear decay of the lr to 0 at the last step, from the fraction `decayFrom` of the run on. */
 const learningRateAt = (step: number) => sct.learningRate * Math.min(1, (sctSteps - step) / ((1 - sct.decayFrom) * sctSteps));
 const student = new ToyRun(mixture, studentConfig, teacher.ema);
-const twoStepMetric = (replicate = main, tMid = T_MID) => metric.distance(sampleConsistency(student, replicate, 2, tMid));
+const twoStepMetric = async (replicate = main, tMid = T_MID) => metric.distance(await sampleConsistency(student, replicate, 2, tMid));
 let trainingSeconds = 0;
 let secondsToTarget = Number.NaN;
 let stepsToTarget = 0;
@@ -149,22 +149,23 @@ for (let i = 1; i <= sctSteps; i++) {
   await student.step();
   trainingSeconds += (performance.now() - start) / 1000;
   if (i % checkEvery === 0 && i < sctSteps) {
-    const value = twoStepMetric();
+    const value = await twoStepMetric();
     if (i % (4 * checkEvery) === 0) curve.push(`${i}: ${(value / teacherMetric).toFixed(2)}`);
     if (Number.isNaN(secondsToTarget) && value <= 1.2 * teacherMetric) {
       secondsToTarget = trainingSeconds;
       stepsToTarget = i;
       // The same check on independent noise: the teacher's metric and the student's, both re-drawn.
       const other = noise(99);
-      crossing = `${(twoStepMetric(other) / metric.distance(sampleOde(teacher, other.z1))).toFixed(3)}`;
+      crossing = `${((await twoStepMetric(other)) / metric.distance(await sampleOde(teacher, other.z1))).toFixed(3)}`;
     }
   }
 }
 stage(`sCT: ${sctSteps} steps, ${trainingSeconds.toFixed(0)} s of training`);
-const twoStep = twoStepMetric();
-const oneStep = metric.distance(sampleConsistency(student, main, 1));
-const twoStepLowerMid = twoStepMetric(main, 0.9);
-const replicates = [1, 2, 3, 4].map((r) => twoStepMetric(noise(r)) / teacherMetric);
+const twoStep = await twoStepMetric();
+const oneStep = metric.distance(await sampleConsistency(student, main, 1));
+const twoStepLowerMid = await twoStepMetric(main, 0.9);
+const replicates: number[] = [];
+for (const r of [1, 2, 3, 4]) replicates.push((await twoStepMetric(noise(r))) / teacherMetric);
 const mean = replicates.reduce((a, b) => a + b, 0) / replicates.length;
 const spread = Math.sqrt(replicates.reduce((a, b) => a + (b - mean) ** 2, 0) / (replicates.length - 1));
 
@@ -173,7 +174,7 @@ for (let i = 0; i < sctSteps; i++) {
   control.setLearningRate(learningRateAt(i));
   await control.step();
 }
-const controlTwoStep = metric.distance(sampleConsistency(control, main, 2));
+const controlTwoStep = metric.distance(await sampleConsistency(control, main, 2));
 control.dispose();
 stage("sCD control: done");
 

@@ -53,7 +53,7 @@ async function teacherFor(settings: StabilizerSettings) {
     const config = configFromSettings(settings, "teacher");
     const run = new ToyRun(mixture, config);
     for (let i = 0; i < teacherSteps; i++) await run.step();
-    const odeQuality = run.distanceToData(run.sampleOde(evaluationSamples, 50, 1), 2);
+    const odeQuality = run.distanceToData(await run.sampleOde(evaluationSamples, 50, 1), 2);
     teachers.set(key, { run, saved: { key, config, weights: packWeights(await run.ema.params.save()), odeQuality, exactOdeQuality } });
     log(`teacher ${key}: ${teacherSteps} steps in ${((performance.now() - started) / 1000).toFixed(0)} s, ODE sliced W₂ ${odeQuality.toFixed(4)} (exact ODE ${exactOdeQuality.toFixed(4)})`);
   }
@@ -66,19 +66,19 @@ async function trainStudent(id: string, label: string, config: ToyRunConfig, tea
   const run = new ToyRun(mixture, config, teacher.ema);
   const result: PrecomputedRun = { id, label, config, loss: [], gradientNorm: [], evaluations: [], seconds: 0 };
   // The final measurement also keeps samples for plotting and measures the exact consistency error.
-  const measure = (final: boolean) => result.evaluations.push(evaluateToyRun(run, { samples: evaluationSamples, keepSamples: final ? 500 : 0, consistencyPoints: final ? 200 : 0, seed: 1 }));
-  measure(false);
+  const measure = async (final: boolean) => result.evaluations.push(await evaluateToyRun(run, { samples: evaluationSamples, keepSamples: final ? 500 : 0, consistencyPoints: final ? 200 : 0, seed: 1 }));
+  await measure(false);
   try {
     while (run.iteration < studentSteps) {
       const report = await run.step();
       result.loss.push(significant(report.loss));
       result.gradientNorm.push(significant(report.gradientNorm));
-      if (report.iteration % evaluateEvery === 0 || report.iteration === studentSteps) measure(report.iteration === studentSteps);
+      if (report.iteration % evaluateEvery === 0 || report.iteration === studentSteps) await measure(report.iteration === studentSteps);
     }
   } catch (error) {
     if (!(error instanceof NonFiniteLossError)) throw error;
     result.failure = error.message;
-    measure(true);
+    await measure(true);
   }
   result.seconds = (performance.now() - started) / 1000;
   if (keepWeights) result.weights = packWeights(await run.ema.params.save());
@@ -119,7 +119,7 @@ if (only === undefined || only === "discrete") {
   // The tangent gap of the trained continuous model (its EMA weights) against its own teacher, at float32.
   const student = new ToyRun(mixture, base, teacher.ema);
   student.net.params.load(unpackWeights(continuous.weights!));
-  const tangentGap = tangentGapByGridSize(student.net, teacher.ema, mixture, TANGENT_GAP_SIZES, 256, 3);
+  const tangentGap = await tangentGapByGridSize(student.net, teacher.ema, mixture, TANGENT_GAP_SIZES, 256, 3);
   student.dispose();
   const file: DiscreteFile = { ...header, seconds: (performance.now() - begun) / 1000, teacher: saved, continuous, discrete, training, tangentGap };
   await writeFile(`${outDir}/discrete.json`, JSON.stringify(file));

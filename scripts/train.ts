@@ -95,15 +95,15 @@ const metricsPath = join(out, "metrics.jsonl");
 await writeFile(metricsPath, "");
 
 const started = Date.now();
-const evaluate = () =>
+const evaluate = async () =>
   objective === "teacher"
-    ? { ode_40nfe: run.distanceToData(run.sampleOde(1000, 20, 1), 2) }
-    : (({ oneStep, twoStep }) => ({ one_step: oneStep, two_step: twoStep }))(run.consistencyQuality(1000, 1));
+    ? { ode_40nfe: run.distanceToData(await run.sampleOde(1000, 20, 1), 2) }
+    : (({ oneStep, twoStep }) => ({ one_step: oneStep, two_step: twoStep }))(await run.consistencyQuality(1000, 1));
 try {
   for (let i = 1; i <= steps; i++) {
     const report = await run.step();
     const line: Record<string, unknown> = { ...report, seconds: (Date.now() - started) / 1000 };
-    if (i % 100 === 0 || i === steps) Object.assign(line, { sliced_w2: evaluate() });
+    if (i % 100 === 0 || i === steps) Object.assign(line, { sliced_w2: await evaluate() });
     await appendFile(metricsPath, `${JSON.stringify(line)}\n`);
     if (i % Math.max(1, Math.floor(steps / 100)) === 0 || i === steps) {
       const width = 30;
@@ -121,5 +121,5 @@ process.stderr.write("\n");
 const weights = await run.ema.params.save();
 const metadata = { run: JSON.stringify({ config, data, mixture: mixtureShape, steps, format: "sCM Lab toy run v1" }) };
 await writeFile(join(out, "model.safetensors"), writeSafetensors(weights, metadata));
-console.log(JSON.stringify({ out, steps, seconds: (Date.now() - started) / 1000, sliced_w2: evaluate() }));
+console.log(JSON.stringify({ out, steps, seconds: (Date.now() - started) / 1000, sliced_w2: await evaluate() }));
 run.dispose();

@@ -48,7 +48,7 @@ test("numTensors stays flat over 100 image training steps (sCT with dropout, ada
   const before = tf.memory().numTensors;
   for (let i = 0; i < 100; i++) await run.step();
   assert.equal(tf.memory().numTensors, before);
-  const s = run.samples(2, 1, 2);
+  const s = await run.samples(2, 1, 2);
   assert.equal(tf.memory().numTensors, before);
   assert.equal(s.oneStep.length, 2 * 8 * 8 * 3);
   assert.equal(s.ode, null, "sCT from scratch has no teacher to solve the ODE of");

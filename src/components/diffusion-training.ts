@@ -31,13 +31,13 @@ export function diffusionLoss(net: FlowNetwork, x0: tf.Tensor, z: tf.Tensor, t: 
  * A training batch from a Gaussian mixture: data x0 [n, dim], noise z ~ N(0, σd² I), and times t drawn from
  * the proposal (tensors; the caller disposes them).
  */
-export function mixtureBatch(mixture: GaussianMixture, n: number, rng: Rng, proposal: TimeProposal): { x0: tf.Tensor; z: tf.Tensor; t: tf.Tensor } {
+export function mixtureBatch(mixture: GaussianMixture, n: number, rng: Rng, proposal: TimeProposal): { x0: tf.Tensor; z: tf.Tensor; t: tf.Tensor; times: Float32Array } {
   const dim = mixture.dim;
-  return {
-    x0: tf.tensor2d(Float32Array.from(sampleMixture(mixture, n, rng).points), [n, dim]),
-    z: tf.tensor2d(Float32Array.from(normalArray(rng, n * dim, SIGMA_D)), [n, dim]),
-    t: tf.tensor1d(Float32Array.from({ length: n }, () => sampleTime(rng, proposal))),
-  };
+  const x0 = tf.tensor2d(Float32Array.from(sampleMixture(mixture, n, rng).points), [n, dim]);
+  const z = tf.tensor2d(Float32Array.from(normalArray(rng, n * dim, SIGMA_D)), [n, dim]);
+  const times = Float32Array.from({ length: n }, () => sampleTime(rng, proposal));
+  // The times travel as numbers too, so diagnostics never read t back from the GPU.
+  return { x0, z, t: tf.tensor1d(times), times };
 }
 
 export interface MixtureTrainingOptions {

@@ -32,9 +32,10 @@ export interface TangentGap {
  * same points (x_t, t), for each N. Both use the same student F_θ⁻ and teacher; all arithmetic is float32,
  * as in training.
  */
-export function tangentGapByGridSize(net: FlowNetwork, teacher: FlowNetwork, mixture: GaussianMixture, sizes: readonly number[], n: number, seed: number, proposal: TimeProposal = SCM_CIFAR10_PROPOSAL): TangentGap[] {
+export async function tangentGapByGridSize(net: FlowNetwork, teacher: FlowNetwork, mixture: GaussianMixture, sizes: readonly number[], n: number, seed: number, proposal: TimeProposal = SCM_CIFAR10_PROPOSAL): Promise<TangentGap[]> {
   const raw = (objective: ScmStepConfig["objective"]): ScmStepConfig => ({ objective, teacher, normalization: { kind: "off" }, warmupIterations: 0, adaptiveWeighting: false });
-  return sizes.map((N) => {
+  const rows: TangentGap[] = [];
+  for (const N of sizes) {
     const rng = createRng(seed);
     const grid = discreteTimeGrid(N);
     const pairs = sampleDiscreteTimePairs(rng, grid, discreteTimeProbabilities(grid, proposal), n);
@@ -46,9 +47,12 @@ export function tangentGapByGridSize(net: FlowNetwork, teacher: FlowNetwork, mix
     const relativeError = tf.tidy(() => {
       const rows = (g: tf.Tensor) => tf.reshape(g, [n, -1]);
       const gap = tf.norm(tf.sub(rows(discrete.g), rows(continuous.g)), "euclidean", 1);
-      return tf.mean(tf.div(gap, tf.add(tf.norm(rows(continuous.g), "euclidean", 1), 1e-12))).dataSync()[0];
+      return tf.mean(tf.div(gap, tf.add(tf.norm(rows(continuous.g), "euclidean", 1), 1e-12)));
     });
     tf.dispose([batch.x0, batch.z, batch.t, batch.tPrime, ...Object.values(discrete), ...Object.values(continuous)]);
-    return { N, relativeError };
-  });
+    // Awaited, never dataSync: this runs in the page's worker, where a synchronous GPU read blocks or fails.
+    rows.push({ N, relativeError: (await relativeError.data())[0] });
+    relativeError.dispose();
+  }
+  return rows;
 }

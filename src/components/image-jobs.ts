@@ -183,9 +183,9 @@ export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () =>
           phase: p, classes: plan.classes, teacher: plan.teacher, student: plan.student, state: await r.state(),
           teacherWeights: p === "student" ? teacher.weights : null,
         });
-      const samples = (r: ImageRun) => ({ kind: "samples" as const, phase, samples: r.samples(params.sampleCount, 1234, params.odeSteps), milestone: true as const });
+      const samples = async (r: ImageRun) => ({ kind: "samples" as const, phase, samples: await r.samples(params.sampleCount, 1234, params.odeSteps), milestone: true as const });
 
-      yield samples(run);
+      yield await samples(run);
       const recent: number[] = [];
       while (run.iteration < phasePlan.steps) {
         for (const command of control?.takeCommands() ?? []) {
@@ -222,7 +222,7 @@ export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () =>
         if (recent.length > 20) recent.shift();
         const imagesPerSecond = (phasePlan.config.batch * recent.length * 1000) / recent.reduce((a, b) => a + b, 0);
         yield { kind: "step", phase, ...report, steps: phasePlan.steps, stepMs, imagesPerSecond, memory: memory(), data: streams.progress() };
-        if (run.iteration % params.sampleEvery === 0 || run.iteration === phasePlan.steps) yield samples(run);
+        if (run.iteration % params.sampleEvery === 0 || run.iteration === phasePlan.steps) yield await samples(run);
         if (params.autosave && (run.iteration % params.autosave.everySteps === 0 || run.iteration === phasePlan.steps)) {
           const saved = await autosave();
           if (saved) yield saved;

@@ -136,7 +136,7 @@ export class ImageRun {
    * improving): 1-step f(z, t_max), 2-step with t_mid = 1.1 and fresh noise, and `odeSteps` Heun steps of the
    * teacher's probability-flow ODE on EDM's time grid (2·odeSteps − 1 evaluations). All with EMA weights.
    */
-  samples(count: number, seed: number, odeSteps: number): ImageSamples {
+  async samples(count: number, seed: number, odeSteps: number): Promise<ImageSamples> {
     const { height, width, channels } = this.dataset.shape;
     const shape: [number, number, number, number] = [count, height, width, channels];
     const rng = createRng(seed);
@@ -148,12 +148,20 @@ export class ImageRun {
     const z = draw();
     const renoise = draw();
     const flow = (net: SmallUNet) => (u: tf.Tensor, t: number) => forward(net, u, tf.fill([count], t));
-    const toBytes = (x: tf.Tensor) => Uint8Array.from(x.dataSync(), unitToByte);
+    // Read back asynchronously, all three grids at once (a synchronous read would stall the worker on the GPU).
+    const toBytes = async (x: tf.Tensor) => {
+      try {
+        return Uint8Array.from(await x.data(), unitToByte);
+      } finally {
+        x.dispose();
+      }
+    };
     const consistency = (times: number[]) =>
-      tf.tidy(() => toBytes(sampleMultistep(tensorOps, consistencyFromNetwork(tensorOps, flow(this.ema)), tf.tensor4d(z, shape), times, () => tf.tensor4d(renoise, shape))));
+      toBytes(tf.tidy(() => sampleMultistep(tensorOps, consistencyFromNetwork(tensorOps, flow(this.ema)), tf.tensor4d(z, shape), times, () => tf.tensor4d(renoise, shape))));
     const odeNet = this.config.objective === "teacher" ? this.ema : this.teacher;
-    const ode = odeNet ? tf.tidy(() => toBytes(integrate(tensorOps, velocityFromNetwork(tensorOps, flow(odeNet)), tf.tensor4d(z, shape), karrasTimes(T_MAX, odeSteps), STEPPERS.heun))) : null;
-    return { iteration: this.iteration, count, oneStep: consistency([T_MAX]), twoStep: consistency([T_MAX, T_MID]), ode, odeSteps };
+    const ode = odeNet ? toBytes(tf.tidy(() => integrate(tensorOps, velocityFromNetwork(tensorOps, flow(odeNet)), tf.tensor4d(z, shape), karrasTimes(T_MAX, odeSteps), STEPPERS.heun))) : null;
+    const [oneStep, twoStep, odeBytes] = await Promise.all([consistency([T_MAX]), consistency([T_MAX, T_MID]), ode]);
+    return { iteration: this.iteration, count, oneStep, twoStep, ode: odeBytes, odeSteps };
   }
 
   /** The weights, EMA and optimiser state, read back from the device. */

@@ -9,7 +9,10 @@ export const tensorOps: LinearOps<tf.Tensor> = {
   combine(terms) {
     return tf.tidy(() => terms.map(([c, x]) => tf.mul(x, c)).reduce((sum, term) => tf.add(sum, term)));
   },
-  maxAbs(x) {
-    return tf.tidy(() => tf.max(tf.abs(x))).dataSync()[0];
+  maxAbs() {
+    // Only the adaptive solver needs it, to choose its next step on the host: on tensors that is a synchronous
+    // read of GPU memory, which blocks the thread (and on WebGPU in Chromium returns zeros). Solve adaptively
+    // on arrays (arrayOps) instead; tensors use fixed grids.
+    throw new Error("tensorOps has no maxAbs: adaptive ODE solves run on arrays (arrayOps), never on GPU tensors");
   },
 };

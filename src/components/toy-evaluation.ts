@@ -33,16 +33,19 @@ export const CONSISTENCY_ERROR_TIMES = [0.3, 0.8, 1.3];
 const rounded = (values: Float64Array, count: number) => Array.from(values.subarray(0, count), (v) => Math.round(v * 1000) / 1000);
 
 /** Measure a run now. The same noise seed at every measurement, so curves compare the model, not the noise. */
-export function evaluateToyRun(run: ToyRun, { samples, keepSamples, consistencyPoints = 0, seed }: EvaluationOptions): ToyEvaluation {
-  const one = run.sampleConsistency(samples, 1, seed);
-  const two = run.sampleConsistency(samples, 2, seed);
+export async function evaluateToyRun(run: ToyRun, { samples, keepSamples, consistencyPoints = 0, seed }: EvaluationOptions): Promise<ToyEvaluation> {
+  const [one, two, consistencyError] = await Promise.all([
+    run.sampleConsistency(samples, 1, seed),
+    run.sampleConsistency(samples, 2, seed),
+    consistencyPoints > 0 ? run.consistencyError(CONSISTENCY_ERROR_TIMES, consistencyPoints, seed + 2) : null,
+  ]);
   const dim = run.mixture.dim;
   return {
     iteration: run.iteration,
     oneStep: run.distanceToData(one, seed + 1),
     twoStep: run.distanceToData(two, seed + 1),
     diagnostics: run.takeDiagnostics(),
-    ...(consistencyPoints > 0 ? { consistencyError: run.consistencyError(CONSISTENCY_ERROR_TIMES, consistencyPoints, seed + 2) } : {}),
+    ...(consistencyError ? { consistencyError } : {}),
     ...(keepSamples > 0 ? { samples: { oneStep: rounded(one, keepSamples * dim), twoStep: rounded(two, keepSamples * dim) } } : {}),
   };
 }

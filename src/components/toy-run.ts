@@ -86,7 +86,7 @@ export class ToyRun {
     // The discrete-time CM trains on grid pairs (t_i, t_{i−1}) instead of the continuous proposal.
     data.t.dispose();
     const pairs = sampleDiscreteTimePairs(this.rng, this.grid, this.gridProbabilities, batch);
-    return { x0: data.x0, z: data.z, t: tf.tensor1d(pairs.t), tPrime: tf.tensor1d(pairs.tPrime) };
+    return { x0: data.x0, z: data.z, t: tf.tensor1d(pairs.t), tPrime: tf.tensor1d(pairs.tPrime), times: Float32Array.from(pairs.t) };
   }
 
   step(): Promise<ToyStepReport> {
@@ -109,15 +109,13 @@ export class ToyRun {
   }
 
   /** Sliced W₂ of 1- and 2-step consistency samples (EMA weights) against the true mixture. */
-  consistencyQuality(n: number, seed: number): { oneStep: number; twoStep: number } {
-    return {
-      oneStep: this.distanceToData(this.sampleConsistency(n, 1, seed), seed + 1),
-      twoStep: this.distanceToData(this.sampleConsistency(n, 2, seed), seed + 1),
-    };
+  async consistencyQuality(n: number, seed: number): Promise<{ oneStep: number; twoStep: number }> {
+    const [one, two] = await Promise.all([this.sampleConsistency(n, 1, seed), this.sampleConsistency(n, 2, seed)]);
+    return { oneStep: this.distanceToData(one, seed + 1), twoStep: this.distanceToData(two, seed + 1) };
   }
 
   /** Consistency sampling with the EMA weights: 1 step at t_max, 2 steps adding t_mid = 1.1. */
-  sampleConsistency(n: number, steps: 1 | 2, seed: number): Float64Array {
+  sampleConsistency(n: number, steps: 1 | 2, seed: number): Promise<Float64Array> {
     const rng = createRng(seed);
     const z = normalArray(rng, n * this.mixture.dim, SIGMA_D);
     return this.sampleConsistencyFrom(z, steps === 2 ? normalArray(rng, n * this.mixture.dim, SIGMA_D) : null);
@@ -127,27 +125,27 @@ export class ToyRun {
    * Consistency sampling from given noise (flat n·dim arrays of N(0, σd²) values): f at t_max from z, then, when
    * `second` is given, re-noised with it at t_mid and f applied again. For comparisons that share noise.
    */
-  sampleConsistencyFrom(z: ArrayLike<number>, second: ArrayLike<number> | null, tMid = T_MID): Float64Array {
+  async sampleConsistencyFrom(z: ArrayLike<number>, second: ArrayLike<number> | null, tMid = T_MID): Promise<Float64Array> {
     const n = z.length / this.mixture.dim;
-    const values = tf.tidy(() => {
+    const samples = tf.tidy(() => {
       const f = consistencyFromNetwork(tensorOps, this.emaFunction(n));
-      return sampleMultistep(tensorOps, f, this.rows(z), second ? [T_MAX, tMid] : [T_MAX], () => this.rows(second!)).dataSync();
+      return sampleMultistep(tensorOps, f, this.rows(z), second ? [T_MAX, tMid] : [T_MAX], () => this.rows(second!));
     });
-    return Float64Array.from(values);
+    return readAndDispose(samples);
   }
 
   /** Solve the EMA network's PF-ODE from t_max with `steps` Heun steps (2·steps evaluations): the teacher's sampler. */
-  sampleOde(n: number, steps: number, seed: number): Float64Array {
+  sampleOde(n: number, steps: number, seed: number): Promise<Float64Array> {
     return this.sampleOdeFrom(normalArray(createRng(seed), n * this.mixture.dim, SIGMA_D), steps);
   }
 
   /** The same from given noise z at t_max (a flat n·dim array). */
-  sampleOdeFrom(z: ArrayLike<number>, steps: number): Float64Array {
-    const values = tf.tidy(() => {
+  async sampleOdeFrom(z: ArrayLike<number>, steps: number): Promise<Float64Array> {
+    const samples = tf.tidy(() => {
       const velocity = velocityFromNetwork(tensorOps, this.emaFunction(z.length / this.mixture.dim));
-      return integrate(tensorOps, velocity, this.rows(z), uniformTimes(T_MAX, 0, steps), STEPPERS.heun).dataSync();
+      return integrate(tensorOps, velocity, this.rows(z), uniformTimes(T_MAX, 0, steps), STEPPERS.heun);
     });
-    return Float64Array.from(values);
+    return readAndDispose(samples);
   }
 
   /** Flat points as an [n, dim] float32 tensor. */
@@ -159,20 +157,21 @@ export class ToyRun {
    * Consistency error at each time: RMS of f_θ(x_t, t) − f*(x_t, t) over n points x_t of the true marginal,
    * with f* the exact ideal consistency function (the analytic ODE solved to t = 0) and f_θ the EMA model.
    */
-  consistencyError(times: readonly number[], n: number, seed: number): { t: number; error: number }[] {
+  async consistencyError(times: readonly number[], n: number, seed: number): Promise<{ t: number; error: number }[]> {
     const rng = createRng(seed);
     const ideal = idealConsistencyFunction(this.mixture, SIGMA_D, { rtol: 1e-6, atol: 1e-8 });
     const dim = this.mixture.dim;
-    return times.map((t) => {
+    // Draw every time's points first (the same random stream as before), then read all model outputs at once.
+    const points = times.map((t) => {
       const x0 = sampleMixture(this.mixture, n, rng).points;
       const z = normalArray(rng, n * dim, SIGMA_D);
-      const xt = x0.map((v, i) => Math.cos(t) * v + Math.sin(t) * z[i]);
-      const model = tf.tidy(() => {
-        const f = consistencyFromNetwork(tensorOps, this.emaFunction(n));
-        return f(tf.tensor2d(Float32Array.from(xt), [n, dim]), t).dataSync() as Float32Array;
-      });
-      return { t, error: rmsDistance(Float64Array.from(model), ideal(xt, t), dim) };
+      return x0.map((v, i) => Math.cos(t) * v + Math.sin(t) * z[i]);
     });
+    const outputs = times.map((t, i) =>
+      tf.tidy(() => consistencyFromNetwork(tensorOps, this.emaFunction(n))(tf.tensor2d(Float32Array.from(points[i]), [n, dim]), t)),
+    );
+    const models = await Promise.all(outputs.map(readAndDispose));
+    return times.map((t, i) => ({ t, error: rmsDistance(models[i], ideal(points[i], t), dim) }));
   }
 
   /** Sliced Wasserstein distance of samples to fresh samples of the true mixture. */
@@ -186,5 +185,14 @@ export class ToyRun {
     this.trainer.dispose();
     this.net.dispose();
     this.ema.dispose();
+  }
+}
+
+/** Read a tensor without blocking (never dataSync: on WebGPU in a browser it returns zeros) and free it. */
+async function readAndDispose(x: tf.Tensor): Promise<Float64Array> {
+  try {
+    return Float64Array.from(await x.data());
+  } finally {
+    x.dispose();
   }
 }

@@ -41,8 +41,8 @@ export interface TrainingBatch {
   tPrime?: tf.Tensor;
   /** EDM noise levels σ per sample (ECT only, which draws σ instead of t) */
   sigmas?: number[];
-  /** the values of t, when the caller has them (saves a read-back from the GPU for the diagnostics) */
-  times?: Float32Array;
+  /** the values of t as numbers, for the diagnostics (reading t back from the GPU would block, or on WebGPU in a browser fail) */
+  times: Float32Array;
 }
 
 /** Thrown when the loss or the gradient stops being finite; the run's weights are back at the last good snapshot. */
@@ -180,7 +180,7 @@ export class Trainer {
           closure.dispose();
         }
       }
-      const times = batch.times ?? (batch.t.dataSync() as Float32Array);
+      const times = batch.times;
       const result = scmTrainingStep(this.net, this.optimizer, batch, this.iteration, seed, { ...this.config.scm, objective, teacher: this.teacher });
       return { ...result, times };
     } finally {

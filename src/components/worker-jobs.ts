@@ -151,7 +151,7 @@ export async function* toyRunJob(params: ToyRunParams, shouldStop: () => boolean
     while (run.iteration < params.steps && !shouldStop()) {
       const report: ToyRunProgress = { ...(await run.step()), phase: "student", steps: params.steps };
       if (report.iteration % params.evaluateEvery === 0 || report.iteration === params.steps) {
-        report.evaluation = evaluateToyRun(run, measure);
+        report.evaluation = await evaluateToyRun(run, measure);
         report.quality = { oneStep: report.evaluation.oneStep, twoStep: report.evaluation.twoStep };
         report.milestone = true;
       }
@@ -185,7 +185,7 @@ export async function* tangentGapJob(params: TangentGapParams, shouldStop: () =>
     const rows: TangentGap[] = [];
     for (const N of params.sizes) {
       if (shouldStop()) break;
-      const [row] = tangentGapByGridSize(student, teacher, mixture, [N], params.samples, 3);
+      const [row] = await tangentGapByGridSize(student, teacher, mixture, [N], params.samples, 3);
       rows.push(row);
       yield row;
     }

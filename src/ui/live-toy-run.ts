@@ -14,6 +14,23 @@ export interface LiveRunState extends RunSeries {
   failed: boolean;
 }
 
+/**
+ * A run's status line, carrying its latest measurement as data attributes (`data-run`, `data-measurement`
+ * with iteration, 1-/2-step quality and the consistency errors as JSON): the numbers a reader sees, readable
+ * by browser tests that compare them with the same run in Node.
+ */
+export function runStatus(key: string, state: LiveRunState): HTMLElement {
+  const span = document.createElement("span");
+  span.className = state.failed ? "run-status failed" : "muted run-status";
+  span.dataset.run = key;
+  const last = state.evaluations.at(-1);
+  if (last) {
+    span.dataset.measurement = JSON.stringify({ iteration: last.iteration, oneStep: last.oneStep, twoStep: last.twoStep, consistencyError: last.consistencyError ?? null });
+  }
+  span.textContent = state.status;
+  return span;
+}
+
 export function liveToyRun(workerUrl: string, label: string, params: ToyRunParams, invalidation: Promise<unknown>): { states: AsyncGenerator<LiveRunState>; controls: HTMLElement } {
   const job = startJobInWorker(workerUrl, "toyRun", params, invalidation);
   const controls = document.createElement("span");

@@ -29,6 +29,12 @@ export function rollingMean(values: readonly number[], window: number): { step: 
 
 const colorScale = (runs: RunSeries[]) => ({ legend: true, domain: runs.map((r) => r.label) });
 
+/**
+ * Tick labels for log axes: d3's log ticks with a "~g" specifier read 0.001, 0.01, 0.1 (or 1e-5), and keep d3's
+ * thinning of crowded labels. Plot's default is SI, which prints "1m" for 0.001.
+ */
+export const LOG_TICKS = "~g";
+
 /** Per-step values (thin) with their rolling mean (thick), on a log scale. */
 export function stepChart(runs: RunSeries[], key: "loss" | "gradientNorm", width: number, { label = key === "loss" ? "loss" : "‖∇θ L‖", window = 20, log = true } = {}): HTMLElement | SVGElement {
   const raw = runs.flatMap((r) => r[key].map((value, i) => ({ run: r.label, step: i + 1, value })).filter((d) => Number.isFinite(d.value) && (!log || d.value > 0)));
@@ -37,7 +43,7 @@ export function stepChart(runs: RunSeries[], key: "loss" | "gradientNorm", width
     width,
     height: 240,
     x: { label: "training step →" },
-    y: { type: log ? "log" : "linear", label: `↑ ${label}`, grid: true },
+    y: { type: log ? "log" : "linear", label: `↑ ${label}`, grid: true, ...(log ? { tickFormat: LOG_TICKS } : {}) },
     color: colorScale(runs),
     marks: [Plot.line(raw, { x: "step", y: "value", stroke: "run", z: "run", strokeOpacity: 0.18, strokeWidth: 1 }), Plot.line(smooth, { x: "step", y: "value", stroke: "run", z: "run", strokeWidth: 2 })],
   });
@@ -50,11 +56,15 @@ export function qualityChart(runs: RunSeries[], width: number, references: { lab
     width,
     height: 240,
     x: { label: "training step →" },
-    y: { type: "log", label: `↑ sliced W₂ of ${which === "twoStep" ? "2-step" : "1-step"} samples (lower is better)`, grid: true },
+    y: { type: "log", label: `↑ sliced W₂ of ${which === "twoStep" ? "2-step" : "1-step"} samples (lower is better)`, grid: true, tickFormat: LOG_TICKS },
     color: colorScale(runs),
     marks: [
       Plot.ruleY(references, { y: "value", stroke: "#6b7280", strokeDasharray: "4 3" }),
-      Plot.text(references, { x: () => 0, y: "value", text: "label", textAnchor: "start", dy: -6, fill: "#6b7280", frameAnchor: "left" }),
+      // Reference lines often lie close together (teacher ODE vs exact ODE): alternate their labels between the
+      // left and right ends, so two labels never print over each other.
+      ...[...references].sort((a, b) => a.value - b.value).map((ref, i) =>
+        Plot.text([ref], { y: "value", text: "label", frameAnchor: i % 2 === 0 ? "left" : "right", textAnchor: i % 2 === 0 ? "start" : "end", dy: -6, dx: i % 2 === 0 ? 4 : -4, fill: "#6b7280" }),
+      ),
       Plot.line(rows, { x: "step", y: "value", stroke: "run", z: "run", strokeWidth: 2, marker: "circle-stroke" }),
     ],
   });
@@ -70,7 +80,7 @@ export function tangentByTimeChart(runs: RunSeries[], width: number): HTMLElemen
     width,
     height: 240,
     x: { label: "TrigFlow time t →", domain: [0, Math.PI / 2] },
-    y: { type: "log", label: "↑ ‖g‖ before normalisation (line: mean, ×: max)", grid: true },
+    y: { type: "log", label: "↑ ‖g‖ before normalisation (line: mean, ×: max)", grid: true, tickFormat: LOG_TICKS },
     color: colorScale(runs),
     marks: [Plot.line(rows, { x: "t", y: "mean", stroke: "run", z: "run", strokeWidth: 2, marker: "dot" }), Plot.dot(rows, { x: "t", y: "max", stroke: "run", symbol: "times" })],
   });
