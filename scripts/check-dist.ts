@@ -38,7 +38,9 @@ if (problems.length === 0 && existsSync(CHROMIUM)) {
       const started = performance.now();
       let check: Awaited<ReturnType<typeof openPage>> | undefined;
       try {
-        check = await openPage(browser, `${server.url}${path}`);
+        // Wait for 2 s without a DOM change (30 s at most): cells that compute after the backend is chosen
+        // draw, or fail, after Framework's loading marks are gone.
+        check = await openPage(browser, `${server.url}${path}`, { quietMs: 2000 });
         for (const cell of await check.errorCells()) problems.push(`${path}: error cell: ${cell.replace(/\s+/g, " ").trim()}`);
         for (const leak of await check.leakedTemplate()) problems.push(`${path}: template source in the text: ${leak}`);
         const longest = longestTask(await check.longTasks());

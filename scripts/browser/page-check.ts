@@ -38,6 +38,14 @@ export interface OpenPageOptions {
   width?: number;
   /** viewport height in CSS px (default 900) */
   height?: number;
+  /**
+   * Also wait until the page's DOM has not changed for this many ms (default 0: do not wait), at most
+   * `settleTimeoutMs`. Framework's loading marks cover only some cells: a cell that waits for the TF.js backend
+   * and then computes draws (or throws) seconds after them, and a check that returns earlier misses it.
+   */
+  quietMs?: number;
+  /** the most to wait for `quietMs` of quiet (default 30 s); a page still changing then (an animation) is not an error */
+  settleTimeoutMs?: number;
 }
 
 /** Marks the console.error lines the init script writes for unhandled rejections. */
@@ -48,7 +56,7 @@ const REJECTION_MARK = "[page-check] unhandledrejection: ";
  * helpers that do not exist in the page). Chromium reports an unhandled rejection as an uncaught exception
  * ("pageerror"); the listener reports it instead, as a console error with a mark the collector recognizes,
  * and `preventDefault()` stops Chromium's own report, so each rejection is counted once and by its kind. The
- * PerformanceObserver keeps every long task (`buffered` also delivers those from before it was registered).
+ * MutationObserver notes the time of the last DOM change, and the PerformanceObserver keeps every long task (`buffered` also delivers those from before it was registered).
  */
 const INIT_SCRIPT = `(() => {
   const mark = ${JSON.stringify(REJECTION_MARK)};
@@ -60,6 +68,10 @@ const INIT_SCRIPT = `(() => {
     event.preventDefault();
     console.error(mark + describe(event.reason));
   });
+  // The time of the last DOM change, for OpenPageOptions.quietMs.
+  window.__pageCheckLastChange = performance.now();
+  new MutationObserver(() => { window.__pageCheckLastChange = performance.now(); })
+    .observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
   const tasks = [];
   window.__pageCheckLongTasks = tasks;
   try {
@@ -111,6 +123,16 @@ export async function openPage(browser: Browser, url: string, options: OpenPageO
     // Framework marks cells that are still computing; wait until none are left.
     await page.waitForFunction(() => document.querySelectorAll(".observablehq--loading").length === 0, null, { timeout: 60_000 });
     await page.waitForTimeout(300);
+    if (options.quietMs) {
+      const quiet = page.waitForFunction(
+        (ms) => performance.now() - (window as unknown as { __pageCheckLastChange: number }).__pageCheckLastChange >= ms,
+        options.quietMs,
+        { timeout: options.settleTimeoutMs ?? 30_000, polling: 250 },
+      );
+      await quiet.catch((error: Error) => {
+        if (error.name !== "TimeoutError") throw error;
+      });
+    }
   } catch (error) {
     // The caller gets no page to close, so close it here, and keep what went wrong before the timeout.
     await page.close();

@@ -30,6 +30,12 @@ Promise.reject(new Error("rejected on purpose"));
 // One 300 ms task well after first paint (the standard allows 200 ms).
 setTimeout(() => { const start = performance.now(); while (performance.now() - start < 300); }, 200);
 </script>`,
+  // Like a cell that waits for the TF.js backend, then draws, then fails in a later redraw.
+  "late.html": `${HEAD}<title>late</title><main><h1>Late</h1><p id="out">computing…</p></main>
+<script>
+setTimeout(() => { document.getElementById("out").textContent = "drawn"; }, 1000);
+setTimeout(() => { document.getElementById("out").textContent = "redrawn"; throw new Error("late failure"); }, 2500);
+</script>`,
 };
 
 let browser: Browser;
@@ -85,4 +91,14 @@ test("a clean page has no errors, leaks or long tasks over the limit", async () 
   assert.deepEqual(await check.leakedTemplate(), []);
   assert.ok(longestTask(await check.longTasks()) <= LONG_TASK_LIMIT_MS);
   await check.page.close();
+});
+
+test("openPage with quietMs waits for a page that keeps drawing, and sees an error thrown late", async () => {
+  const quick = await openPage(browser, `${server.url}/late.html`);
+  assert.deepEqual(quick.errors, [], "without quietMs openPage returns before the late error");
+  await quick.page.close();
+  const settled = await openPage(browser, `${server.url}/late.html`, { quietMs: 1500 });
+  assert.deepEqual(settled.errors, ["pageerror: late failure"]);
+  assert.equal(await settled.page.locator("#out").innerText(), "redrawn");
+  await settled.page.close();
 });
