@@ -1,8 +1,11 @@
 /**
  * The shared setup of the browser tests: serve the built site (dist/, from `npm run build`) and launch
- * Debian's Chromium once per test file; screenshots go to test-artifacts/.
+ * Debian's Chromium once per test file; screenshots go to test-artifacts/. Chromium is launched with WebGPU
+ * (SwiftShader) and WebGL, so the pages pick WebGPU as they would for a reader who has it; a test that wants
+ * another backend puts it in the page's URL.
  */
 import { after, before } from "node:test";
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Browser } from "playwright-core";
@@ -22,6 +25,7 @@ export function useBuiltSite(): Site {
   let server: Awaited<ReturnType<typeof serveDirectory>> | undefined;
   let browser: Browser | undefined;
   before(async () => {
+    if (!existsSync(resolve("dist/index.html"))) throw new Error("dist/ has no built site: run `npm run build` first");
     await mkdir(ARTIFACTS, { recursive: true });
     server = await serveDirectory(resolve("dist"));
     browser = await launchChromium();
