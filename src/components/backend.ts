@@ -119,7 +119,8 @@ async function referenceProbe(): Promise<Float32Array> {
   return cpuReference;
 }
 
-async function probe(name: BackendName): Promise<string | null> {
+/** Why the backend fails the probe, or null; `measured` receives its deviation from the CPU. */
+async function probe(name: BackendName, measured: { deviation?: number } = {}): Promise<string | null> {
   if (name === "webgl" && !tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED")) {
     return "WebGL here renders only 16-bit floats, too imprecise for sCM's tangents";
   }
@@ -127,6 +128,7 @@ async function probe(name: BackendName): Promise<string | null> {
   const reference = await referenceProbe();
   if (!(await tf.setBackend(name))) return "TF.js could not re-activate it after the reference probe";
   const deviation = probeDeviation(await runToyProbe(), reference);
+  measured.deviation = deviation;
   if (!(deviation <= PROBE_TOLERANCE)) {
     return `its numbers differ from the CPU's on a forward, JVP and training step of the toy MLP (relative error ${Number.isFinite(deviation) ? deviation.toExponential(1) : "∞"}, tolerance ${PROBE_TOLERANCE})`;
   }
@@ -152,9 +154,11 @@ async function tryBackend(name: BackendName): Promise<BackendAttempt> {
     const ok = await tf.setBackend(name);
     if (!ok || tf.getBackend() !== name) return { name, ok: false, reason: "TF.js could not initialise it (no suitable adapter or context)" };
     if (name === "webgl") ({ device, adapter } = webglDevice());
-    const problem = await probe(name);
+    const measured: { deviation?: number } = {};
+    const problem = await probe(name, measured);
     if (problem) return { name, ok: false, reason: problem, device, adapter };
-    return { name, ok: true, reason: name === "cpu" ? "always available" : "initialised; forward, JVP and a training step match the CPU", device, adapter };
+    const agreement = measured.deviation === undefined ? "" : ` within ${measured.deviation.toExponential(1)}`;
+    return { name, ok: true, reason: name === "cpu" ? "always available" : `initialised; forward, JVP and a training step match the CPU${agreement}`, device, adapter };
   } catch (error) {
     return { name, ok: false, reason: `initialisation failed: ${error instanceof Error ? error.message : String(error)}`, device, adapter };
   }
