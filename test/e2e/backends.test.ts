@@ -124,13 +124,16 @@ for (const backend of BACKENDS) {
     const got = JSON.parse((await page.locator('script[data-figure="tangent-gap"]').textContent())!) as TangentGap[];
     const want = await gapReference;
     assert.deepEqual(got.map((r) => r.N), want.map((r) => r.N));
-    // Up to N = 1024 the gap is truncation error, a property of the model: GPU float32 must give it within 5%
-    // (measured ≤ 1% on WebGL). Beyond, it is round-off, whose size depends on each backend's summation order
-    // and math library: only its order of magnitude is a property of float32, so there a factor of 3 is allowed.
+    // The CPU backend runs Node's kernels: equal to round-off. On the GPU backends the gap is truncation error, a
+    // property of the model, only while it is well above their round-off floor: GPUs evaluate sin and cos to
+    // about 2⁻¹¹ absolute (WGSL's required accuracy) and g is a small difference of order-one terms, so their
+    // floor is ≈ 0.02 (measured on SwiftShader, WebGPU and WebGL alike) where the CPU's is 0.004. Measured GPU/CPU
+    // ratios: 1.06, 1.00, 0.98, 0.94 for N = 4 … 256 (gap ≥ 0.07), then 1.3 to 6 on the floor. So: within 10% up to
+    // N = 256, and beyond it the same order of magnitude (a broken read gives 0, ∞ or NaN).
     for (const [i, row] of got.entries()) {
       const ratio = row.relativeError / want[i].relativeError;
-      const limit = backend === "cpu" ? 1e-5 : row.N <= 1024 ? 0.05 : 2;
-      assert.ok(Number.isFinite(ratio) && Math.abs(ratio - 1) <= limit, `N = ${row.N}: ${row.relativeError} vs ${want[i].relativeError} in Node`);
+      const ok = backend === "cpu" ? Math.abs(ratio - 1) <= 1e-5 : row.N <= 256 ? Math.abs(ratio - 1) <= 0.1 : ratio > 0.5 && ratio < 10;
+      assert.ok(Number.isFinite(ratio) && ok, `N = ${row.N}: ${row.relativeError} vs ${want[i].relativeError} in Node (ratio ${ratio})`);
     }
     assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
     assert.deepEqual(errors, []);
