@@ -6,7 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import config from "../../observablehq.config.ts";
 import { openPage } from "../../scripts/browser/page-check.ts";
 import { ARTIFACTS, useBuiltSite, type Site } from "./site-fixture.ts";
@@ -63,11 +63,11 @@ export async function openOnPhone(site: Site, path: string) {
 }
 
 /**
- * Pairs of text labels, among those `selector` matches, whose boxes overlap by more than a pixel each way:
- * labels that overprint each other. Each pair is described by its two texts.
+ * Pairs of the labels `labels` matches whose boxes overlap by more than a pixel each way: labels that
+ * overprint each other. Each pair is described by its two texts.
  */
-export async function overlappingLabels(page: Page, selector: string): Promise<string[]> {
-  return page.locator(selector).evaluateAll((elements) => {
+export async function overlappingLabels(labels: Locator): Promise<string[]> {
+  return labels.evaluateAll((elements) => {
     const boxes = elements.map((element) => ({ text: element.textContent ?? "", rect: element.getBoundingClientRect() }))
       .filter(({ rect }) => rect.width > 0 && rect.height > 0);
     const pairs: string[] = [];
@@ -149,10 +149,21 @@ for (const viewport of [{ width: 1280, height: 900 }, PHONE]) {
     const { page, errors } = await openPage(site.browser, `${site.url}/trigflow`);
     await page.setViewportSize(viewport);
     await page.waitForTimeout(800);
-    const labels = page.locator("figure.consistency-figure svg text, .consistency-figure svg text").filter({ hasText: /^t=/ });
+    const labels = page.locator(".card svg text").filter({ hasText: /^t=\d/ });
     assert.ok((await labels.count()) >= 3, "the figure labels some of its cut times");
-    assert.deepEqual(await overlappingLabels(page, ".consistency-figure svg g[aria-label='text'] text"), [], "overlapping labels");
-    await page.locator(".consistency-figure").screenshot({ path: `${ARTIFACTS}/trigflow-consistency-${viewport.width}.png` });
+    assert.deepEqual(await overlappingLabels(labels), [], "overlapping labels");
+    await page.locator(".card", { has: page.locator("svg text", { hasText: /^t=\d/ }) }).screenshot({ path: `${ARTIFACTS}/trigflow-consistency-${viewport.width}.png` });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test(`landing page: the titles of the four 2-D panels do not overprint each other at ${viewport.width} px`, async () => {
+    const { page, errors } = await openPage(site.browser, `${site.url}/`);
+    await page.setViewportSize(viewport);
+    await page.waitForTimeout(800);
+    const titles = page.locator(".card :is(text, div)").filter({ hasText: /^(Euler, 1 evaluation|DDIM, 2 evaluations|RK4, 400 evaluations|consistency function, 1 evaluation)$/ });
+    assert.equal(await titles.count(), 4, "one title per panel");
+    assert.deepEqual(await overlappingLabels(titles), [], "overlapping titles");
     assert.deepEqual(errors, []);
     await page.close();
   });
