@@ -10,6 +10,7 @@ import type { Locator, Page } from "playwright-core";
 import config from "../../observablehq.config.ts";
 import { openPage } from "../../scripts/browser/page-check.ts";
 import { ARTIFACTS, useBuiltSite, type Site } from "./site-fixture.ts";
+import { placeLabels } from "../../src/components/pf-ode-experiments.ts";
 
 export const PHONE = { width: 390, height: 844 } as const;
 
@@ -168,3 +169,41 @@ for (const viewport of [{ width: 1280, height: 900 }, PHONE]) {
     await page.close();
   });
 }
+
+for (const path of ["/", "/trigflow"]) {
+  test(`page ${path}: no axis label uses an SI prefix (1m, 10k) and log axes label the ticks they draw`, async () => {
+    const { page, errors } = await openPage(site.browser, `${site.url}${path}`);
+    const ticks = await page.locator(".card svg g[aria-label$='tick label'] text").allTextContents();
+    assert.ok(ticks.length > 0, "the figures have tick labels");
+    assert.deepEqual(ticks.filter((t) => /^[−-]?[\d.,]+\s?[yzafpnµmkMGTPEZY]$/.test(t.trim())), [], "SI-prefixed tick labels");
+    if (path === "/") {
+      // The claim figure's log axis: every chosen tick has its number (d3's log format would blank 5 and 50).
+      for (const label of ["1", "2", "5", "10", "20", "50", "100"]) assert.ok(ticks.includes(label), `tick ${label} is labelled`);
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
+// The placement rule behind the consistency figure's labels, without a browser: crowded points get labels
+// that neither overlap each other nor cover a point, inside the frame, or none at all.
+test("placeLabels: labels of crowded points never overlap, cover a point, or leave the frame", () => {
+  const points = [{ x: 100, y: 100 }, { x: 103, y: 104 }, { x: 106, y: 109 }, { x: 110, y: 115 }, { x: 130, y: 160 }, { x: 290, y: 150 }];
+  const size = { width: 34, height: 11 };
+  const bounds = { left: 0, right: 300, top: 0, bottom: 200 };
+  const placed = placeLabels(points, points.map(() => size), bounds);
+  assert.deepEqual(placed[4], { dx: 7, dy: 0, textAnchor: "start" }, "a lone point is labelled on its right");
+  assert.equal(placed[5]?.textAnchor, "end", "a point at the right edge is labelled on its left");
+  const boxes = placed.flatMap((spot, i) => {
+    if (!spot) return [];
+    const left = spot.textAnchor === "start" ? points[i].x + spot.dx : points[i].x + spot.dx - size.width;
+    const top = points[i].y + spot.dy - size.height / 2;
+    return [{ left, right: left + size.width, top, bottom: top + size.height }];
+  });
+  assert.ok(boxes.length >= 4, `most crowded points keep a label (${boxes.length} of ${points.length})`);
+  for (const [i, a] of boxes.entries()) {
+    assert.ok(a.left >= 0 && a.right <= 300 && a.top >= 0 && a.bottom <= 200, "inside the frame");
+    for (const b of boxes.slice(i + 1)) assert.ok(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top, "labels overlap");
+    for (const p of points) assert.ok(p.x + 4 <= a.left || a.right <= p.x - 4 || p.y + 4 <= a.top || a.bottom <= p.y - 4, "a label covers a point");
+  }
+});
