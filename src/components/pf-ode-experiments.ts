@@ -96,3 +96,60 @@ export function observedOrder(rows: readonly SolverErrorRow[], tail = 3): number
   const den = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
   return -num / den;
 }
+
+/** Where a text label sits relative to its point: an offset in pixels and the side its text grows to. */
+export interface LabelPlacement {
+  dx: number;
+  dy: number;
+  textAnchor: "start" | "end";
+}
+
+/** Candidate spots, tried in order: right of the point, left, above right, below right, above left, below left. */
+export function labelCandidates(gap = 7, height = 11): LabelPlacement[] {
+  const up = -(height / 2 + gap / 2 + 2);
+  const down = height / 2 + gap / 2 + 2;
+  return [
+    { dx: gap, dy: 0, textAnchor: "start" },
+    { dx: -gap, dy: 0, textAnchor: "end" },
+    { dx: gap / 2, dy: up, textAnchor: "start" },
+    { dx: gap / 2, dy: down, textAnchor: "start" },
+    { dx: -gap / 2, dy: up, textAnchor: "end" },
+    { dx: -gap / 2, dy: down, textAnchor: "end" },
+  ];
+}
+
+interface Box {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+/**
+ * Place one text label per point (pixel coordinates, y down) so that no label overprints another label
+ * or any of the points: each label takes the first free candidate spot (labelCandidates) inside `bounds`,
+ * and is left off (null) when none is free. Earlier points win, so put the labels that matter most first.
+ * Text is centred vertically on its spot, as Plot's text mark draws it.
+ */
+export function placeLabels(
+  points: readonly { x: number; y: number }[],
+  sizes: readonly { width: number; height: number }[],
+  bounds: Box,
+  { dotRadius = 4, candidates = labelCandidates() }: { dotRadius?: number; candidates?: readonly LabelPlacement[] } = {},
+): (LabelPlacement | null)[] {
+  const overlaps = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const taken: Box[] = points.map(({ x, y }) => ({ left: x - dotRadius, right: x + dotRadius, top: y - dotRadius, bottom: y + dotRadius }));
+  return points.map(({ x, y }, i) => {
+    const { width, height } = sizes[i];
+    for (const spot of candidates) {
+      const left = spot.textAnchor === "start" ? x + spot.dx : x + spot.dx - width;
+      const box = { left, right: left + width, top: y + spot.dy - height / 2, bottom: y + spot.dy + height / 2 };
+      const inside = box.left >= bounds.left && box.right <= bounds.right && box.top >= bounds.top && box.bottom <= bounds.bottom;
+      if (inside && !taken.some((other) => overlaps(box, other))) {
+        taken.push(box);
+        return spot;
+      }
+    }
+    return null;
+  });
+}

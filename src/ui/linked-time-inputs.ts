@@ -6,15 +6,19 @@ import { SIGMA_D, sigmaFromT, tFromSigma, flowTimeFromT, tFromFlowTime } from ".
 
 export function linkedTimeInputs(initialT = 1.1, sigmaD = SIGMA_D): HTMLElement & { value: number } {
   const form = document.createElement("form") as unknown as HTMLElement & { value: number };
-  form.style.cssText = "display:grid;grid-template-columns:max-content 1fr 6em;gap:0.3em 0.8em;align-items:center;font:13px var(--sans-serif);max-width:640px;";
+  // Labels may wrap (fit-content) and sliders may shrink (minmax(0, …), min-width 0 below), so the three
+  // rows fit a phone; the readouts keep their width.
+  form.style.cssText = "display:grid;grid-template-columns:fit-content(40%) minmax(0,1fr) auto;gap:0.3em 0.8em;align-items:center;font:13px var(--sans-serif);max-width:640px;";
   const row = (label: string, min: number, max: number, step: number) => {
     const name = document.createElement("label");
     name.innerHTML = label;
     const input = document.createElement("input");
     Object.assign(input, { type: "range", min: String(min), max: String(max), step: String(step) });
     input.setAttribute("aria-label", name.textContent ?? label);
+    input.style.minWidth = "0";
+    input.style.width = "100%";
     const out = document.createElement("output");
-    out.style.fontVariantNumeric = "tabular-nums";
+    out.style.cssText = "font-variant-numeric:tabular-nums;white-space:nowrap;min-width:5.5em;";
     form.append(name, input, out);
     return { input, out };
   };

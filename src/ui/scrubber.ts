@@ -19,11 +19,13 @@ export interface ScrubberOptions {
 export function scrubber({ min, max, step, value, label, duration = 6, descending = true, format = (v) => v.toFixed(3) }: ScrubberOptions): HTMLElement & { value: number } {
   const form = document.createElement("form") as unknown as HTMLElement & { value: number };
   form.className = "scrubber";
-  form.style.cssText = "display:flex;align-items:center;gap:0.6em;font:13px var(--sans-serif);margin:0.5em 0;";
+  // The row wraps and the slider shrinks (min-width 0 overrides a range input's intrinsic width), so on a
+  // phone the slider and its readout drop below the button instead of widening the page.
+  form.style.cssText = "display:flex;flex-wrap:wrap;align-items:center;gap:0.4em 0.6em;font:13px var(--sans-serif);margin:0.5em 0;max-width:100%;";
   form.innerHTML = `<button type="button" style="min-width:5em">▶ Play</button>
-    <label style="display:flex;align-items:center;gap:0.5em;flex:1">${label}
-    <input type="range" min="${min}" max="${max}" step="${step}" value="${value}" style="flex:1;max-width:360px" aria-label="${label}">
-    <output style="font-variant-numeric:tabular-nums;min-width:5em"></output></label>`;
+    <label style="display:flex;align-items:center;gap:0.5em;flex:1 1 20em;min-width:0">${label}
+    <input type="range" min="${min}" max="${max}" step="${step}" value="${value}" style="flex:1 1 6em;min-width:4em;width:auto;max-width:360px" aria-label="${label}">
+    <output style="font-variant-numeric:tabular-nums;min-width:5em;white-space:nowrap"></output></label>`;
   const button = form.querySelector("button")!;
   const range = form.querySelector("input")!;
   const output = form.querySelector("output")!;
