@@ -37,6 +37,8 @@ export interface BackendAttempt {
   device?: DeviceKind;
   /** the adapter or renderer name, when the browser tells it (e.g. "google swiftshader") */
   adapter?: string;
+  /** what it would run on, in words (backendLabel), when it initialised */
+  label?: string;
 }
 
 export interface BackendReport {
@@ -191,6 +193,7 @@ export async function selectBackend(order: readonly BackendName[] = BACKEND_NAME
       return finish(deferred);
     }
     const attempt = await tryBackend(name);
+    if (attempt.device) attempt.label = backendLabel(attempt.name, attempt.device, attempt.adapter);
     attempts.push(attempt);
     if (attempt.ok && name === "webgpu" && attempt.device === "software" && request.name !== "webgpu" && candidates.includes("webgl")) {
       deferred = attempt;

@@ -19,6 +19,7 @@ import { tangentGapByGridSize, type TangentGap } from "./discrete-experiments.js
 import { pretrainedInspectJob, pretrainedLoadJob, pretrainedSampleJob } from "./pretrained-jobs.js";
 import { imageTrainJob } from "./image-jobs.js";
 import { backendSelection, deviceLoss, type BackendReport } from "./backend.js";
+import { speedCheckJob } from "./speed-check.js";
 
 /** The worker's backend choice, for the page's notice: the worker, not the page, runs the math. */
 // eslint-disable-next-line require-yield
@@ -198,6 +199,7 @@ export async function* tangentGapJob(params: TangentGapParams, shouldStop: () =>
 
 export const JOBS = {
   backend: backendJob,
+  speedCheck: speedCheckJob,
   trainedProfiles: trainedProfilesJob, toyRun: toyRunJob, tangentGap: tangentGapJob,
   // The pretrained-models page: one long-lived worker keeps the loaded model between these jobs.
   pretrainedInspect: pretrainedInspectJob, pretrainedLoad: pretrainedLoadJob, pretrainedSample: pretrainedSampleJob,
