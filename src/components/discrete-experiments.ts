@@ -7,6 +7,7 @@
  * page compares under one budget.
  */
 import * as tf from "@tensorflow/tfjs";
+export { DISCRETE_GRID_SIZES, TANGENT_GAP_SIZES } from "./discrete-sizes.js";
 import type { FlowNetwork } from "./nn/network.js";
 import { scmTargets, type ScmStepConfig } from "./scm-training.js";
 import { discreteTimeGrid, discreteTimeProbabilities, sampleDiscreteTimePairs } from "./discrete-consistency.js";
@@ -15,11 +16,7 @@ import { createRng } from "./rng.js";
 import type { GaussianMixture } from "./gaussian-mixture.js";
 import { SCM_CIFAR10_PROPOSAL, type TimeProposal } from "./time-proposal.js";
 
-/** The grid sizes the page trains: from very coarse to finer than the paper's worst (4096). */
-export const DISCRETE_GRID_SIZES = [4, 8, 16, 32, 64, 128, 256, 1024, 4096];
 
-/** The grid sizes of the tangent-gap figure: far past 4096, to find where float32 round-off takes over. */
-export const TANGENT_GAP_SIZES = [4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576];
 
 export interface TangentGap {
   N: number;

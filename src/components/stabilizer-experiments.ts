@@ -4,7 +4,7 @@
  * their runs from here, so a precomputed curve and a live one use the same configuration.
  */
 import type { ToyRunConfig } from "./toy-run.js";
-import { DEFAULT_TOY_RUN } from "./toy-run.js";
+import { DEFAULT_TOY_RUN } from "./toy-run-defaults.js";
 import type { TangentNormalization } from "./scm-objective.js";
 import type { CNoiseKind, AdaptiveNormKind } from "./nn/layers.js";
 import type { MixturePresetName, MixturePresetOptions } from "./mixture-presets.js";

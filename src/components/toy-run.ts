@@ -33,18 +33,7 @@ export interface ToyRunConfig extends TrainerConfig {
   discreteSteps: number;
 }
 
-export const DEFAULT_TOY_RUN: ToyRunConfig = {
-  objective: "sct",
-  network: { hidden: 64, blocks: 2, groups: 8, timeEmbedding: { kind: "positional", dim: 32 } },
-  batch: 256,
-  learningRate: 1e-3,
-  optimizer: "adam",
-  proposal: SCM_CIFAR10_PROPOSAL,
-  scm: { normalization: { kind: "l2", c: 0.1 }, warmupIterations: 200, adaptiveWeighting: true },
-  emaHalfLife: 5000,
-  discreteSteps: 64,
-  seed: 0,
-};
+export { DEFAULT_TOY_RUN } from "./toy-run-defaults.js";
 
 export class ToyRun {
   readonly net: TimeConditionedMlp;
