@@ -174,9 +174,20 @@ async function tryBackend(name: BackendName): Promise<BackendAttempt> {
 export async function selectBackend(order: readonly BackendName[] = BACKEND_NAMES, search?: string): Promise<BackendReport> {
   const request = requestedBackend(search ?? (globalThis as { location?: { search?: string } }).location?.search);
   const attempts: BackendAttempt[] = [];
-  const candidates = [...(request.name ? [request.name] : []), ...order.filter((n) => n !== request.name)];
+  let candidates = [...(request.name ? [request.name] : []), ...order.filter((n) => n !== request.name)];
   if (!candidates.includes("cpu")) candidates.push("cpu");
-  let deferred: BackendAttempt | null = null;
+  // A software WebGPU adapter (known before TF.js initialises anything) waits until WebGL has had its chance,
+  // unless the reader asked for WebGPU. Deciding this first saves probing a backend that would not be used:
+  // each probe compiles ~100 kernels, which takes seconds on a software adapter.
+  let softwareWebgpu = false;
+  if (request.name !== "webgpu" && candidates.includes("webgl")) {
+    const found = await webgpuAdapter();
+    softwareWebgpu = typeof found !== "string" && found.device === "software";
+    if (softwareWebgpu) {
+      const rest: BackendName[] = ["webgpu", "cpu"];
+      candidates = [...candidates.filter((n) => !rest.includes(n)), ...rest.filter((n) => candidates.includes(n))];
+    }
+  }
   const finish = (attempt: BackendAttempt): BackendReport => {
     const device = attempt.device ?? "cpu";
     const label = backendLabel(attempt.name, device, attempt.adapter);
@@ -187,21 +198,14 @@ export async function selectBackend(order: readonly BackendName[] = BACKEND_NAME
     };
   };
   for (const name of candidates) {
-    // A software WebGPU adapter waits until WebGL has had its chance (unless the reader asked for WebGPU).
-    if (deferred && name === "cpu" && (await tf.setBackend("webgpu"))) {
-      watchDeviceLoss();
-      return finish(deferred);
-    }
     const attempt = await tryBackend(name);
     if (attempt.device) attempt.label = backendLabel(attempt.name, attempt.device, attempt.adapter);
     attempts.push(attempt);
-    if (attempt.ok && name === "webgpu" && attempt.device === "software" && request.name !== "webgpu" && candidates.includes("webgl")) {
-      deferred = attempt;
-      continue;
-    }
     if (attempt.ok) {
-      if (deferred) Object.assign(deferred, { ok: false, reason: `${deferred.reason}, but on a software adapter (${deferred.adapter}), which WebGL outruns` });
       if (name === "webgpu") watchDeviceLoss();
+      const skipped = candidates.slice(candidates.indexOf(name) + 1).filter((n) => n !== "cpu");
+      // Say why a software WebGPU adapter that was not needed stayed untried.
+      if (softwareWebgpu && skipped.includes("webgpu")) attempts.push({ name: "webgpu", ok: false, reason: "not tried: its adapter is a software emulation, and WebGL, which outruns it, works" });
       return finish(attempt);
     }
   }
