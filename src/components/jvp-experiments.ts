@@ -2,6 +2,9 @@
  * The computations behind the "JVP and numerical stability" page: where sin t·∂F/∂t is large, what half
  * precision does to the naive and the rearranged JVP, and how finite differences trade truncation for
  * round-off. Every function takes a network and plain inputs and returns plain numbers for plotting.
+ *
+ * Results are read with `await tensor.data()`, several at once, never with dataSync(): on WebGPU a synchronous
+ * read goes through a canvas, which in a worker or on SwiftShader returns zeros and loses the device.
  */
 import * as tf from "@tensorflow/tfjs";
 import { dual, dualAlgebra } from "./nn/algebra.js";
@@ -19,26 +22,26 @@ function tileOverTimes(x: tf.Tensor, times: readonly number[]): { rows: tf.Tenso
   };
 }
 
-/** Root mean square of each time's block of rows. */
-function rmsPerTime(x: tf.Tensor, times: readonly number[]): number[] {
-  const perTime = tf.tidy(() => tf.sqrt(tf.mean(tf.square(tf.reshape(x, [times.length, -1])), 1)));
-  const values = Array.from(perTime.dataSync());
-  perTime.dispose();
-  return values;
+/** Read several tensors in parallel (one wait for the GPU, not one per tensor), then dispose them. */
+export async function readAndDispose(tensors: readonly tf.Tensor[]): Promise<Float32Array[]> {
+  try {
+    return (await Promise.all(tensors.map((x) => x.data()))) as Float32Array[];
+  } finally {
+    tf.dispose(tensors as tf.Tensor[]);
+  }
 }
 
 /**
  * RMS over a batch of u of sin t·∂F/∂t, the term the paper blames for unstable training (Eq. 7): one JVP
  * with tangent (u̇, ṫ) = (0, 1) per row, all times in one batch.
  */
-export function timeDerivativeProfile(net: FlowNetwork, u: tf.Tensor, times: readonly number[]): { t: number; value: number }[] {
-  const partial = tf.tidy(() => {
+export async function timeDerivativeProfile(net: FlowNetwork, u: tf.Tensor, times: readonly number[]): Promise<{ t: number; value: number }[]> {
+  const rmsPerTime = tf.tidy(() => {
     const { rows, t } = tileOverTimes(u, times);
     const { tangent } = jvp(net, rows, t, tf.zerosLike(rows), tf.onesLike(t));
-    return tangent;
+    return tf.sqrt(tf.mean(tf.square(tf.reshape(tangent, [times.length, -1])), 1));
   });
-  const rms = rmsPerTime(partial, times);
-  partial.dispose();
+  const [rms] = await readAndDispose([rmsPerTime]);
   return times.map((t, i) => ({ t, value: Math.sin(t) * rms[i] }));
 }
 
@@ -64,7 +67,7 @@ export interface HalfPrecisionRow {
  * - rearranged: tangent (cos t sin t·dx/dt/σd, cos t sin t) gives cos t sin t·dF/dt directly.
  * The two are equal in exact arithmetic; in fp16 the naive intermediate can exceed 65504 and overflow.
  */
-export function halfPrecisionJvpTerm(net: FlowNetwork, x0: tf.Tensor, z: tf.Tensor, times: readonly number[], form: JvpForm, sigmaD = SIGMA_D): HalfPrecisionRow[] {
+export async function halfPrecisionJvpTerm(net: FlowNetwork, x0: tf.Tensor, z: tf.Tensor, times: readonly number[], form: JvpForm, sigmaD = SIGMA_D): Promise<HalfPrecisionRow[]> {
   const n = x0.shape[0];
   const perRow = (f: (t: number) => number) => tf.tensor(times.flatMap((t) => new Array<number>(n).fill(f(t))), [n * times.length, ...new Array(x0.rank - 1).fill(1)]);
   const results = tf.tidy(() => {
@@ -89,8 +92,7 @@ export function halfPrecisionJvpTerm(net: FlowNetwork, x0: tf.Tensor, z: tf.Tens
     const maxAbs = (x: tf.Tensor) => tf.max(tf.where(tf.isFinite(perTime(x)), tf.abs(perTime(x)), tf.fill(perTime(x).shape, Infinity)), 1);
     return [maxAbs(half.tangent), maxAbs(halfTerm), tf.max(tf.abs(perTime(fullTerm)), 1), tf.mean(finite, 1)];
   });
-  const [maxJvp, maxTerm, maxTermFloat32, finiteFraction] = results.map((r) => Array.from(r.dataSync()));
-  tf.dispose(results);
+  const [maxJvp, maxTerm, maxTermFloat32, finiteFraction] = await readAndDispose(results);
   return times.map((t, i) => ({ t, form, maxJvp: maxJvp[i], maxTerm: maxTerm[i], maxTermFloat32: maxTermFloat32[i], finiteFraction: finiteFraction[i] }));
 }
 
@@ -98,15 +100,14 @@ export function halfPrecisionJvpTerm(net: FlowNetwork, x0: tf.Tensor, z: tf.Tens
  * Relative error ‖FD(ε) − J‖/‖J‖ of the central finite-difference JVP against the exact dual JVP, for each
  * ε. In float32 this is U-shaped: truncation ∝ ε² on the right, round-off ∝ 1/ε on the left.
  */
-export function finiteDifferenceErrors(net: FlowNetwork, u: tf.Tensor, t: tf.Tensor, uDot: tf.Tensor, tDot: tf.Tensor, epsilons: readonly number[]): { eps: number; error: number }[] {
-  const exact = jvp(net, u, t, uDot, tDot);
-  const norm = tf.tidy(() => tf.norm(exact.tangent).dataSync()[0]);
-  const rows = epsilons.map((eps) => {
-    const error = tf.tidy(() => tf.norm(tf.sub(finiteDifferenceJvp(net, u, t, uDot, tDot, eps), exact.tangent)).dataSync()[0]);
-    return { eps, error: error / norm };
+export async function finiteDifferenceErrors(net: FlowNetwork, u: tf.Tensor, t: tf.Tensor, uDot: tf.Tensor, tDot: tf.Tensor, epsilons: readonly number[]): Promise<{ eps: number; error: number }[]> {
+  // ‖J‖ first, then ‖FD(ε) − J‖ for every ε, in one vector and one read.
+  const norms = tf.tidy(() => {
+    const exact = jvp(net, u, t, uDot, tDot).tangent;
+    return tf.stack([tf.norm(exact), ...epsilons.map((eps) => tf.norm(tf.sub(finiteDifferenceJvp(net, u, t, uDot, tDot, eps), exact)))]);
   });
-  tf.dispose(exact);
-  return rows;
+  const [[norm, ...errors]] = await readAndDispose([norms]);
+  return epsilons.map((eps, i) => ({ eps, error: errors[i] / norm }));
 }
 
 export interface PathDerivative {
