@@ -1,10 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { selectBackend } from "../src/components/backend.ts";
+import * as tf from "@tensorflow/tfjs";
+import { backendLabel, requestedBackend, selectBackend } from "../src/components/backend.ts";
+import { probeDeviation, runToyProbe, PROBE_TOLERANCE } from "../src/components/backend-probe.ts";
 
 test("in Node without a GPU the selector falls back to CPU and says why", async () => {
-  const report = await selectBackend();
+  const report = await selectBackend(undefined, "");
   assert.equal(report.active, "cpu");
+  assert.equal(report.device, "cpu");
   assert.deepEqual(report.attempts.map((a) => a.name), ["webgpu", "webgl", "cpu"]);
   assert.match(report.attempts[0].reason, /navigator\.gpu/);
   assert.equal(report.attempts[1].ok, false);
@@ -12,6 +15,40 @@ test("in Node without a GPU the selector falls back to CPU and says why", async 
 });
 
 test("CPU is always appended as the last resort", async () => {
-  const report = await selectBackend(["webgl"]);
+  const report = await selectBackend(["webgl"], "");
   assert.equal(report.active, "cpu");
+});
+
+test("?backend= forces a backend first; an unknown value is ignored and reported", async () => {
+  assert.deepEqual(requestedBackend("?backend=webgl"), { name: "webgl" });
+  assert.deepEqual(requestedBackend("?x=1&backend=CPU"), { name: "cpu" });
+  assert.deepEqual(requestedBackend("?backend=wasm"), { name: null, invalid: "wasm" });
+  assert.deepEqual(requestedBackend(""), { name: null });
+  const forced = await selectBackend(undefined, "?backend=cpu");
+  assert.equal(forced.requested, "cpu");
+  assert.deepEqual(forced.attempts.map((a) => a.name), ["cpu"], "the forced backend is tried first, and works");
+  const ignored = await selectBackend(undefined, "?backend=tpu");
+  assert.equal(ignored.ignoredRequest, "tpu");
+  assert.equal(ignored.active, "cpu");
+});
+
+test("the label says which device runs the math", () => {
+  assert.equal(backendLabel("webgpu", "gpu"), "WebGPU on the GPU");
+  assert.match(backendLabel("webgpu", "software", "google swiftshader"), /^WebGPU on a software adapter \(google swiftshader\), emulated on the CPU$/);
+  assert.match(backendLabel("webgl", "software", "SwiftShader"), /software renderer/);
+  assert.doesNotMatch(backendLabel("webgpu", "software"), /GPU\)/);
+});
+
+test("the probe is deterministic on the CPU and a wrong read (zeros) or a perturbation fails it", async () => {
+  await tf.setBackend("cpu");
+  const before = tf.memory().numTensors;
+  const a = await runToyProbe();
+  const b = await runToyProbe();
+  assert.equal(tf.memory().numTensors, before, "no tensor leaks");
+  assert.equal(probeDeviation(a, b), 0);
+  assert.ok(a.some((v) => Math.abs(v) > 0.1), "the probe's numbers are not trivially small");
+  assert.ok(probeDeviation(new Float32Array(a.length), a) > 1e-2, "zeros are far outside the tolerance");
+  const perturbed = Float32Array.from(a, (v, i) => (i === a.length - 1 ? v * (1 + 1e-3) + 1e-3 : v));
+  assert.ok(probeDeviation(perturbed, a) > PROBE_TOLERANCE, "a 1e-3 error in one number fails");
+  assert.equal(probeDeviation(Float32Array.from(a, (v, i) => (i === 0 ? NaN : v)), a), Infinity);
 });

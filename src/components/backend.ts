@@ -1,105 +1,227 @@
 /**
- * Choose the fastest TF.js backend that works here, and say why. Order: WebGPU, then WebGL, then CPU.
+ * Choose the TF.js backend that runs sCM Lab's math here, and say honestly which device that is.
+ *
+ * Order: WebGPU on a real GPU, then WebGL, then WebGPU on a software adapter, then CPU. A reader (or a test)
+ * can force one with the URL parameter `?backend=webgpu|webgl|cpu`; if the forced one fails, the others follow
+ * in the usual order and the report says why.
  *
  * Each candidate must pass three checks, because "setBackend returned" is not "it works":
- * 1. its precondition (navigator.gpu for WebGPU; a canvas for WebGL);
+ * 1. its precondition (a WebGPU adapter; a canvas for WebGL);
  * 2. tf.setBackend() resolving true (TF.js quirk: after a failed WebGPU init, getBackend() may still
  *    claim "webgpu", so the return value is what counts);
- * 3. a tiny matmul that must give [[19, 22], [43, 50]], and for WebGL 32-bit float render targets:
- *    sCM's tangents are useless in 16-bit floats (brief §3.9, §9).
+ * 3. the probe of backend-probe.ts — forward, exact JVP and one Adam step of the toy MLP, read back with
+ *    `await data()` — agreeing with TF.js's CPU backend. For WebGL, 32-bit float render targets are required
+ *    first: sCM's tangents are useless in 16-bit floats (§5.1 of the paper trains in fp16 only with the
+ *    rearranged JVP, which needs a float32 reference to mean anything).
+ *
+ * Why a software WebGPU adapter goes after WebGL: Chromium's SwiftShader adapter (`isFallbackAdapter`) runs
+ * WebGPU on the CPU, measured 6× slower than WebGL on the same machine (0.57 vs 3.41 GFLOP/s on /backend).
  * WASM is not offered: its TF.js backend lacks convolution gradients, which every image model here needs.
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { useFastCpuKernels } from "./cpu-kernels.js";
+import { PROBE_TOLERANCE, probeDeviation, runToyProbe } from "./backend-probe.js";
 
 export type BackendName = "webgpu" | "webgl" | "cpu";
+
+/** Which device runs the math: a GPU, a software emulation of one, or TF.js's CPU kernels. */
+export type DeviceKind = "gpu" | "software" | "cpu";
 
 export interface BackendAttempt {
   name: BackendName;
   ok: boolean;
   /** why it was rejected, or what was confirmed */
   reason: string;
+  /** the device behind it, when it initialised */
+  device?: DeviceKind;
+  /** the adapter or renderer name, when the browser tells it (e.g. "google swiftshader") */
+  adapter?: string;
 }
 
 export interface BackendReport {
   active: BackendName;
+  device: DeviceKind;
   attempts: BackendAttempt[];
-  /** one sentence for the page, e.g. "WebGPU (GPU)" or "CPU: WebGPU unavailable (…)" */
+  /** the backend asked for with ?backend=, if any */
+  requested: BackendName | null;
+  /** a ?backend= value that is not a backend, ignored */
+  ignoredRequest?: string;
+  /** what runs the math, for the page: e.g. "WebGPU on the GPU" or "WebGL on a software renderer (SwiftShader)" */
+  label: string;
+  /** the label, and after a fallback why: one sentence */
   summary: string;
 }
 
-export const BACKEND_LABELS: Record<BackendName, string> = {
-  webgpu: "WebGPU (GPU)",
-  webgl: "WebGL (GPU, slower)",
-  cpu: "CPU (slow)",
-};
+export const BACKEND_NAMES: readonly BackendName[] = ["webgpu", "webgl", "cpu"];
+const API_LABELS: Record<BackendName, string> = { webgpu: "WebGPU", webgl: "WebGL", cpu: "CPU" };
 
-const DEFAULT_ORDER: BackendName[] = ["webgpu", "webgl", "cpu"];
+/** "WebGPU on the GPU", "WebGL on a software renderer (…)", "CPU (TF.js's JavaScript kernels)". */
+export function backendLabel(name: BackendName, device: DeviceKind, adapter?: string): string {
+  if (name === "cpu") return "CPU (TF.js's JavaScript kernels)";
+  const soft = name === "webgpu" ? "a software adapter" : "a software renderer";
+  return device === "software" ? `${API_LABELS[name]} on ${soft}${adapter ? ` (${adapter})` : ""}, emulated on the CPU` : `${API_LABELS[name]} on the GPU`;
+}
 
+/** The backend a URL asks for with ?backend=, or null; `invalid` is set when the value is not a backend. */
+export function requestedBackend(search: string | undefined = (globalThis as { location?: { search?: string } }).location?.search): { name: BackendName | null; invalid?: string } {
+  const value = new URLSearchParams(search ?? "").get("backend");
+  if (value === null || value === "") return { name: null };
+  const name = value.toLowerCase() as BackendName;
+  return BACKEND_NAMES.includes(name) ? { name } : { name: null, invalid: value };
+}
+
+/** Software adapters and renderers by name: SwiftShader (Chromium), llvmpipe/lavapipe (Mesa), WARP (Windows). */
+const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|software|warp|basic render/i;
+
+interface AdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+}
 interface GpuLike {
-  requestAdapter(): Promise<unknown>;
+  requestAdapter(): Promise<AdapterLike | null>;
 }
 
-async function precondition(name: BackendName): Promise<string | null> {
-  const g = globalThis as { navigator?: { gpu?: GpuLike }; document?: unknown; OffscreenCanvas?: unknown };
-  if (name === "webgpu") {
-    if (!g.navigator?.gpu) return "this browser has no WebGPU (navigator.gpu is missing)";
-    // Asking for an adapter first avoids TF.js's noisy failed initialisation when there is none.
-    const adapter = await g.navigator.gpu.requestAdapter().catch(() => null);
-    if (!adapter) return "WebGPU exists but offers no adapter (no usable GPU, or the browser blocks it)";
-  }
-  if (name === "webgl" && typeof g.document === "undefined" && typeof g.OffscreenCanvas === "undefined") {
-    return "no canvas to create a WebGL context on";
-  }
-  return null;
+/** Ask for a WebGPU adapter and classify it. Null: none. */
+async function webgpuAdapter(): Promise<{ device: DeviceKind; adapter: string } | string> {
+  const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+  if (!gpu) return "this browser has no WebGPU (navigator.gpu is missing)";
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  if (!adapter) return "WebGPU exists but offers no adapter (no usable GPU, or the browser blocks it)";
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(" ").trim();
+  const fallback = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true || SOFTWARE.test(name);
+  return { device: fallback ? "software" : "gpu", adapter: name || "unnamed adapter" };
 }
 
-async function sanityCheck(name: BackendName): Promise<string | null> {
+/** The renderer behind TF.js's WebGL context, and whether it is software. */
+function webglDevice(): { device: DeviceKind; adapter?: string } {
+  try {
+    const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl;
+    const ext = gl?.getExtension("WEBGL_debug_renderer_info");
+    const renderer = gl && ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : undefined;
+    if (!renderer) return { device: "gpu" };
+    const short = /swiftshader/i.test(renderer) ? "SwiftShader" : renderer;
+    return { device: SOFTWARE.test(renderer) ? "software" : "gpu", adapter: short };
+  } catch {
+    return { device: "gpu" };
+  }
+}
+
+let cpuReference: Promise<Float32Array> | null = null;
+/** The probe on TF.js's CPU backend, computed once; the backend is restored afterwards by the caller. */
+async function referenceProbe(): Promise<Float32Array> {
+  cpuReference ??= (async () => {
+    useFastCpuKernels();
+    await tf.setBackend("cpu");
+    return runToyProbe();
+  })();
+  return cpuReference;
+}
+
+async function probe(name: BackendName): Promise<string | null> {
   if (name === "webgl" && !tf.env().getBool("WEBGL_RENDER_FLOAT32_ENABLED")) {
     return "WebGL here renders only 16-bit floats, too imprecise for sCM's tangents";
   }
-  const product = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5, 6], [7, 8]])));
-  const values = Array.from(await product.data());
-  product.dispose();
-  const expected = [19, 22, 43, 50];
-  if (values.some((v, i) => Math.abs(v - expected[i]) > 1e-4)) return `a test matmul gave ${values.join(", ")} instead of 19, 22, 43, 50`;
+  if (name === "cpu") return null;
+  const reference = await referenceProbe();
+  if (!(await tf.setBackend(name))) return "TF.js could not re-activate it after the reference probe";
+  const deviation = probeDeviation(await runToyProbe(), reference);
+  if (!(deviation <= PROBE_TOLERANCE)) {
+    return `its numbers differ from the CPU's on a forward, JVP and training step of the toy MLP (relative error ${Number.isFinite(deviation) ? deviation.toExponential(1) : "∞"}, tolerance ${PROBE_TOLERANCE})`;
+  }
   return null;
 }
 
 async function tryBackend(name: BackendName): Promise<BackendAttempt> {
+  let device: DeviceKind = name === "cpu" ? "cpu" : "gpu";
+  let adapter: string | undefined;
+  if (name === "webgpu") {
+    const found = await webgpuAdapter();
+    if (typeof found === "string") return { name, ok: false, reason: found };
+    ({ device, adapter } = found);
+  }
+  const g = globalThis as { document?: unknown; OffscreenCanvas?: unknown };
+  if (name === "webgl" && typeof g.document === "undefined" && typeof g.OffscreenCanvas === "undefined") {
+    return { name, ok: false, reason: "no canvas to create a WebGL context on" };
+  }
   // The CPU fallback gets strided kernels that give TF.js's results several times faster (cpu-kernels.ts).
   if (name === "cpu") useFastCpuKernels();
-  const missing = await precondition(name);
-  if (missing) return { name, ok: false, reason: missing };
   try {
     // setBackend awaits the backend's initialisation; its boolean is the only reliable verdict.
     const ok = await tf.setBackend(name);
     if (!ok || tf.getBackend() !== name) return { name, ok: false, reason: "TF.js could not initialise it (no suitable adapter or context)" };
-    const problem = await sanityCheck(name);
-    if (problem) return { name, ok: false, reason: problem };
-    return { name, ok: true, reason: "initialised and passed a test matmul" };
+    if (name === "webgl") ({ device, adapter } = webglDevice());
+    const problem = await probe(name);
+    if (problem) return { name, ok: false, reason: problem, device, adapter };
+    return { name, ok: true, reason: name === "cpu" ? "always available" : "initialised; forward, JVP and a training step match the CPU", device, adapter };
   } catch (error) {
-    return { name, ok: false, reason: `initialisation failed: ${error instanceof Error ? error.message : String(error)}` };
+    return { name, ok: false, reason: `initialisation failed: ${error instanceof Error ? error.message : String(error)}`, device, adapter };
   }
 }
 
 /**
- * Activate the first backend of `order` that passes every check. CPU is always the last resort, so the
- * result always names a working backend.
+ * Activate the best backend that passes every check: `?backend=` first when given, then WebGPU on a GPU, WebGL,
+ * WebGPU on a software adapter, CPU. CPU is always the last resort, so the result always names a working
+ * backend. `order` restricts the candidates (tests).
  */
-export async function selectBackend(order: readonly BackendName[] = DEFAULT_ORDER): Promise<BackendReport> {
+export async function selectBackend(order: readonly BackendName[] = BACKEND_NAMES, search?: string): Promise<BackendReport> {
+  const request = requestedBackend(search ?? (globalThis as { location?: { search?: string } }).location?.search);
   const attempts: BackendAttempt[] = [];
-  const candidates = order.includes("cpu") ? order : [...order, "cpu" as const];
+  const candidates = [...(request.name ? [request.name] : []), ...order.filter((n) => n !== request.name)];
+  if (!candidates.includes("cpu")) candidates.push("cpu");
+  let deferred: BackendAttempt | null = null;
+  const finish = (attempt: BackendAttempt): BackendReport => {
+    const device = attempt.device ?? "cpu";
+    const label = backendLabel(attempt.name, device, attempt.adapter);
+    const rejected = attempts.filter((a) => !a.ok && a !== attempt).map((a) => `${a.name}: ${a.reason}`);
+    return {
+      active: attempt.name, device, attempts, requested: request.name, ...(request.invalid ? { ignoredRequest: request.invalid } : {}),
+      label, summary: rejected.length === 0 ? label : `${label} — fell back because ${rejected.join("; ")}`,
+    };
+  };
   for (const name of candidates) {
+    // A software WebGPU adapter waits until WebGL has had its chance (unless the reader asked for WebGPU).
+    if (deferred && name === "cpu" && (await tf.setBackend("webgpu"))) {
+      watchDeviceLoss();
+      return finish(deferred);
+    }
     const attempt = await tryBackend(name);
     attempts.push(attempt);
-    if (attempt.ok) return { active: name, attempts, summary: summarize(name, attempts) };
+    if (attempt.ok && name === "webgpu" && attempt.device === "software" && request.name !== "webgpu" && candidates.includes("webgl")) {
+      deferred = attempt;
+      continue;
+    }
+    if (attempt.ok) {
+      if (deferred) Object.assign(deferred, { ok: false, reason: `${deferred.reason}, but on a software adapter (${deferred.adapter}), which WebGL outruns` });
+      if (name === "webgpu") watchDeviceLoss();
+      return finish(attempt);
+    }
   }
   throw new Error(`no TF.js backend works here: ${attempts.map((a) => `${a.name}: ${a.reason}`).join("; ")}`);
 }
 
-function summarize(active: BackendName, attempts: BackendAttempt[]): string {
-  const rejected = attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
-  return rejected.length === 0 ? BACKEND_LABELS[active] : `${BACKEND_LABELS[active]} — fell back because ${rejected.join("; ")}`;
+let lostMessage: string | null = null;
+
+/**
+ * Listen for the WebGPU device being lost (driver reset, out of memory, a crashed GPU process). Afterwards every
+ * GPU call fails with messages like "mapAsync … no longer exists"; `deviceLoss()` turns them into one sentence.
+ */
+function watchDeviceLoss(): void {
+  const device = (tf.backend() as unknown as { device?: { lost?: Promise<{ reason?: string; message?: string }> } }).device;
+  device?.lost?.then((info) => {
+    lostMessage = `the GPU device was lost (${info?.message || info?.reason || "no reason given"})`;
+  });
+}
+
+/** A sentence when the WebGPU device has been lost, else null. */
+export function deviceLoss(): string | null {
+  return lostMessage;
+}
+
+let selection: Promise<BackendReport> | null = null;
+/** selectBackend() once per page or worker: every caller shares its result. */
+export function backendSelection(): Promise<BackendReport> {
+  selection ??= selectBackend();
+  return selection;
 }

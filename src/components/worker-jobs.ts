@@ -18,6 +18,13 @@ import { evaluateToyRun, type ToyEvaluation } from "./toy-evaluation.js";
 import { tangentGapByGridSize, type TangentGap } from "./discrete-experiments.js";
 import { pretrainedInspectJob, pretrainedLoadJob, pretrainedSampleJob } from "./pretrained-jobs.js";
 import { imageTrainJob } from "./image-jobs.js";
+import { backendSelection, deviceLoss, type BackendReport } from "./backend.js";
+
+/** The worker's backend choice, for the page's notice: the worker, not the page, runs the math. */
+// eslint-disable-next-line require-yield
+export async function* backendJob(): AsyncGenerator<never, BackendReport> {
+  return backendSelection();
+}
 
 export interface ToyRunParams {
   mixture: Pick<GaussianMixture, "means" | "stds" | "weights">;
@@ -138,6 +145,7 @@ export async function* tangentGapJob(params: TangentGapParams, shouldStop: () =>
 }
 
 export const JOBS = {
+  backend: backendJob,
   trainedProfiles: trainedProfilesJob, toyRun: toyRunJob, tangentGap: tangentGapJob,
   // The JVP page: each figure's computation.
   jvpProfiles: profilesJob, jvpHalfPrecision: halfPrecisionJob, jvpFiniteDifference: finiteDifferenceJob,
@@ -225,6 +233,7 @@ export async function serveJob(request: Extract<JobRequest, { type: "start" }>, 
         lastYield = Date.now();
       }
       await control.checkpoint();
+      if (deviceLoss()) throw new Error("it was between two steps");
       const { value, done } = await iterator.next();
       if (done) return post({ type: "done", id: request.id, result: value });
       const now = Date.now();
@@ -234,6 +243,16 @@ export async function serveJob(request: Extract<JobRequest, { type: "start" }>, 
       }
     }
   } catch (error) {
-    post({ type: "error", id: request.id, message: error instanceof Error ? error.message : String(error) });
+    post({ type: "error", id: request.id, message: describeJobError(error) });
   }
+}
+
+/**
+ * One sentence for a failed job. After a lost WebGPU device every GPU call fails with a message about buffers or
+ * instances that says nothing to a reader; name the real cause and the way out instead.
+ */
+export function describeJobError(error: unknown, lost: string | null = deviceLoss()): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (lost) return `${lost}, so the run stopped (${message}). Reload the page to start again, or add ?backend=webgl to the address to use WebGL.`;
+  return message;
 }

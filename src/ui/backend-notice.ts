@@ -1,28 +1,54 @@
 /**
- * The backend notice every TF.js page shows: which backend runs the math, and, after a fallback, why.
+ * The backend notice every TF.js page shows: which device runs the math (the jobs worker's backend, since the
+ * worker does the work), and, after a fallback, why. A software WebGPU/WebGL or the CPU gets a warning style.
  */
-import { BACKEND_LABELS, type BackendReport } from "../components/backend.js";
+import type { BackendReport } from "../components/backend.js";
+import { runJobInWorker } from "./worker-client.js";
 
 export function backendNotice(report: BackendReport): HTMLElement {
   const element = document.createElement("div");
-  const fellBack = report.active !== "webgpu";
-  element.className = fellBack ? "notice warn" : "notice";
+  element.className = report.device === "gpu" ? "notice" : "notice warn";
+  element.dataset.backend = report.active;
+  element.dataset.device = report.device;
   const strong = document.createElement("strong");
-  strong.textContent = `TF.js backend: ${BACKEND_LABELS[report.active]}`;
+  strong.textContent = `TF.js backend: ${report.label}`;
   element.append(strong);
-  if (fellBack) {
+  const notes: string[] = [];
+  if (report.requested) notes.push(`Chosen with ?backend=${report.requested} in the address.`);
+  if (report.ignoredRequest !== undefined) notes.push(`?backend=${report.ignoredRequest} is not a backend (use webgpu, webgl or cpu), so it was ignored.`);
+  if (report.device === "software") notes.push("No GPU is in use: the math runs on the CPU through a software emulation, so training is slow.");
+  if (report.device === "cpu") notes.push("No GPU backend is in use, so TF.js runs on the CPU: small demos work, image training is very slow.");
+  for (const text of notes) {
+    const note = document.createElement("div");
+    note.textContent = text;
+    element.append(note);
+  }
+  const rejected = report.attempts.filter((a) => !a.ok);
+  if (rejected.length > 0) {
     const list = document.createElement("ul");
-    for (const attempt of report.attempts.filter((a) => !a.ok)) {
+    for (const attempt of rejected) {
       const item = document.createElement("li");
       item.textContent = `${attempt.name}: ${attempt.reason}`;
       list.append(item);
     }
-    const note = document.createElement("div");
-    note.textContent =
-      report.active === "webgl"
-        ? "WebGPU is unavailable, so TF.js uses WebGL: everything works, training is slower."
-        : "No GPU backend is available, so TF.js runs on the CPU: small demos work, image training will be very slow.";
-    element.append(note, list);
+    element.append(list);
   }
   return element;
+}
+
+/** The notice for the backend the jobs worker chose; "checking…" until the worker answers. */
+export async function* workerBackendNotice(workerUrl: string, invalidation: Promise<unknown>): AsyncGenerator<HTMLElement> {
+  const waiting = document.createElement("div");
+  waiting.className = "notice";
+  waiting.textContent = "Checking which TF.js backend works in this browser…";
+  yield waiting;
+  for await (const event of runJobInWorker(workerUrl, "backend", {}, invalidation)) {
+    if ("result" in event) return yield backendNotice(event.result as BackendReport);
+    if ("error" in event) {
+      const failed = document.createElement("div");
+      failed.className = "notice warn";
+      failed.textContent = `The background worker could not start TF.js: ${event.error}`;
+      return yield failed;
+    }
+  }
 }

@@ -18,11 +18,21 @@ export interface WorkerJob {
   command(name: string): void;
 }
 
+/**
+ * The worker's URL, carrying the page's `?backend=` choice: the worker reads it from its own location when it
+ * picks its TF.js backend (backend.ts), so a forced backend reaches the code that actually runs the math.
+ */
+export function workerUrlWithBackend(workerUrl: string, pageSearch = globalThis.location?.search ?? ""): string {
+  const backend = new URLSearchParams(pageSearch).get("backend");
+  if (!backend) return workerUrl;
+  return `${workerUrl}${workerUrl.includes("?") ? "&" : "?"}backend=${encodeURIComponent(backend)}`;
+}
+
 export function startJobInWorker(workerUrl: string, job: JobName, params: unknown, invalidation: Promise<unknown>): WorkerJob {
   let worker: Worker | null = null;
   let startError: string | null = null;
   try {
-    worker = new Worker(workerUrl, { type: "module" });
+    worker = new Worker(workerUrlWithBackend(workerUrl), { type: "module" });
   } catch (error) {
     startError = `this browser cannot start a Web Worker (${(error as Error).message})`;
   }

@@ -1,13 +1,14 @@
 /**
  * The Web Worker that runs sCM Lab's long jobs (worker-jobs.ts) off the page's main thread, so figures stay
  * responsive while TF.js trains. Bundled into src/data/jobs-worker.js by a data loader at build time.
+ * Its backend follows the page's `?backend=` (worker-client.ts passes it on in the worker's URL).
  */
-import { selectBackend } from "../components/backend.js";
+import { backendSelection } from "../components/backend.js";
 import { JobControl, serveJob, type JobReply, type JobRequest } from "../components/worker-jobs.js";
 
 const scope = self as unknown as { postMessage(message: unknown): void; onmessage: ((event: MessageEvent<JobRequest>) => void) | null };
 const controls = new Map<number, JobControl>();
-const backendReady = selectBackend();
+const backendReady = backendSelection();
 
 scope.onmessage = async ({ data: request }) => {
   if (request.type === "command") {
@@ -20,7 +21,12 @@ scope.onmessage = async ({ data: request }) => {
   }
   const control = new JobControl();
   controls.set(request.id, control);
-  await backendReady;
+  try {
+    await backendReady;
+  } catch (error) {
+    scope.postMessage({ type: "error", id: request.id, message: `no TF.js backend works in this worker: ${error instanceof Error ? error.message : String(error)}` } satisfies JobReply);
+    return;
+  }
   await serveJob(request, (reply: JobReply) => scope.postMessage(reply), control);
   controls.delete(request.id);
 };
