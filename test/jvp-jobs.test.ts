@@ -2,10 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
-  finiteDifferenceJob, halfPrecisionJob, profilesJob, trainedProfilesJob,
+  finiteDifferenceJob, halfPrecisionJob, halfPrecisionJvpTerm, profilesJob, timeDerivativeProfile, trainedProfilesJob,
   type DemoNetwork, type FiniteDifferenceParams, type HalfPrecisionParams, type ProfileParams, type TrainedProfileParams,
 } from "../src/components/jvp-jobs.ts";
-import { halfPrecisionJvpTerm, timeDerivativeProfile } from "../src/components/jvp-experiments.ts";
 import { JobControl, serveJob, type JobReply } from "../src/components/worker-jobs.ts";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
 import { mixturePreset } from "../src/components/mixture-presets.ts";
