@@ -59,7 +59,7 @@ interface Published<P, R> {
 /** Numbers as the page published them: non-finite values travel as strings. */
 const revive = (_key: string, value: unknown) => (value === "Infinity" ? Infinity : value === "-Infinity" ? -Infinity : value === "NaN" ? NaN : value);
 
-async function published<P, R>(page: Page, figure: string, timeout = 150_000): Promise<Published<P, R>> {
+async function published<P, R>(page: Page, figure: string, timeout = 240_000): Promise<Published<P, R>> {
   const script = page.locator(`script[data-figure="${figure}"]`);
   await script.waitFor({ state: "attached", timeout });
   return JSON.parse((await script.textContent())!, revive);
