@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
-import { finiteDifferenceErrors, halfPrecisionJvpTerm, pathDerivatives, timeDerivativeProfile } from "../src/components/jvp-experiments.ts";
+import { pathDerivatives } from "../src/components/jvp-experiments.ts";
+import { finiteDifferenceErrors, halfPrecisionJvpTerm, timeDerivativeProfile } from "../src/components/jvp-jobs.ts";
 import { mixturePreset } from "../src/components/mixture-presets.ts";
 import { exactTrajectories } from "../src/components/pf-ode-experiments.ts";
 import { uniformTimes } from "../src/components/ode-solvers.ts";
@@ -12,29 +13,29 @@ import { assertClose } from "./helpers.ts";
 await tf.setBackend("cpu");
 const u = tf.randomNormal([32, 2], 0, 1, "float32", 1);
 
-test("sin t·∂F/∂t is largest for log-σ conditioning near π/2 and for ×1000 everywhere (§4.1)", () => {
+test("sin t·∂F/∂t is largest for log-σ conditioning near π/2 and for ×1000 everywhere (§4.1)", async () => {
   const times = [0.2, 0.8, 1.5, 1.5707];
-  const profile = (cNoise: "identity" | "logSigma" | "scaled1000") => {
+  const profile = async (cNoise: "identity" | "logSigma" | "scaled1000") => {
     const net = new TimeConditionedMlp({ cNoise, outputGain: 1, seed: 3 });
-    const p = timeDerivativeProfile(net, u, times).map((r) => r.value);
+    const p = (await timeDerivativeProfile(net, u, times)).map((r) => r.value);
     net.dispose();
     return p;
   };
-  const identity = profile("identity");
-  const logSigma = profile("logSigma");
-  const scaled = profile("scaled1000");
+  const identity = await profile("identity");
+  const logSigma = await profile("logSigma");
+  const scaled = await profile("scaled1000");
   assert.ok(logSigma[3] > 100 * identity[3], `near π/2: log σ ${logSigma[3]} vs identity ${identity[3]}`);
   assert.ok(scaled[1] > 10 * identity[1], `×1000 at t = 0.8: ${scaled[1]} vs ${identity[1]}`);
   assert.ok(identity.every((v) => Number.isFinite(v) && v < 100));
 });
 
-test("in simulated fp16 the naive JVP overflows where the rearranged one stays finite (§5.1)", () => {
+test("in simulated fp16 the naive JVP overflows where the rearranged one stays finite (§5.1)", async () => {
   const net = new TimeConditionedMlp({ cNoise: "logSigma", timeEmbedding: { kind: "fourier", dim: 64, fourierScale: 16 }, outputGain: 1, seed: 4 });
   const x0 = tf.randomNormal([16, 2], 0, 0.5, "float32", 5);
   const z = tf.randomNormal([16, 2], 0, SIGMA_D, "float32", 6);
   const times = [0.5, 1.5705];
-  const naive = halfPrecisionJvpTerm(net, x0, z, times, "naive");
-  const rearranged = halfPrecisionJvpTerm(net, x0, z, times, "rearranged");
+  const naive = await halfPrecisionJvpTerm(net, x0, z, times, "naive");
+  const rearranged = await halfPrecisionJvpTerm(net, x0, z, times, "rearranged");
   assert.equal(naive[1].maxJvp, Infinity, "naive dF/dt overflows near π/2");
   assert.ok(naive[1].finiteFraction < 1, "and poisons the term");
   assert.equal(rearranged[1].finiteFraction, 1, "the rearranged form stays finite");
@@ -49,10 +50,10 @@ test("in simulated fp16 the naive JVP overflows where the rearranged one stays f
   net.dispose();
 });
 
-test("finite-difference JVP error is U-shaped in ε (truncation vs round-off)", () => {
+test("finite-difference JVP error is U-shaped in ε (truncation vs round-off)", async () => {
   const net = new TimeConditionedMlp({ outputGain: 1, seed: 5 });
   const t = tf.fill([32], 0.9);
-  const rows = finiteDifferenceErrors(net, u, t, tf.randomNormal([32, 2], 0, 1, "float32", 7), tf.onesLike(t), [1e-6, 1e-3, 0.3]);
+  const rows = await finiteDifferenceErrors(net, u, t, tf.randomNormal([32, 2], 0, 1, "float32", 7), tf.onesLike(t), [1e-6, 1e-3, 0.3]);
   assert.ok(rows[1].error < rows[0].error / 10, `round-off dominates at ε = 1e-6: ${rows[0].error} vs ${rows[1].error}`);
   assert.ok(rows[1].error < rows[2].error / 10, `truncation dominates at ε = 0.3: ${rows[2].error} vs ${rows[1].error}`);
   net.dispose();

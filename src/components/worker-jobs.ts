@@ -5,9 +5,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { TimeConditionedMlp } from "./nn/mlp.js";
-import type { CNoiseKind, TimeEmbeddingConfig } from "./nn/layers.js";
-import { trainDiffusionOnMixture } from "./diffusion-training.js";
-import { timeDerivativeProfile } from "./jvp-experiments.js";
+import { finiteDifferenceJob, halfPrecisionJob, profilesJob, trainedProfilesJob } from "./jvp-jobs.js";
+// The JVP page's jobs live in jvp-jobs.ts; this re-export keeps older imports of the type working.
+export type { TrainedProfileParams } from "./jvp-jobs.js";
 import { createMixture, type GaussianMixture } from "./gaussian-mixture.js";
 import { ToyRun, type ToyRunConfig, type ToyStepReport } from "./toy-run.js";
 import { exactTeacher } from "./exact-teacher.js";
@@ -25,58 +25,6 @@ import { speedCheckJob } from "./speed-check.js";
 // eslint-disable-next-line require-yield
 export async function* backendJob(): AsyncGenerator<never, BackendReport> {
   return backendSelection();
-}
-
-export interface TrainedProfileParams {
-  mixture: Pick<GaussianMixture, "means" | "stds" | "weights">;
-  cNoiseKinds: CNoiseKind[];
-  timeEmbedding: TimeEmbeddingConfig;
-  network: { hidden: number; blocks: number; seed: number };
-  steps: number;
-  batch: number;
-  /** inputs u (flat, n·2) and times at which to measure sin t·∂F/∂t */
-  inputs: number[];
-  times: number[];
-}
-
-export interface TrainedProfileRow {
-  cNoise: CNoiseKind;
-  t: number;
-  value: number;
-}
-
-/**
- * Train one diffusion MLP per c_noise choice on the mixture, then measure its sin t·∂F/∂t profile (the JVP
- * page's "trained" curves).
- */
-export interface TrainingProgress {
-  cNoise: CNoiseKind;
-  step: number;
-  steps: number;
-  loss: number;
-}
-
-export async function* trainedProfilesJob(params: TrainedProfileParams, shouldStop: () => boolean = () => false): AsyncGenerator<TrainingProgress, TrainedProfileRow[]> {
-  const mixture = createMixture(params.mixture.means, params.mixture.stds, params.mixture.weights);
-  const rows: TrainedProfileRow[] = [];
-  const inputs = tf.tensor2d(params.inputs, [params.inputs.length / 2, 2]);
-  try {
-    for (const cNoise of params.cNoiseKinds) {
-      const net = new TimeConditionedMlp({ ...params.network, cNoise, timeEmbedding: params.timeEmbedding, outputGain: 1 });
-      try {
-        for await (const { step, loss } of trainDiffusionOnMixture(net, mixture, { steps: params.steps, batch: params.batch, reportEvery: 20, seed: 1 })) {
-          if (shouldStop()) return rows;
-          yield { cNoise, step, steps: params.steps, loss };
-        }
-        rows.push(...timeDerivativeProfile(net, inputs, params.times).map((r) => ({ ...r, cNoise })));
-      } finally {
-        net.dispose();
-      }
-    }
-    return rows;
-  } finally {
-    inputs.dispose();
-  }
 }
 
 export interface ToyRunParams {
@@ -201,6 +149,8 @@ export const JOBS = {
   backend: backendJob,
   speedCheck: speedCheckJob,
   trainedProfiles: trainedProfilesJob, toyRun: toyRunJob, tangentGap: tangentGapJob,
+  // The JVP page: each figure's computation.
+  jvpProfiles: profilesJob, jvpHalfPrecision: halfPrecisionJob, jvpFiniteDifference: finiteDifferenceJob,
   // The pretrained-models page: one long-lived worker keeps the loaded model between these jobs.
   pretrainedInspect: pretrainedInspectJob, pretrainedLoad: pretrainedLoadJob, pretrainedSample: pretrainedSampleJob,
   // The CIFAR-10 page: stream the data, train, sample, autosave.

@@ -86,28 +86,3 @@ test("backend page: the speed check runs and reports GFLOP/s", async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
-
-test("JVP page: every figure renders, and changing the embedding redraws the profile", async () => {
-  const { page, errors } = await openPage(site.browser, `${site.url}/jvp`);
-  assert.ok((await page.locator(".card svg").count()) >= 4, "four figures");
-  assert.match(await page.locator("body").innerText(), /of \d+ times overflow in the naive form/);
-  const profile = page.locator(".card", { hasText: "RMS of sin t" }).locator("svg").last();
-  const before = await profile.innerHTML();
-  await page.getByLabel("Fourier, s = 16 (EDM, NCSN++)").check();
-  await page.waitForFunction(() => document.querySelectorAll(".observablehq--loading, .observablehq--running").length === 0);
-  await page.waitForTimeout(500);
-  assert.notEqual(await profile.innerHTML(), before);
-  await page.screenshot({ path: `${ARTIFACTS}/jvp-fourier.png`, fullPage: true });
-  assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
-  assert.deepEqual(errors, []);
-  await page.close();
-});
-
-test("JVP page: the train button starts in-browser diffusion training and reports progress", async () => {
-  const { page, errors } = await openPage(site.browser, `${site.url}/jvp`);
-  await page.getByRole("button", { name: "Train the three networks" }).click();
-  await page.getByText(/Training c = t \(sCM\): step 20\/400, loss \d/).waitFor({ timeout: 120_000 });
-  assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
-  assert.deepEqual(errors, []);
-  await page.close();
-});

@@ -1,0 +1,217 @@
+/**
+ * End-to-end for the JVP page (run `npm run build` first), once per TF.js backend (`?backend=`): the first view
+ * shows "computing…" and then all figures without blocking the main thread, and the numbers each figure
+ * publishes (script[data-figure]) match what the same jobs compute here in Node on TF.js's CPU backend. Then a
+ * control restarts its figure's job, and the trained-profiles run reports progress, pauses and stops.
+ * SwiftShader (WebGL, WebGPU) is slow; each job is small.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import { availableParallelism, loadavg } from "node:os";
+import { resolve } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import * as tf from "@tensorflow/tfjs";
+import { useFastCpuKernels } from "../../src/components/cpu-kernels.ts";
+import {
+  finiteDifferenceJob, halfPrecisionJob, profilesJob,
+  type FiniteDifferenceParams, type FiniteDifferenceRow, type HalfPrecisionParams, type JvpJobResult, type ProfileParams, type ProfileRow,
+} from "../../src/components/jvp-jobs.ts";
+import type { HalfPrecisionRow } from "../../src/components/jvp-jobs.ts";
+import { launchChromium } from "../../scripts/browser/chromium.ts";
+import { serveDirectory } from "../../scripts/browser/static-server.ts";
+
+const ARTIFACTS = resolve("test-artifacts");
+const HALF_MAX = 65504;
+/**
+ * A main-thread task longer than this after the first figure fails the test (the page only plots). On a
+ * saturated machine (these tests share 2 cores with other builds) every task's wall time stretches by about
+ * runnable threads / cores, so the limit is scaled by the 1-minute load average per core when that exceeds 1.
+ */
+const LONG_TASK_MS = 200;
+const loadFactor = () => Math.max(1, loadavg()[0] / availableParallelism());
+
+// The reference numbers: the page's own jobs, in this process, on TF.js's CPU backend with the kernels the
+// site's CPU fallback uses.
+useFastCpuKernels();
+await tf.setBackend("cpu");
+
+let server: Awaited<ReturnType<typeof serveDirectory>>;
+let browser: Browser;
+before(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  server = await serveDirectory(resolve("dist"));
+  // --enable-unsafe-webgpu gives the SwiftShader WebGPU adapter; WebGL runs on SwiftShader as well.
+  browser = await launchChromium(["--enable-unsafe-webgpu"]);
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+interface Published<P, R> {
+  params: P;
+  backend: string;
+  seconds: number;
+  rows: R[];
+}
+
+/** Numbers as the page published them: non-finite values travel as strings. */
+const revive = (_key: string, value: unknown) => (value === "Infinity" ? Infinity : value === "-Infinity" ? -Infinity : value === "NaN" ? NaN : value);
+
+async function published<P, R>(page: Page, figure: string, timeout = 240_000): Promise<Published<P, R>> {
+  const script = page.locator(`script[data-figure="${figure}"]`);
+  await script.waitFor({ state: "attached", timeout });
+  return JSON.parse((await script.textContent())!, revive);
+}
+
+async function runJob<R>(job: AsyncGenerator<unknown, JvpJobResult<R>>): Promise<R[]> {
+  for (;;) {
+    const { value, done } = await job.next();
+    if (done) return value.rows;
+  }
+}
+
+const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
+
+/** Open /jvp with a long-task observer and a clock for the first figure, installed before any page script. */
+async function openJvp(query: string, width = 1280): Promise<{ page: Page; errors: string[]; opened: number }> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const errors: string[] = [];
+  page.on("console", (message) => message.type() === "error" && errors.push(`console: ${message.text()}`));
+  page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
+  await page.addInitScript(() => {
+    const w = window as unknown as { longTasks: { start: number; duration: number }[]; firstFigure: number | null };
+    w.longTasks = [];
+    w.firstFigure = null;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) w.longTasks.push({ start: entry.startTime, duration: entry.duration });
+    }).observe({ type: "longtask", buffered: true });
+    const watch = new MutationObserver(() => {
+      // The first figure is the exact-path figure (float64 on the page, no worker).
+      if (w.firstFigure === null && document.querySelector('[data-card="paths"] svg')) {
+        w.firstFigure = performance.now();
+        watch.disconnect();
+      }
+    });
+    document.addEventListener("DOMContentLoaded", () => watch.observe(document.body, { childList: true, subtree: true }));
+  });
+  const opened = Date.now();
+  await page.goto(`${server.url}/jvp${query}`, { waitUntil: "load" });
+  return { page, errors, opened };
+}
+
+for (const backend of ["cpu", "webgl", "webgpu"] as const) {
+  test(`JVP page on ${backend}: computing… then every figure, numbers as on the CPU in Node, no long main-thread task`, async () => {
+    const { page, errors, opened } = await openJvp(`?backend=${backend}`);
+    // The first view never waits: each network figure says it is computing while its worker runs.
+    await page.locator(".computing", { hasText: "computing…" }).first().waitFor({ timeout: 10_000 });
+    const profiles = await published<ProfileParams, ProfileRow>(page, "profiles");
+    const half = await published<HalfPrecisionParams, HalfPrecisionRow>(page, "half-precision");
+    const fd = await published<FiniteDifferenceParams, FiniteDifferenceRow>(page, "finite-difference");
+    await page.locator(".card svg").nth(4).waitFor();
+    const firstView = (Date.now() - opened) / 1000;
+    const timing = await page.evaluate(() => {
+      const w = window as unknown as { longTasks: { start: number; duration: number }[]; firstFigure: number };
+      return { longTasks: w.longTasks, firstFigure: w.firstFigure };
+    });
+    const afterFirst = timing.longTasks.filter((t) => t.start >= timing.firstFigure);
+    const longest = Math.max(0, ...afterFirst.map((t) => t.duration));
+    const limit = LONG_TASK_MS * loadFactor();
+    console.log(`${backend}: first view ${firstView.toFixed(1)} s (jobs ${profiles.seconds.toFixed(1)} / ${half.seconds.toFixed(1)} / ${fd.seconds.toFixed(1)} s); first figure at ${(timing.firstFigure / 1000).toFixed(1)} s; longest main-thread task after it ${longest.toFixed(0)} ms (limit ${limit.toFixed(0)} ms at load ${loadavg()[0].toFixed(1)})`);
+    assert.ok(longest <= limit, `a ${longest} ms task after the first figure: ${JSON.stringify(afterFirst)}`);
+    // No TF.js on the page itself: only the worker bundle loads it.
+    const scripts = await page.evaluate(() => performance.getEntriesByType("resource").map((r) => r.name).filter((name) => /tensorflow|tfjs/.test(name)));
+    assert.deepEqual(scripts, [], "the page loads TF.js");
+
+    // Every figure was computed by the backend the notice names: the one asked for, unless the worker's
+    // backend check rejected it (then the notice says why, and the figures come from the fallback).
+    const notice = page.locator(".notice[data-backend]");
+    await notice.waitFor({ timeout: 60_000 });
+    const active = await notice.getAttribute("data-backend");
+    assert.deepEqual([profiles.backend, half.backend, fd.backend], [active, active, active]);
+    if (active !== backend) console.log(`${backend} was requested, the worker uses ${active}: ${await notice.innerText()}`);
+
+    // sin t·∂F/∂t: float32 kernels on the GPU sum in another order and approximate sin/exp differently;
+    // measured differences are ~1e-6 relative (WebGL, WebGPU), 0 on the CPU. 1e-3 leaves room for other GPUs.
+    const reference = await runJob(profilesJob(profiles.params));
+    assert.equal(profiles.rows.length, reference.length);
+    assert.equal(profiles.rows.length, profiles.params.times.length * 3);
+    profiles.rows.forEach((row, i) => {
+      assert.equal(row.cNoise, reference[i].cNoise);
+      assert.ok(relative(row.value, reference[i].value) <= 1e-3, `profile ${row.cNoise} t=${row.t}: ${row.value} vs CPU ${reference[i].value}`);
+    });
+
+    // fp16: the overflow counts match exactly, except where the fp16 value sits within a few percent of 65504
+    // (there a float32 difference of one part in 10⁶ can round across the limit).
+    const halfReference = await runJob(halfPrecisionJob(half.params));
+    assert.equal(half.rows.length, halfReference.length);
+    const overflows = (rows: HalfPrecisionRow[], form: string) => rows.filter((r) => r.form === form && r.finiteFraction < 1).length;
+    for (const [i, row] of half.rows.entries()) {
+      const cpu = halfReference[i];
+      if ((row.finiteFraction < 1) !== (cpu.finiteFraction < 1)) {
+        const finite = Number.isFinite(row.maxJvp) ? row.maxJvp : cpu.maxJvp;
+        assert.ok(finite >= 0.95 * HALF_MAX, `${row.form} t=${row.t}: overflow in ${backend} ${row.finiteFraction < 1}, on the CPU ${cpu.finiteFraction < 1}, largest finite |JVP| ${finite}`);
+      } else if (Number.isFinite(row.maxJvp) && Number.isFinite(cpu.maxJvp)) {
+        // fp16 keeps 11 significant bits: one rounding step apart is 2⁻¹⁰ ≈ 1e-3; a few steps can accumulate.
+        assert.ok(relative(row.maxJvp, cpu.maxJvp) <= 1e-2, `${row.form} t=${row.t}: |JVP| ${row.maxJvp} vs CPU ${cpu.maxJvp}`);
+      }
+    }
+    const counts = `Here ${overflows(half.rows, "naive")} of ${half.params.times.length} times overflow in the naive form and ${overflows(half.rows, "rearranged")} in the rearranged form.`;
+    assert.equal(await page.locator("[data-overflow-counts]").innerText(), counts);
+    console.log(`${backend}: ${counts} (CPU in Node: ${overflows(halfReference, "naive")} and ${overflows(halfReference, "rearranged")})`);
+
+    // Finite differences: on the truncation side (ε ≥ 1e-3) the error is smooth in ε and matches; on the
+    // round-off side it is float32 noise (≈ 6e-8·|F|/ε) whose value depends on the kernels' rounding, so
+    // only its size is compared (within a factor of 3).
+    const fdReference = await runJob(finiteDifferenceJob(fd.params));
+    for (const [i, row] of fd.rows.entries()) {
+      const cpu = fdReference[i].error;
+      if (row.eps >= 1e-3) assert.ok(relative(row.error, cpu) <= 2e-2, `ε=${row.eps}: ${row.error} vs CPU ${cpu}`);
+      else assert.ok(row.error <= 3 * cpu && row.error >= cpu / 3, `ε=${row.eps}: ${row.error} vs CPU ${cpu}`);
+    }
+    assert.match(await page.locator(".plot-key").last().innerText(), /best: ε = \de-\d, relative error \d\.\de-\d/);
+
+    await page.screenshot({ path: `${ARTIFACTS}/jvp-${backend}.png`, fullPage: true });
+    assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
+test("JVP page: a control restarts its figure's job; the trained run reports progress, pauses and stops", async () => {
+  // The CPU backend in the worker: the quickest in this GPU-less test machine.
+  const { page, errors } = await openJvp("?backend=cpu", 390);
+  const before = await published<FiniteDifferenceParams, FiniteDifferenceRow>(page, "finite-difference");
+  const slider = page.getByRole("spinbutton", { name: /^t$/ });
+  await slider.fill("1.2");
+  await slider.dispatchEvent("input");
+  await page.locator('[data-figure-name="finite-difference"][data-figure-state="computing"]').waitFor({ timeout: 5_000 });
+  const changed = await published<FiniteDifferenceParams, FiniteDifferenceRow>(page, "finite-difference");
+  assert.equal(before.params.t, 0.8);
+  assert.equal(changed.params.t, 1.2);
+  const reference = await runJob(finiteDifferenceJob(changed.params));
+  assert.ok(relative(changed.rows.at(-1)!.error, reference.at(-1)!.error) <= 1e-6);
+
+  const steps = page.getByRole("spinbutton", { name: /Adam steps per network/ });
+  await steps.fill("40");
+  await steps.dispatchEvent("input");
+  await page.getByRole("button", { name: "Train the three networks" }).click();
+  const status = page.locator('[data-run="trained"]');
+  await status.filter({ hasText: /Training c = t \(sCM\): step 20\/40, loss \d/ }).waitFor({ timeout: 60_000 });
+  await page.getByRole("button", { name: "Pause" }).click();
+  await page.getByRole("button", { name: "Resume" }).waitFor();
+  const paused = await status.innerText();
+  await page.waitForTimeout(1500);
+  assert.equal(await status.innerText(), paused, "no progress while paused");
+  await page.getByRole("button", { name: "Resume" }).click();
+  await page.getByRole("button", { name: "Stop" }).click();
+  await status.filter({ hasText: /Stopped after \d+ s: [0-2] of 3 networks trained|Trained in \d+ s/ }).waitFor({ timeout: 30_000 });
+  assert.ok(await page.getByRole("button", { name: "Stop" }).isDisabled());
+  await page.screenshot({ path: `${ARTIFACTS}/jvp-390-trained.png`, fullPage: true });
+  const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(scrollWidth <= 390, `no sideways scroll at 390 px (scroll width ${scrollWidth})`);
+  assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
