@@ -52,3 +52,19 @@ test("the probe is deterministic on the CPU and a wrong read (zeros) or a pertur
   assert.ok(probeDeviation(perturbed, a) > PROBE_TOLERANCE, "one number off by 0.5 fails");
   assert.equal(probeDeviation(Float32Array.from(a, (v, i) => (i === 0 ? NaN : v)), a), Infinity);
 });
+
+test("a software WebGPU adapter is tried after WebGL, and a requested backend still comes first", async () => {
+  const g = globalThis as { navigator?: unknown };
+  const saved = Object.getOwnPropertyDescriptor(globalThis, "navigator");
+  // A fake software adapter: TF.js cannot initialise WebGPU from it, so the attempt fails, but the order shows.
+  Object.defineProperty(globalThis, "navigator", { value: { gpu: { requestAdapter: async () => ({ info: { vendor: "google", architecture: "swiftshader" } }) } }, configurable: true });
+  try {
+    const plain = await selectBackend(undefined, "");
+    assert.deepEqual(plain.attempts.map((a) => a.name), ["webgl", "webgpu", "cpu"]);
+    const forced = await selectBackend(undefined, "?backend=cpu");
+    assert.deepEqual(forced.attempts.map((a) => a.name), ["cpu"], "?backend=cpu is tried first even with a software adapter around");
+  } finally {
+    if (saved) Object.defineProperty(globalThis, "navigator", saved);
+    else delete g.navigator;
+  }
+});

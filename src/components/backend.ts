@@ -184,8 +184,10 @@ export async function selectBackend(order: readonly BackendName[] = BACKEND_NAME
     const found = await webgpuAdapter();
     softwareWebgpu = typeof found !== "string" && found.device === "software";
     if (softwareWebgpu) {
-      const rest: BackendName[] = ["webgpu", "cpu"];
-      candidates = [...candidates.filter((n) => !rest.includes(n)), ...rest.filter((n) => candidates.includes(n))];
+      // Move WebGPU to just after WebGL, leaving every other position (a requested backend stays first).
+      const others: BackendName[] = candidates.filter((n) => n !== "webgpu");
+      others.splice(others.indexOf("webgl") + 1, 0, "webgpu");
+      candidates = others;
     }
   }
   const finish = (attempt: BackendAttempt): BackendReport => {
@@ -205,7 +207,7 @@ export async function selectBackend(order: readonly BackendName[] = BACKEND_NAME
       if (name === "webgpu") watchDeviceLoss();
       const skipped = candidates.slice(candidates.indexOf(name) + 1).filter((n) => n !== "cpu");
       // Say why a software WebGPU adapter that was not needed stayed untried.
-      if (softwareWebgpu && skipped.includes("webgpu")) attempts.push({ name: "webgpu", ok: false, reason: "not tried: its adapter is a software emulation, and WebGL, which outruns it, works" });
+      if (softwareWebgpu && name === "webgl" && skipped.includes("webgpu")) attempts.push({ name: "webgpu", ok: false, reason: "not tried: its adapter is a software emulation, and WebGL, which outruns it, works" });
       return finish(attempt);
     }
   }

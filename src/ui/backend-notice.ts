@@ -3,7 +3,7 @@
  * worker does the work), and, after a fallback, why. A software WebGPU/WebGL or the CPU gets a warning style.
  */
 import type { BackendReport } from "../components/backend.js";
-import { runJobInWorker } from "./worker-client.js";
+import { pageBackendReport } from "./worker-client.js";
 
 export function backendNotice(report: BackendReport): HTMLElement {
   const element = document.createElement("div");
@@ -36,19 +36,18 @@ export function backendNotice(report: BackendReport): HTMLElement {
   return element;
 }
 
-/** The notice for the backend the jobs worker chose; "checking…" until the worker answers. */
-export async function* workerBackendNotice(workerUrl: string, invalidation: Promise<unknown>): AsyncGenerator<HTMLElement> {
+/** The notice for the backend the page's workers run on (worker-client.ts chooses it once); "checking…" until known. */
+export async function* workerBackendNotice(workerUrl: string): AsyncGenerator<HTMLElement> {
   const waiting = document.createElement("div");
   waiting.className = "notice";
   waiting.textContent = "Checking which TF.js backend works in this browser…";
   yield waiting;
-  for await (const event of runJobInWorker(workerUrl, "backend", {}, invalidation)) {
-    if ("result" in event) return yield backendNotice(event.result as BackendReport);
-    if ("error" in event) {
-      const failed = document.createElement("div");
-      failed.className = "notice warn";
-      failed.textContent = `The background worker could not start TF.js: ${event.error}`;
-      return yield failed;
-    }
+  try {
+    yield backendNotice(await pageBackendReport(workerUrl));
+  } catch (error) {
+    const failed = document.createElement("div");
+    failed.className = "notice warn";
+    failed.textContent = `The background worker could not start TF.js: ${error instanceof Error ? error.message : String(error)}`;
+    yield failed;
   }
 }

@@ -3,7 +3,12 @@
  * cell: it yields {progress} messages and finally {result}, or {error} with a readable message. The worker
  * is terminated when the job ends or when the cell is invalidated (the reader changed an input); pause,
  * resume and stop reach the job between two of its steps (worker-jobs.ts JobControl).
+ *
+ * One backend per page: the first worker chooses (backend.ts, honouring the page's `?backend=`), and every
+ * job's worker is then started with `?backend=<that choice>`. So all figures of a page run on the same backend,
+ * and each later worker probes one backend instead of trying them all.
  */
+import type { BackendReport } from "../components/backend.js";
 import type { JobName, JobReply } from "../components/worker-jobs.js";
 
 export type JobEvent = { progress: unknown } | { result: unknown } | { error: string };
@@ -18,36 +23,56 @@ export interface WorkerJob {
   command(name: string): void;
 }
 
-/**
- * The worker's URL, carrying the page's `?backend=` choice: the worker reads it from its own location when it
- * picks its TF.js backend (backend.ts), so a forced backend reaches the code that actually runs the math.
- */
-export function workerUrlWithBackend(workerUrl: string, pageSearch = globalThis.location?.search ?? ""): string {
-  const backend = new URLSearchParams(pageSearch).get("backend");
+/** The worker's URL with a `?backend=` for backend.ts to read from the worker's own location. */
+export function workerUrlWithBackend(workerUrl: string, backend: string | null): string {
   if (!backend) return workerUrl;
   return `${workerUrl}${workerUrl.includes("?") ? "&" : "?"}backend=${encodeURIComponent(backend)}`;
 }
 
+const pageBackend = new URLSearchParams(globalThis.location?.search ?? "").get("backend");
+let choice: Promise<BackendReport> | null = null;
+
+/**
+ * The page's backend, chosen once by a worker of its own (which then ends): the report that the backend notice
+ * shows, and the backend every job's worker is started on.
+ */
+export function pageBackendReport(workerUrl: string): Promise<BackendReport> {
+  choice ??= (async () => {
+    const worker = new Worker(workerUrlWithBackend(workerUrl, pageBackend), { type: "module" });
+    try {
+      for await (const event of workerEvents(worker, "backend", {}, new Promise(() => {}))) {
+        if ("result" in event) return event.result as BackendReport;
+        if ("error" in event) throw new Error(event.error);
+      }
+      throw new Error("the worker ended without choosing a backend");
+    } finally {
+      worker.terminate();
+    }
+  })();
+  return choice;
+}
+
 export function startJobInWorker(workerUrl: string, job: JobName, params: unknown, invalidation: Promise<unknown>): WorkerJob {
-  let worker: Worker | null = null;
-  let startError: string | null = null;
-  try {
-    worker = new Worker(workerUrlWithBackend(workerUrl), { type: "module" });
-  } catch (error) {
-    startError = `this browser cannot start a Web Worker (${(error as Error).message})`;
-  }
-  const send = (type: "pause" | "resume" | "stop") => worker?.postMessage({ type, id: 1 });
+  // The worker starts once the page's backend is known; controls pressed before that are sent when it starts.
+  const ready: Promise<Worker | string> = pageBackendReport(workerUrl)
+    .then((report) => report.active as string, () => pageBackend)
+    .then((backend) => new Worker(workerUrlWithBackend(workerUrl, backend), { type: "module" }))
+    .catch((error: Error) => `this browser cannot start a Web Worker (${error.message})`);
+  const send = (message: object) => ready.then((worker) => typeof worker !== "string" && worker.postMessage({ id: 1, ...message }));
   return {
-    events: events(worker, startError, job, params, invalidation),
-    pause: () => send("pause"),
-    resume: () => send("resume"),
-    stop: () => send("stop"),
-    command: (command) => worker?.postMessage({ type: "command", id: 1, command }),
+    events: (async function* () {
+      const worker = await ready;
+      if (typeof worker === "string") return yield { error: worker };
+      yield* workerEvents(worker, job, params, invalidation);
+    })(),
+    pause: () => send({ type: "pause" }),
+    resume: () => send({ type: "resume" }),
+    stop: () => send({ type: "stop" }),
+    command: (command) => send({ type: "command", command }),
   };
 }
 
-async function* events(worker: Worker | null, startError: string | null, job: JobName, params: unknown, invalidation: Promise<unknown>): AsyncGenerator<JobEvent> {
-  if (!worker) return yield { error: startError ?? "no worker" };
+async function* workerEvents(worker: Worker, job: JobName, params: unknown, invalidation: Promise<unknown>): AsyncGenerator<JobEvent> {
   const inbox: JobReply[] = [];
   let wake: (() => void) | null = null;
   const deliver = (reply: JobReply) => {
