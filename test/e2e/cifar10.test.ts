@@ -63,7 +63,7 @@ test("CIFAR-10 page: previews at once; a tiny teacher → sCD run trains, sample
   assert.equal(await visibleButtons(page, "Download model"), 1);
   assert.equal(await visibleButtons(page, "Download checkpoint"), 1);
   // The charts' tick labels: decimals or 1e-4 style, never SI ("1m").
-  const ticks = await page.locator(".grid svg g[aria-label='y-axis tick label'] text").allInnerTexts();
+  const ticks = await page.locator(".grid svg g[aria-label='y-axis tick label'] text").allTextContents(); // SVG text has no innerText
   assert.ok(ticks.length > 0, "the charts have y tick labels");
   for (const tick of ticks) assert.match(tick, /^−?[\d.]+(e-?\d+)?$/, `tick label ${tick}`);
   await page.screenshot({ path: `${ARTIFACTS}/cifar10-live.png`, fullPage: true });
