@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_TRAINING_SETTINGS, plansFromSettings } from "../src/components/image-training-plans.ts";
+import { DEFAULT_TRAINING_SETTINGS, formatLearningRate, plansFromSettings, STUDENT_LEARNING_RATES, TEACHER_LEARNING_RATES } from "../src/components/image-training-plans.ts";
 import { DEFAULT_UNET_CONFIG } from "../src/components/nn/unet.ts";
 import { readScmLabUnetConfig, scmLabUnetMetadata } from "../src/components/unet2d/scm-lab-checkpoint.ts";
 
@@ -37,4 +37,18 @@ test("a teacher loaded from a file fixes the architecture and replaces the teach
   const { teacher, student } = plansFromSettings(DEFAULT_TRAINING_SETTINGS, network);
   assert.equal(teacher, null);
   assert.equal(student?.config.network.baseChannels, 48);
+});
+
+test("learning rates read as the paper writes them, never rounded to 0", () => {
+  assert.deepEqual([1e-5, 3e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3].map(formatLearningRate), ["1e-5", "3e-5", "1e-4", "2e-4", "5e-4", "1e-3", "2e-3"]);
+  assert.equal(formatLearningRate(1.5e-4), "1.5e-4");
+  assert.equal(formatLearningRate(1), "1e0");
+  assert.equal(formatLearningRate(0), "0");
+  // Every value the form offers reads back as the number it shows, and no two look alike.
+  for (const rates of [TEACHER_LEARNING_RATES, STUDENT_LEARNING_RATES]) {
+    for (const rate of rates) assert.equal(Number(formatLearningRate(rate)), rate);
+    assert.equal(new Set(rates.map(formatLearningRate)).size, rates.length);
+  }
+  assert.ok(TEACHER_LEARNING_RATES.includes(DEFAULT_TRAINING_SETTINGS.teacherLearningRate));
+  assert.ok(STUDENT_LEARNING_RATES.includes(DEFAULT_TRAINING_SETTINGS.studentLearningRate));
 });

@@ -17,6 +17,7 @@ import { SIGMA_MAX, TWO_STEP_SIGMA } from "../src/components/pretrained-models.t
 import { writeSafetensors } from "../src/components/safetensors.ts";
 import { SmallUNet } from "../src/components/nn/unet.ts";
 import { scmLabUnetMetadata } from "../src/components/unet2d/scm-lab-checkpoint.ts";
+import { tinyTrainingCheckpoint } from "./tiny-training-checkpoint.ts";
 import { downloadCache, type CacheLike, type CacheStorageLike } from "../src/components/checkpoint/download-cache.ts";
 
 await tf.setBackend("cpu");
@@ -105,6 +106,11 @@ test("bad inputs fail with one clear message and leave no tensor behind", async 
   assert.ok(mismatch instanceof ConfigMismatchError, mismatch.message);
   assert.match(mismatch.message, /does not fit this config\.json/);
   assert.ok((await failure(request(cmWeights, null))) instanceof MissingConfigError);
+  // A /cifar10 training checkpoint: said to be one, with what to choose instead, even with a config offered.
+  for (const config of [null, cmConfig]) {
+    const run = (await failure(request(new Blob([tinyTrainingCheckpoint()]), config, "scm-lab-scd-step7.safetensors"))).message;
+    assert.match(run, /^this is an sCM Lab training checkpoint from the \/cifar10 page \(step 7 of the sCD phase\).*"Download model"/);
+  }
   const notJson: LoadRequest = { ...request(cmWeights, null), config: { kind: "blob", blob: new Blob(["{ not json"]), name: "config.json" } };
   assert.match((await failure(notJson)).message, /config\.json is not JSON/);
   assert.match((await failure(request(cmWeights, imagenetConfig))).message, /295,899,267 parameters.*only with WebGPU/);

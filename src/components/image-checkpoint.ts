@@ -76,6 +76,30 @@ export function readTrainingFile(bytes: Uint8Array): ImportedFile {
   throw new ScmLabCheckpointError(`this safetensors file is neither an sCM Lab training checkpoint nor an sCM Lab model (its metadata has no "${TRAINING_METADATA_KEY}" or "${SCM_LAB_UNET_METADATA_KEY}")`);
 }
 
+/**
+ * If these safetensors metadata are a training checkpoint's, what the file is and what to do with it, as the
+ * end of a sentence for the pretrained page (which samples models, not runs); else null. Read from the
+ * metadata alone, so the page can say it before a tensor byte is read; a damaged description still names
+ * the kind of file.
+ */
+export function describeTrainingCheckpoint(metadata: Record<string, string>): string | null {
+  const raw = metadata[TRAINING_METADATA_KEY];
+  if (raw === undefined) return null;
+  let where = "";
+  try {
+    const info = JSON.parse(raw) as { phase?: unknown; iteration?: unknown; student?: { config?: { objective?: unknown } } | null };
+    const objective = info.student?.config?.objective;
+    const phase = info.phase === "teacher" ? "the teacher phase" : info.phase === "student" ? `the ${objective === "sct" ? "sCT" : objective === "scd" ? "sCD" : "consistency"} phase` : null;
+    if (phase && typeof info.iteration === "number") where = ` (step ${info.iteration} of ${phase})`;
+  } catch {
+    // The kind is known from the key; the details are only a courtesy.
+  }
+  return (
+    `this is an sCM Lab training checkpoint from the /cifar10 page${where}: the whole run (weights, EMA, optimiser state and the teacher), which resumes training but is not a model this page samples. ` +
+    `To sample the run here, download its model file on /cifar10 ("Download model": the EMA weights) and choose that; to continue training, choose this file on /cifar10 under "Or start from a file"`
+  );
+}
+
 function parseTrainingCheckpoint(tensors: Record<string, NamedArray>, raw: string): TrainingCheckpoint {
   let info: Record<string, unknown>;
   try {

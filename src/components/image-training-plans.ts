@@ -50,6 +50,10 @@ export const DEFAULT_TRAINING_SETTINGS: TrainingSettings = {
   seed: 0,
 };
 
+/** The learning rates the form offers for each phase (the defaults among them). */
+export const TEACHER_LEARNING_RATES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3];
+export const STUDENT_LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3];
+
 /**
  * The teacher and consistency phases for these settings. `network` overrides the preset (a teacher loaded
  * from a file fixes the architecture, since the student starts from its weights).
@@ -75,4 +79,15 @@ export function plansFromSettings(s: TrainingSettings, network?: UNetConfig): { 
   const teacherPhase = network ? null : s.recipe === "sct-scratch" ? null : plan("teacher", s.teacherSteps);
   const student = s.recipe === "teacher-only" ? null : plan(s.recipe === "teacher-scd" ? "scd" : "sct", s.studentSteps);
   return { teacher: teacherPhase, student };
+}
+
+/**
+ * A learning rate as the paper writes it: 1e-4, 2e-4, 1e-3, 3e-5 (mantissa digits only as many as needed).
+ * The form's selects would otherwise show toLocaleString's three decimals, where 1e-4 and 2e-4 both read "0".
+ */
+export function formatLearningRate(rate: number): string {
+  if (rate === 0) return "0";
+  if (!Number.isFinite(rate)) return String(rate);
+  // toExponential() keeps every significant digit and no more; drop the "+" of positive exponents (1e+0 → 1e0).
+  return rate.toExponential().replace("e+", "e");
 }

@@ -28,6 +28,7 @@ import { sampleDiffusersModel, sampleScmLabModel, type SampleRequest, type Sampl
 import type { SmallUNet } from "./nn/unet.js";
 import { UNet2DModel } from "./unet2d/model.js";
 import { loadScmLabUnet, readScmLabUnetConfig } from "./unet2d/scm-lab-checkpoint.js";
+import { describeTrainingCheckpoint } from "./image-checkpoint.js";
 
 export type WeightsSource = { kind: "url"; url: string; keepCopy: boolean } | { kind: "blob"; blob: Blob; name: string };
 
@@ -194,6 +195,10 @@ export async function* loadPretrained(request: LoadRequest, options: LoadOptions
     const parameterCount = headerParameterCount(header);
     const scope = openGpuMemoryScope();
     try {
+      // A /cifar10 training checkpoint has neither sCM Lab model metadata nor a diffusers config: say what it
+      // is and which file to choose instead, rather than taking it for a diffusers UNet without its config.
+      const trainingRun = describeTrainingCheckpoint(header.metadata);
+      if (trainingRun) throw new CheckpointFormatError(trainingRun);
       const isScmLab = readScmLabUnetConfig(header.metadata) !== null;
       if (!isScmLab && !declared && request.config) declared = await readDeclared(request.config);
       if (!isScmLab && !declared) {

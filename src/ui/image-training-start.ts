@@ -18,9 +18,19 @@ export interface StartPanel extends HTMLElement {
   value: StartRequest | null;
   /** Read the saved run's summary again (after a run saved or ended). */
   refresh(): Promise<void>;
+  /**
+   * Whether a run is live on the page. While it is, its own row of buttons (live-image-training.ts) saves and
+   * downloads it, so the saved run's summary here shows no buttons: one row of download buttons, not two.
+   */
+  setLive(live: boolean): void;
 }
 
-export function imageTrainingStart(key: string): StartPanel {
+export interface StartOptions {
+  /** Why the form cannot start a new run (e.g. no class chosen), in a sentence; null when it can. */
+  problem?: () => string | null;
+}
+
+export function imageTrainingStart(key: string, { problem = () => null }: StartOptions = {}): StartPanel {
   const panel = document.createElement("div") as unknown as StartPanel;
   panel.className = "training-start";
   panel.value = null;
@@ -30,7 +40,16 @@ export function imageTrainingStart(key: string): StartPanel {
   };
 
   const train = Object.assign(document.createElement("button"), { textContent: "Train" });
-  train.onclick = () => emit({ kind: "new" });
+  // What stops a new run is said right beside the button that was pressed, not as an error cell further down.
+  const trainNote = document.createElement("span");
+  trainNote.className = "training-problem";
+  trainNote.setAttribute("role", "alert");
+  const startNew = (request: StartRequest & { kind: "new" }) => {
+    const reason = problem();
+    trainNote.textContent = reason ?? "";
+    if (!reason) emit(request);
+  };
+  train.onclick = () => startNew({ kind: "new" });
   const saved = document.createElement("div");
   saved.className = "saved-run";
   const fileRow = document.createElement("label");
@@ -41,6 +60,7 @@ export function imageTrainingStart(key: string): StartPanel {
   input.onchange = async () => {
     const file = input.files?.[0];
     if (!file) return;
+    fileNote.className = "muted";
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
       const read = readTrainingFile(bytes);
@@ -49,19 +69,25 @@ export function imageTrainingStart(key: string): StartPanel {
         emit({ kind: "resumeFile", bytes, name: file.name });
       } else {
         fileNote.textContent = `${file.name}: a model (${read.config.baseChannels}-channel UNet) — it will be the teacher of the next run; press Train.`;
-        train.onclick = () => emit({ kind: "new", teacher: { bytes, network: read.config, name: file.name } });
+        train.onclick = () => startNew({ kind: "new", teacher: { bytes, network: read.config, name: file.name } });
         train.textContent = `Train from ${file.name}`;
       }
     } catch (error) {
-      fileNote.textContent = `${file.name} cannot be used: ${error instanceof Error ? error.message : String(error)}`;
+      fileNote.className = "training-problem";
+      fileNote.textContent = `${file.name} cannot be used: ${error instanceof Error ? error.message : String(error)}.`;
     }
   };
 
-  const render = (summary: CheckpointSummary | null, problem?: string) => {
+  let live = false;
+  let shown: [CheckpointSummary | null, string | undefined] = [null, undefined];
+  const render = (summary: CheckpointSummary | null, unavailable?: string) => {
+    shown = [summary, unavailable];
     saved.replaceChildren();
-    if (problem) return saved.append(problem);
-    if (!summary) return saved.append("No run is saved in this browser yet.");
+    if (unavailable) return saved.append(unavailable);
+    if (!summary) return saved.append(live ? "The run below is saved in this browser every 200 steps and when it stops." : "No run is saved in this browser yet.");
     const when = new Date(summary.savedAt).toLocaleString();
+    const description = `${summary.label}, step ${summary.iteration} of ${summary.steps} (${summary.phase} phase), ${(summary.bytes / 1e6).toFixed(1)} MB, ${when}.`;
+    if (live) return saved.append(`Saved in this browser: ${description} The buttons under the run save it now or download it as it is.`);
     const resume = Object.assign(document.createElement("button"), { textContent: "Resume" });
     resume.onclick = () => emit({ kind: "resume" });
     const whole = Object.assign(document.createElement("button"), { textContent: "Download checkpoint" });
@@ -82,7 +108,12 @@ export function imageTrainingStart(key: string): StartPanel {
       await deleteCheckpoint(key);
       await panel.refresh();
     };
-    saved.append(`Saved in this browser: ${summary.label}, step ${summary.iteration} of ${summary.steps} (${summary.phase} phase), ${(summary.bytes / 1e6).toFixed(1)} MB, ${when}. `, resume, " ", whole, " ", model, " ", remove);
+    saved.append(`Saved in this browser: ${description} `, resume, " ", whole, " ", model, " ", remove);
+  };
+  panel.setLive = (isLive: boolean) => {
+    if (isLive === live) return;
+    live = isLive;
+    render(...shown);
   };
   panel.refresh = async () => {
     try {
@@ -91,7 +122,10 @@ export function imageTrainingStart(key: string): StartPanel {
       render(null, `Saved runs are unavailable here: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
-  panel.append(train, saved, fileRow);
+  const trainRow = document.createElement("div");
+  trainRow.className = "training-start-row";
+  trainRow.append(train, " ", trainNote);
+  panel.append(trainRow, saved, fileRow);
   void panel.refresh();
   return panel;
 }

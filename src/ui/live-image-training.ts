@@ -38,6 +38,49 @@ export interface ImageTrainingState {
 
 const MB = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
+/**
+ * An axis tick as a reader reads it: plain decimals from 0.001 to 9999 (float noise rounded away),
+ * 1e-4 / 2e5 style beyond. Plot's log axes default to SI prefixes, which print 0.001 as "1m".
+ */
+export function formatTick(x: number): string {
+  if (x === 0 || !Number.isFinite(x)) return String(x);
+  const abs = Math.abs(x);
+  if (abs >= 1e-3 && abs < 1e4) return String(Number(x.toPrecision(6)));
+  return Number(x.toPrecision(6)).toExponential().replace("e+", "e");
+}
+
+/** m·10^e rounded to the nearest double that prints cleanly (2·10^-3 → 0.002, not 0.0020000000000000005). */
+const decade = (m: number, e: number) => Number((m * 10 ** e).toPrecision(12));
+
+/**
+ * Ticks for a log axis over [min, max], explicit so none are labelled in SI and none overprint: powers of ten
+ * when the data span at least three of them, else 1-2-5 steps, else 1…9 steps, else (less than a decade
+ * wide) evenly spaced ones; never more than `most`, thinned evenly.
+ */
+export function logTicks(min: number, max: number, most = 8): number[] {
+  if (!(min > 0) || !(max >= min) || !Number.isFinite(max)) return [];
+  if (min === max) return [min];
+  const lo = Math.floor(Math.log10(min));
+  const hi = Math.ceil(Math.log10(max));
+  const inside = (t: number) => t >= min * (1 - 1e-9) && t <= max * (1 + 1e-9);
+  const thin = (ticks: number[]) => {
+    const every = Math.ceil(ticks.length / most);
+    return ticks.filter((_, i) => i % every === 0);
+  };
+  for (const mantissas of [[1], [1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+    const ticks: number[] = [];
+    for (let e = lo; e <= hi; e++) for (const m of mantissas) if (inside(decade(m, e))) ticks.push(decade(m, e));
+    if (ticks.length >= 3) return thin(ticks);
+  }
+  // Narrower than a decade: evenly spaced 1-2-5 steps, about four of them.
+  const raw = (max - min) / 4;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw)!;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(min / step) * step; t <= max * (1 + 1e-9); t += step) ticks.push(Number(t.toPrecision(12)));
+  return thin(ticks);
+}
+
 export function liveImageTraining(workerUrl: string, params: ImageTrainParams, invalidation: Promise<unknown>): { states: AsyncGenerator<ImageTrainingState>; controls: HTMLElement } {
   const job = startJobInWorker(workerUrl, "imageTrain", params, invalidation);
   const controls = document.createElement("div");
@@ -59,6 +102,9 @@ export function liveImageTraining(workerUrl: string, params: ImageTrainParams, i
   exportModel.onclick = () => job.command("export-model");
   const finish = () => {
     for (const b of [pause, stop, save, exportCheckpoint, exportModel]) b.disabled = true;
+    // Once the run has ended its worker is gone; the run's last save, with its own download buttons, is in the
+    // start panel above (image-training-start.ts). Disabled copies of them here read as a second row of the same.
+    for (const b of [save, exportCheckpoint, exportModel]) b.hidden = true;
   };
 
   async function* states(): AsyncGenerator<ImageTrainingState> {
@@ -83,7 +129,7 @@ export function liveImageTraining(workerUrl: string, params: ImageTrainParams, i
             state.data = p.data;
             state.memory = p.memory;
             state.points.push({ phase: p.phase, iteration: p.iteration, loss: p.loss, gradientNorm: p.gradientNorm, imagesPerSecond: p.imagesPerSecond, stepMs: p.stepMs });
-            state.status = `${p.phase === "teacher" ? "teacher" : state.objective === "sct" ? "sCT" : "sCD"} step ${p.iteration}/${p.steps} · loss ${p.loss.toPrecision(3)} · ${p.stepMs.toFixed(0)} ms/step · ${p.imagesPerSecond.toPrecision(2)} images/s`;
+            state.status = `${p.phase === "teacher" ? "teacher" : state.objective === "sct" ? "sCT" : "sCD"} step ${p.iteration}/${p.steps} · loss ${formatTick(Number(p.loss.toPrecision(3)))} · ${p.stepMs.toFixed(0)} ms/step · ${formatTick(Number(p.imagesPerSecond.toPrecision(2)))} images/s`;
             if (isPaused()) state.status = `paused at ${state.status}`;
             break;
           case "samples":

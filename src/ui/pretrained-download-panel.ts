@@ -7,6 +7,7 @@ import { KNOWN_MODELS, modelPageUrl, type KnownModel } from "../components/pretr
 import type { InspectResult } from "../components/pretrained-jobs.js";
 import { element } from "./pretrained-dom.js";
 import { formatBytes, formatCount } from "./pretrained-format.js";
+import { taskStatus } from "./pretrained-status.js";
 import type { PretrainedSession, SessionState } from "./pretrained-session.js";
 import type { WebGpuStatus } from "./pretrained-webgpu.js";
 
@@ -77,10 +78,12 @@ export function downloadPanel(session: PretrainedSession, gpu: WebGpuStatus): HT
     element("div", { className: "pretrained-choices" }, ...radios),
     about,
     element("div", { className: "pretrained-row" }, readButton),
+    taskStatus(session, ["inspect"]),
     summary,
     element("div", { className: "pretrained-row" }, element("label", {}, keep, " Keep a copy in this browser (Cache Storage), so the next visit downloads nothing")),
     element("div", { className: "pretrained-row" }, cacheLine, " ", clearButton),
     element("div", { className: "pretrained-row" }, downloadButton),
+    taskStatus(session, ["download"]),
     blocker,
   );
 }

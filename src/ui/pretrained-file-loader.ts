@@ -6,6 +6,7 @@
  */
 import { KNOWN_MODELS, TWO_STEP_SIGMA, type TwoStepSetting } from "../components/pretrained-models.js";
 import { element } from "./pretrained-dom.js";
+import { taskStatus } from "./pretrained-status.js";
 import type { PretrainedSession, SessionState } from "./pretrained-session.js";
 
 export function fileLoader(session: PretrainedSession): HTMLElement {
@@ -45,6 +46,7 @@ export function fileLoader(session: PretrainedSession): HTMLElement {
     "div",
     { className: "card pretrained-panel" },
     zone,
+    taskStatus(session, ["file"]),
     element("div", { className: "pretrained-row" }, element("label", {}, "Config for a diffusers weights file chosen alone: ", fallback)),
     element("div", { className: "pretrained-row" }, element("label", {}, "Second noise level for a diffusers model: ", twoStep)),
   );

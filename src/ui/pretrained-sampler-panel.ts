@@ -6,6 +6,7 @@
 import { MAX_BATCH } from "../components/pretrained-models.js";
 import type { ModelInfo } from "../components/pretrained-loader.js";
 import { element } from "./pretrained-dom.js";
+import { taskStatus } from "./pretrained-status.js";
 import type { PretrainedSession, SessionState } from "./pretrained-session.js";
 
 /** ImageNet's first name for a class ("tench, Tinca tinca" → "tench"). */
@@ -35,6 +36,7 @@ export function samplerPanel(session: PretrainedSession, imagenetClasses: readon
     element("div", { className: "pretrained-row" }, element("label", {}, "Seed: ", seed), " ", reseed),
     element("div", { className: "pretrained-row" }, "Steps: ", ...stepInputs.map((input) => element("label", {}, input, ` ${input.value} `)), element("label", {}, " Images: ", count)),
     element("div", { className: "pretrained-row" }, button),
+    taskStatus(session, ["sample"]),
   );
 
   let shownModel: ModelInfo | null | undefined; // undefined: nothing shown yet

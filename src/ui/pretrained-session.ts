@@ -19,8 +19,11 @@ export interface SessionState {
   /** what is running now, or null */
   task: { kind: TaskKind; label: string } | null;
   progress: LoadProgress | null;
-  /** the one message to show; replaced by the next action */
-  message: { kind: "error" | "note"; text: string } | null;
+  /**
+   * The one message to show; replaced by the next action. `source` is the control whose action left it, so the
+   * page shows it right there (pretrained-status.ts taskStatus); "worker" is the worker itself dying.
+   */
+  message: { kind: "error" | "note"; text: string; source: TaskKind | "worker" } | null;
   /** what the inspect job learned about each known model, by model id */
   inspections: Record<string, InspectResult>;
   /** the model resident in the worker */
@@ -33,6 +36,11 @@ export interface SessionState {
 
 const STOPPED = /^stopped at your request/;
 
+/** A message from deeper down as the start of a sentence. */
+const sentence = (text: string) => `${text[0]?.toUpperCase() ?? ""}${text.slice(1)}`;
+/** ...and its end. */
+const period = (text: string) => (/[.!?)]$/.test(text.trim()) ? text : `${text}.`);
+
 export class PretrainedSession {
   private readonly worker: ResidentWorker;
   private readonly listeners = new Set<(state: SessionState) => void>();
@@ -41,7 +49,7 @@ export class PretrainedSession {
   private state: SessionState = { task: null, progress: null, message: null, inspections: {}, model: null, samples: null, cache: null };
 
   constructor(workerUrl: string) {
-    this.worker = new ResidentWorker(workerUrl, (reason) => this.update({ model: null, samples: null, message: { kind: "error", text: `${reason}; the loaded model is gone, load it again` } }));
+    this.worker = new ResidentWorker(workerUrl, (reason) => this.update({ model: null, samples: null, message: { kind: "error", text: `${sentence(reason)}; the loaded model is gone, load it again.`, source: "worker" } }));
   }
 
   /** Call `listener` now and after every change; returns the unsubscribe function. */
@@ -65,7 +73,7 @@ export class PretrainedSession {
   /** Download a known model (or read the copy kept in this browser) into the worker. Needs inspect() first. */
   async download(model: KnownModel, keepCopy: boolean): Promise<void> {
     const inspection = this.state.inspections[model.id];
-    if (!inspection) return this.update({ message: { kind: "error", text: "Read the model's config.json first." } });
+    if (!inspection) return this.update({ message: { kind: "error", text: "Read the model's config.json first.", source: "download" } });
     const request: LoadRequest = {
       weights: { kind: "url", url: modelFileUrl(model, UNET_WEIGHTS_PATH), keepCopy },
       config: { kind: "json", value: inspection.config },
@@ -83,7 +91,7 @@ export class PretrainedSession {
   async loadFiles(files: readonly File[], fallbackConfig: KnownModel | null, twoStep: TwoStepSetting): Promise<void> {
     if (this.state.task) return;
     const chosen = classifyFiles(files);
-    if ("error" in chosen) return this.update({ message: { kind: "error", text: `${chosen.error[0].toUpperCase()}${chosen.error.slice(1)}.` } });
+    if ("error" in chosen) return this.update({ message: { kind: "error", text: `${sentence(chosen.error)}.`, source: "file" } });
     const config: LoadRequest["config"] = chosen.config
       ? { kind: "blob", blob: chosen.config, name: chosen.config.name }
       : fallbackConfig
@@ -94,7 +102,7 @@ export class PretrainedSession {
   }
 
   async sample(request: SampleRequest): Promise<void> {
-    if (!this.state.model) return this.update({ message: { kind: "error", text: "Load a model first." } });
+    if (!this.state.model) return this.update({ message: { kind: "error", text: "Load a model first.", source: "sample" } });
     const result = await this.runTask<SampleResult>({ kind: "sample", label: `sampling ${request.steps} step${request.steps > 1 ? "s" : ""}` }, "pretrainedSample", request, (error) => `Sampling failed: ${error}`);
     if (result) this.update({ samples: { result, request, first: this.samplesSinceLoad++ === 0 } });
   }
@@ -151,7 +159,7 @@ export class PretrainedSession {
       return await running.result;
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
-      this.update({ message: STOPPED.test(text) ? { kind: "note", text: `Stopped: ${task.label} was cancelled and everything it had loaded was freed.` } : { kind: "error", text: explain(text) } });
+      this.update({ message: STOPPED.test(text) ? { kind: "note", text: `Stopped: ${task.label} was cancelled and everything it had loaded was freed.`, source: task.kind } : { kind: "error", text: period(explain(text)), source: task.kind } });
       return null;
     } finally {
       this.running = null;

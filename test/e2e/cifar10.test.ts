@@ -7,16 +7,37 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
+import type { Page } from "playwright-core";
 import { openPage } from "../../scripts/browser/page-check.ts";
 import { readTrainingFile } from "../../src/components/image-checkpoint.ts";
 import { ARTIFACTS, useBuiltSite } from "./site-fixture.ts";
 
 const site = useBuiltSite();
 
+/** How many buttons with exactly this name the reader can see. */
+async function visibleButtons(page: Page, name: string): Promise<number> {
+  const buttons = page.getByRole("button", { name, exact: true });
+  let visible = 0;
+  for (let i = 0; i < (await buttons.count()); i++) if (await buttons.nth(i).isVisible()) visible++;
+  return visible;
+}
+
 test("CIFAR-10 page: previews at once; a tiny teacher → sCD run trains, samples, saves, and resumes after a reload", async () => {
   const { page, errors } = await openPage(site.browser, `${site.url}/cifar10`);
   assert.ok((await page.locator(".preview-grid canvas").count()) === 10, "one preview strip per class");
   assert.match(await page.locator(".saved-run").innerText(), /No run is saved/);
+
+  // Learning rates read as the paper writes them (the select's own format rounded 1e-4 to "0").
+  assert.equal(await page.getByLabel("Teacher lr").locator("option:checked").innerText(), "1e-3");
+  assert.equal(await page.getByLabel("Consistency lr").locator("option:checked").innerText(), "1e-4");
+  assert.deepEqual(await page.getByLabel("Consistency lr").locator("option").allInnerTexts(), ["1e-5", "3e-5", "1e-4", "3e-4", "1e-3"]);
+
+  // No class chosen: Train says so beside itself, and nothing starts.
+  await page.getByLabel("automobile").uncheck();
+  await page.getByRole("button", { name: "Train", exact: true }).click();
+  assert.equal(await page.locator(".training-start-row .training-problem").innerText(), "Choose at least one class above.");
+  assert.equal(await page.locator('[data-run="cifar10"]').count(), 0, "no run started");
+  await page.getByLabel("automobile").check();
 
   await page.getByLabel("tiny (0.15 M parameters)").check();
   await page.getByLabel("Batch").selectOption({ label: "2" });
@@ -27,13 +48,32 @@ test("CIFAR-10 page: previews at once; a tiny teacher → sCD run trains, sample
 
   const status = page.locator('[data-run="cifar10"]');
   await status.filter({ hasText: /teacher step \d\/3/ }).waitFor({ timeout: 240_000 });
+  assert.equal(await page.locator(".training-start-row .training-problem").innerText(), "", "the earlier problem is gone");
+  // While the run is live its own row downloads it; the saved-run summary shows no second row of buttons.
+  assert.equal(await page.locator(".saved-run button").count(), 0, "no buttons in the saved-run summary during a run");
+  assert.equal(await visibleButtons(page, "Download model"), 1);
   await status.filter({ hasText: /done: 2 steps of the student phase/ }).waitFor({ timeout: 400_000 });
   // Rows: 1 step, 2 steps, the teacher's ODE — each with 8 images from the same noise.
   assert.equal(await page.locator(".sample-strip canvas").count(), 10 + 3);
   assert.match(await page.locator(".card h3").first().innerText(), /Samples at step 2 \(consistency model/);
   assert.match(await status.innerText(), /worker backend: (webgpu|webgl|cpu)/);
   await page.locator(".saved-run", { hasText: /step 2 of 2 \(student phase\)/ }).waitFor({ timeout: 10_000 });
+  // After the run: one row of download buttons (the saved run's), not the ended run's as well.
+  await page.locator(".saved-run button", { hasText: "Download model" }).waitFor({ timeout: 10_000 });
+  assert.equal(await visibleButtons(page, "Download model"), 1);
+  assert.equal(await visibleButtons(page, "Download checkpoint"), 1);
+  // The charts' tick labels: decimals or 1e-4 style, never SI ("1m").
+  const ticks = await page.locator(".grid svg g[aria-label='y-axis tick label'] text").allTextContents(); // SVG text has no innerText
+  assert.ok(ticks.length > 0, "the charts have y tick labels");
+  for (const tick of ticks) assert.match(tick, /^−?[\d.]+(e-?\d+)?$/, `tick label ${tick}`);
   await page.screenshot({ path: `${ARTIFACTS}/cifar10-live.png`, fullPage: true });
+  // A phone's width: nothing wider than the screen (sample rows, charts, the form).
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(500);
+  const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  assert.ok(scroll <= client, `page ${scroll} px wide in a ${client} px window`);
+  await page.screenshot({ path: `${ARTIFACTS}/cifar10-live-390.png`, fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   await page.reload();
   await page.locator(".saved-run", { hasText: /sCD, 16-channel UNet, automobile, step 2 of 2/ }).waitFor({ timeout: 30_000 });

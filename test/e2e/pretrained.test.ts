@@ -17,6 +17,7 @@ import { openPage } from "../../scripts/browser/page-check.ts";
 import { writeSafetensors } from "../../src/components/safetensors.ts";
 import { SmallUNet } from "../../src/components/nn/unet.ts";
 import { scmLabUnetMetadata } from "../../src/components/unet2d/scm-lab-checkpoint.ts";
+import { tinyTrainingCheckpoint } from "../tiny-training-checkpoint.ts";
 
 const ARTIFACTS = resolve("test-artifacts");
 const FIXTURES = resolve("test/fixtures/unet2d");
@@ -34,6 +35,13 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
+
+/** Pixels from the bottom of `above` to the top of `below` (negative when they overlap or `below` is higher). */
+async function gap(above: ReturnType<Page["locator"]>, below: ReturnType<Page["locator"]>): Promise<number> {
+  const [a, b] = [await above.boundingBox(), await below.boundingBox()];
+  assert.ok(a && b, "both are shown");
+  return b.y - (a.y + a.height);
+}
 
 /** Do something that starts one task of the page, and wait until that task has ended. */
 async function task(page: Page, action: () => Promise<unknown>): Promise<void> {
@@ -102,9 +110,17 @@ test("pretrained page: fixture model through the file input, 1- and 2-step sampl
   assert.match(await page.locator(".pretrained-loaded").innerText(), /Loaded: cm\.weights\.safetensors/);
   assert.equal((await sample(page, 1)).length, 4, "the page keeps working after the bad file");
 
-  // Weights without their config: the message says what is missing.
+  // Weights without their config: the message says what is missing, right under the drop zone.
   await chooseFiles(page, [`${FIXTURES}/cm.weights.safetensors`]);
   assert.match(await page.locator(".pretrained-error").innerText(), /needs its config\.json/);
+  assert.ok(await gap(page.locator(".pretrained-drop"), page.locator(".pretrained-error")) < 40, "the file's error is right under the drop zone");
+
+  // A /cifar10 training checkpoint is named as one, with the file to choose instead.
+  await chooseFiles(page, { name: "scm-lab-student-step7.safetensors", mimeType: "application/octet-stream", buffer: Buffer.from(tinyTrainingCheckpoint()) });
+  const run = await page.locator(".pretrained-error").innerText();
+  assert.match(run, /Could not load scm-lab-student-step7\.safetensors: this is an sCM Lab training checkpoint from the \/cifar10 page \(step 7 of the sCD phase\)/);
+  assert.match(run, /download its model file on \/cifar10 \("Download model"/);
+  assert.doesNotMatch(run, /diffusers|scm_lab_unet|\n\s+at /);
 
   // An sCM Lab checkpoint describes itself: no config, TrigFlow sampler, unconditional (no class choice).
   const net = new SmallUNet({ resolution: 8, baseChannels: 8, channelMult: [1, 2], attentionResolutions: [4], outputGain: 1, seed: 2 });
@@ -125,8 +141,12 @@ test("pretrained page: fixture model through the file input, 1- and 2-step sampl
   assert.match(await page.locator(".pretrained-gallery figcaption").first().innerText(), /t = 1\.5645/);
 
   // Reading a hub model's config with the hub unreachable: the CORS/network message, nothing else.
-  await task(page, () => page.getByRole("button", { name: /Read its config\.json/ }).click());
+  const read = page.getByRole("button", { name: /Read its config\.json/ });
+  await task(page, () => read.click());
   assert.match(await page.locator(".pretrained-error").innerText(), /Could not read the model's config\.json: the server refused the request from this page \(CORS\) or the network failed: https:\/\/huggingface\.co\/openai\/diffusers-cd_imagenet64_l2\/resolve\/5f462e4/);
+  // ...directly under the button that was pressed, not a screen further down.
+  assert.ok(await gap(read, page.locator(".pretrained-error")) < 40, "the config error is right under its button");
+  await page.locator(".pretrained-error").scrollIntoViewIfNeeded();
   assert.ok(hubRequests.some((url) => url.endsWith("/unet/config.json")), `the page asked for the config: ${hubRequests}`);
   assert.ok(await download.isDisabled());
   await page.screenshot({ path: `${ARTIFACTS}/pretrained-errors.png`, fullPage: true });
@@ -135,4 +155,27 @@ test("pretrained page: fixture model through the file input, 1- and 2-step sampl
   assert.deepEqual(errors.filter((e) => !HUB.test(e) && !/ERR_FAILED|ERR_NAME_NOT_RESOLVED/.test(e)), [], "console errors");
   await page.close();
   console.log(`pretrained e2e: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+});
+
+test("pretrained page at 390 px: no sideways scroll, errors beside their controls", async () => {
+  const { page, errors } = await openPage(browser, `${server.url}/pretrained`);
+  await page.route(HUB, (route) => route.abort("failed"));
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  const width = () => page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  const [scroll, client] = await width();
+  assert.ok(scroll <= client, `page ${scroll} px wide in a ${client} px window`);
+  const read = page.getByRole("button", { name: /Read its config\.json/ });
+  await task(page, () => read.click());
+  const message = page.locator(".pretrained-error");
+  const gapPx = await gap(read, message);
+  assert.ok(gapPx >= 0 && gapPx < 40, `the error ${gapPx} px under its button`);
+  const box = (await message.boundingBox())!;
+  assert.ok(box.x >= 0 && box.x + box.width <= 390, "the error fits the screen");
+  const [after, clientAfter] = await width();
+  assert.ok(after <= clientAfter, `page ${after} px wide after the error`);
+  await read.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${ARTIFACTS}/pretrained-390-error.png` });
+  assert.deepEqual(errors.filter((e) => !HUB.test(e) && !/ERR_FAILED|ERR_NAME_NOT_RESOLVED/.test(e)), [], "console errors");
+  await page.close();
 });
