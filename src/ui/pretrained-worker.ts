@@ -5,6 +5,7 @@
  * If the worker dies (a crash, or the browser killing it), every pending job fails with one message and the
  * next job starts a fresh worker, without the model.
  */
+import { workerUrlWithBackend } from "./worker-client.js";
 import type { JobName, JobReply } from "../components/worker-jobs.js";
 
 interface Pending {
@@ -54,7 +55,8 @@ export class ResidentWorker {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.url, { type: "module" });
+    // The page's ?backend= reaches this long-lived worker too (backend.ts reads it from the worker's URL).
+    const worker = new Worker(workerUrlWithBackend(this.url, new URLSearchParams(globalThis.location?.search ?? "").get("backend")), { type: "module" });
     worker.onmessage = ({ data: reply }: MessageEvent<JobReply>) => {
       const job = this.pending.get(reply.id);
       if (!job) return;

@@ -129,8 +129,8 @@ for (const backend of ["cpu", "webgl", "webgpu"] as const) {
     const notice = page.locator(".notice[data-backend]");
     await notice.waitFor({ timeout: 60_000 });
     const active = await notice.getAttribute("data-backend");
+    assert.equal(active, backend, `the page runs on the backend asked for: ${await notice.innerText()}`);
     assert.deepEqual([profiles.backend, half.backend, fd.backend], [active, active, active]);
-    if (active !== backend) console.log(`${backend} was requested, the worker uses ${active}: ${await notice.innerText()}`);
 
     // sin t·∂F/∂t: float32 kernels on the GPU sum in another order and approximate sin/exp differently;
     // measured differences are ~1e-6 relative (WebGL, WebGPU), 0 on the CPU. 1e-3 leaves room for other GPUs.
@@ -161,14 +161,17 @@ for (const backend of ["cpu", "webgl", "webgpu"] as const) {
     assert.equal(await page.locator("[data-overflow-counts]").innerText(), counts);
     console.log(`${backend}: ${counts} (CPU in Node: ${overflows(halfReference, "naive")} and ${overflows(halfReference, "rearranged")})`);
 
-    // Finite differences: on the truncation side (ε ≥ 1e-3) the error is smooth in ε and matches; on the
-    // round-off side it is float32 noise (≈ 6e-8·|F|/ε) whose value depends on the kernels' rounding, so
-    // only its size is compared (within a factor of 3).
+    // Finite differences. The CPU backend runs Node's kernels: equal to round-off. On a GPU backend, the truncation
+    // side (ε ≥ 1e-2, error ∝ ε²) is a property of the network and matches within 5%; below, the error is round-off,
+    // δ·|F|/ε, and GPUs evaluate sin/exp to ~2⁻¹¹ (WGSL's required accuracy) rather than float32's 2⁻²⁴, so only
+    // the order of magnitude is compared (measured GPU/CPU ratios up to 3.2 on SwiftShader; a factor 10 is allowed).
     const fdReference = await runJob(finiteDifferenceJob(fd.params));
+    console.log(`${backend}: finite-difference error / CPU's: ${fd.rows.map((row, i) => `${row.eps.toExponential(0)} ${(row.error / fdReference[i].error).toFixed(2)}`).join(", ")}`);
     for (const [i, row] of fd.rows.entries()) {
       const cpu = fdReference[i].error;
-      if (row.eps >= 1e-3) assert.ok(relative(row.error, cpu) <= 2e-2, `ε=${row.eps}: ${row.error} vs CPU ${cpu}`);
-      else assert.ok(row.error <= 3 * cpu && row.error >= cpu / 3, `ε=${row.eps}: ${row.error} vs CPU ${cpu}`);
+      if (backend === "cpu") assert.ok(relative(row.error, cpu) <= 1e-6, `ε=${row.eps}: ${row.error} vs CPU ${cpu}`);
+      else if (row.eps >= 1e-2) assert.ok(relative(row.error, cpu) <= 5e-2, `ε=${row.eps}: ${row.error} vs CPU ${cpu}`);
+      else assert.ok(row.error <= 10 * cpu && row.error >= cpu / 10, `ε=${row.eps}: ${row.error} vs CPU ${cpu}`);
     }
     assert.match(await page.locator(".plot-key").last().innerText(), /best: ε = \de-\d, relative error \d\.\de-\d/);
 
