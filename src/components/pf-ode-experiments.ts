@@ -60,6 +60,11 @@ export interface SolverErrorRow {
  * Error of each fixed-step solver at t = 0 against the reference solution, for a batch of starting noises
  * at tStart and several step counts.
  */
+/** Where the exact PF-ODE takes each start from tStart to 0 (adaptive solve to the reference tolerance). */
+export function referenceEndpoints(mix: GaussianMixture, starts: Float64Array, tStart: number, sigmaD = SIGMA_D): Float64Array {
+  return solveAdaptive(arrayOps, exactVelocity(mix, sigmaD), starts, tStart, 0, REFERENCE_TOLERANCE).x;
+}
+
 export function solverErrorStudy(
   mix: GaussianMixture,
   starts: Float64Array,
@@ -68,9 +73,10 @@ export function solverErrorStudy(
   stepCounts: readonly number[],
   grid: TimeGridName,
   sigmaD = SIGMA_D,
+  /** the exact endpoints (referenceEndpoints), when the caller already has them */
+  reference: Float64Array = referenceEndpoints(mix, starts, tStart, sigmaD),
 ): SolverErrorRow[] {
   const velocity = exactVelocity(mix, sigmaD);
-  const reference = solveAdaptive(arrayOps, velocity, starts, tStart, 0, REFERENCE_TOLERANCE).x;
   const points = starts.length / mix.dim;
   const rows: SolverErrorRow[] = [];
   for (const method of methods) {
