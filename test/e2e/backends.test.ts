@@ -140,3 +140,36 @@ for (const backend of BACKENDS) {
     await page.close();
   });
 }
+
+test("CIFAR-10 page on webgpu: a tiny teacher → sCD run trains, and its samples are images, not zeros", async () => {
+  // The run that once lost the GPU device at step 1 (synchronous reads of GPU tensors in the sampler).
+  const { page, errors } = await openPage(site.browser, `${site.url}/cifar10?backend=webgpu`);
+  await expectBackend(page, "webgpu");
+  await page.getByLabel("tiny (0.15 M parameters)").check();
+  await page.getByLabel("Batch").selectOption({ label: "2" });
+  await page.getByRole("spinbutton", { name: "Teacher steps" }).fill("2");
+  await page.getByRole("spinbutton", { name: "Consistency steps" }).fill("1");
+  await page.getByLabel("Teacher ODE steps").selectOption({ label: "4 Heun steps (7 evaluations)" });
+  await page.getByRole("button", { name: "Train", exact: true }).click();
+  const status = page.locator('[data-run="cifar10"]');
+  await status.filter({ hasText: /done: 1 steps? of the student phase/ }).waitFor({ timeout: 600_000 });
+  assert.match(await status.innerText(), /worker backend: webgpu/);
+  // Every sample row (1 step, 2 steps, teacher ODE) has pixels that vary: zeros read back would give flat grey.
+  const spreads = await page.locator(".sample-strip canvas").evaluateAll((canvases) =>
+    canvases.map((c) => {
+      const canvas = c as HTMLCanvasElement;
+      const { data } = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
+      let min = 255;
+      let max = 0;
+      for (let i = 0; i < data.length; i += 4) (min = Math.min(min, data[i])), (max = Math.max(max, data[i]));
+      return max - min;
+    }),
+  );
+  // The last three strips are the samples (the ten before them are the data preview).
+  const samples = spreads.slice(-3);
+  assert.ok(spreads.length >= 13 && samples.every((s) => s > 20), `red-channel spread per sample row: ${samples.join(", ")}`);
+  await page.screenshot({ path: `${ARTIFACTS}/cifar10-webgpu.png`, fullPage: true });
+  assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
