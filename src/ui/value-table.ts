@@ -8,7 +8,8 @@ export type CellFormat = Record<string, (value: never) => string>;
 export function valueTable(rows: readonly Record<string, unknown>[], format: CellFormat = {}): HTMLElement {
   const wrap = document.createElement("div");
   wrap.className = "value-table";
-  // Inline styles keep this self-contained: wrap anywhere rather than overflow the card at 390 px.
+  // Inline styles keep this self-contained. Cells wrap between words; a table still wider than a phone scrolls
+  // inside its own box, so no value is ever cut and the page never scrolls sideways.
   wrap.style.cssText = "max-width: 100%; overflow-x: auto; margin: 0.5rem 0;";
   const table = document.createElement("table");
   table.style.cssText = "width: 100%; max-width: 100%; border-collapse: collapse; font-size: 0.85rem; font-variant-numeric: tabular-nums;";
@@ -18,7 +19,7 @@ export function valueTable(rows: readonly Record<string, unknown>[], format: Cel
     const th = document.createElement("th");
     th.textContent = column;
     th.scope = "col";
-    th.style.cssText = "white-space: normal; overflow-wrap: anywhere; vertical-align: bottom; text-align: left; padding: 2px 6px;";
+    th.style.cssText = "white-space: normal; overflow-wrap: normal; word-break: normal; vertical-align: bottom; text-align: left; padding: 2px 6px;";
     head.append(th);
   }
   const body = table.createTBody();
@@ -29,7 +30,7 @@ export function valueTable(rows: readonly Record<string, unknown>[], format: Cel
       const cell = tr.insertCell();
       const f = format[column] as ((v: unknown) => string) | undefined;
       cell.textContent = value === undefined || value === null ? "–" : f && typeof value === "number" ? f(value) : String(value);
-      cell.style.cssText = "white-space: normal; overflow-wrap: anywhere; padding: 2px 6px;";
+      cell.style.cssText = "white-space: normal; overflow-wrap: normal; word-break: normal; padding: 2px 6px;";
     }
   }
   wrap.append(table);
