@@ -77,7 +77,8 @@ test("stabilizers page on the CPU fallback: a live run trains in the worker, and
   const errors: string[] = [];
   page.on("console", (message) => message.type() === "error" && errors.push(`console: ${message.text()}`));
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
-  await page.route("**/jobs-worker*.js", async (route) => {
+  // Every jobs worker, with or without the ?backend= that worker-client.ts adds after the first one chose.
+  await page.route((url) => url.pathname.includes("/jobs-worker"), async (route) => {
     const response = await route.fetch();
     const prelude = "delete self.OffscreenCanvas; Object.defineProperty(self.navigator, 'gpu', { value: undefined });\n";
     await route.fulfill({ response, body: prelude + (await response.text()) });
@@ -85,7 +86,9 @@ test("stabilizers page on the CPU fallback: a live run trains in the worker, and
   await page.goto(`${site.url}/stabilizers`, { waitUntil: "networkidle" });
   await page.getByRole("button", { name: "Train A and B" }).click();
   await status(page, "A", /2-step sliced W₂ \d\.\d{4} at step 50/);
-  assert.deepEqual(await page.workers()[0].evaluate(() => [typeof OffscreenCanvas, typeof navigator.gpu]), ["undefined", "undefined"], "the worker is on the CPU fallback");
+  for (const worker of page.workers()) {
+    assert.deepEqual(await worker.evaluate(() => [typeof OffscreenCanvas, typeof navigator.gpu]), ["undefined", "undefined"], "every worker is on the CPU fallback");
+  }
   await page.getByRole("button", { name: "Stop" }).first().click();
   await status(page, "A", /stopped after \d+ steps/, 30_000);
   assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
