@@ -148,7 +148,7 @@ export function liveImageTraining(workerUrl: string, params: ImageTrainParams, i
         }
       } else if ("result" in event) {
         const r = event.result as ImageTrainResult;
-        state.status = r.stopped ? `stopped at step ${r.iteration} of the ${r.phase} phase${state.saved ? ` (saved in this browser: resume it after a reload)` : ""}` : `done: ${r.iteration} steps of the ${r.phase} phase`;
+        state.status = r.stopped ? `stopped at step ${r.iteration} of the ${r.phase} phase${state.saved ? ` (saved in this browser: resume it after a reload)` : ""}` : `done: ${r.iteration} step${r.iteration === 1 ? "" : "s"} of the ${r.phase} phase`;
         state.running = false;
         finish();
       } else {
