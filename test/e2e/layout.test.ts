@@ -87,7 +87,7 @@ export async function overlappingLabels(labels: Locator): Promise<string[]> {
 
 const site = useBuiltSite();
 
-for (const path of ["/", "/trigflow"]) {
+for (const path of ["/", ...config.pages.map((p) => p.path)]) {
   test(`page ${path} does not scroll sideways at ${PHONE.width} px`, async () => {
     const { page, errors } = await openOnPhone(site, path);
     await page.screenshot({ path: `${ARTIFACTS}/phone-${path === "/" ? "index" : path.slice(1)}.png`, fullPage: true });
