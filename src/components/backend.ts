@@ -22,6 +22,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { useFastCpuKernels } from "./cpu-kernels.js";
 import { PROBE_TOLERANCE, probeDeviation, runToyProbe } from "./backend-probe.js";
+import { adapterName, isSoftwareAdapter, isSoftwareRenderer, type AdapterLike } from "./adapter-kind.js";
 
 export type BackendName = "webgpu" | "webgl" | "cpu";
 
@@ -73,13 +74,6 @@ export function requestedBackend(search: string | undefined = (globalThis as { l
   return BACKEND_NAMES.includes(name) ? { name } : { name: null, invalid: value };
 }
 
-/** Software adapters and renderers by name: SwiftShader (Chromium), llvmpipe/lavapipe (Mesa), WARP (Windows). */
-const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|software|warp|basic render/i;
-
-interface AdapterLike {
-  isFallbackAdapter?: boolean;
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
-}
 interface GpuLike {
   requestAdapter(): Promise<AdapterLike | null>;
 }
@@ -90,10 +84,7 @@ async function webgpuAdapter(): Promise<{ device: DeviceKind; adapter: string } 
   if (!gpu) return "this browser has no WebGPU (navigator.gpu is missing)";
   const adapter = await gpu.requestAdapter().catch(() => null);
   if (!adapter) return "WebGPU exists but offers no adapter (no usable GPU, or the browser blocks it)";
-  const info = adapter.info ?? {};
-  const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(" ").trim();
-  const fallback = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true || SOFTWARE.test(name);
-  return { device: fallback ? "software" : "gpu", adapter: name || "unnamed adapter" };
+  return { device: isSoftwareAdapter(adapter) ? "software" : "gpu", adapter: adapterName(adapter) || "unnamed adapter" };
 }
 
 /** The renderer behind TF.js's WebGL context, and whether it is software. */
@@ -104,7 +95,7 @@ function webglDevice(): { device: DeviceKind; adapter?: string } {
     const renderer = gl && ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : undefined;
     if (!renderer) return { device: "gpu" };
     const short = /swiftshader/i.test(renderer) ? "SwiftShader" : renderer;
-    return { device: SOFTWARE.test(renderer) ? "software" : "gpu", adapter: short };
+    return { device: isSoftwareRenderer(renderer) ? "software" : "gpu", adapter: short };
   } catch {
     return { device: "gpu" };
   }

@@ -82,11 +82,12 @@ test("pretrained page: fixture model through the file input, 1- and 2-step sampl
   assert.deepEqual(errors, [], "console errors on load");
   assert.equal(await page.locator("canvas.pretrained-sample").count(), 0, "nothing sampled before a click");
 
-  // Headless Chromium has no WebGPU adapter: the big download is disabled with its reason.
+  // Headless Chromium's only WebGPU adapter is SwiftShader, a software emulation: the big download is disabled
+  // with its reason.
   const download = page.getByRole("button", { name: /^Download/ });
   assert.ok(await download.isDisabled(), "download disabled without WebGPU");
   assert.match(await page.locator(".pretrained-blocker").innerText(), /WebGPU/);
-  assert.match(await page.locator(".notice.warn").first().innerText(), /No WebGPU here/);
+  assert.match(await page.locator(".notice.warn").first().innerText(), /No GPU through WebGPU here.*software adapter/);
 
   // The tiny class-conditional diffusers fixture with its config, chosen together.
   await chooseFiles(page, [`${FIXTURES}/cm.config.json`, `${FIXTURES}/cm.weights.safetensors`]);
