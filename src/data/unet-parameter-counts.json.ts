@@ -9,3 +9,4 @@ await tf.setBackend("cpu");
 const { UNET_PRESETS, unetParameterCount } = await import("../components/image-run.js");
 const counts = Object.fromEntries(Object.entries(UNET_PRESETS).map(([name, preset]) => [name, unetParameterCount(preset)]));
 log(JSON.stringify(counts));
+export {};

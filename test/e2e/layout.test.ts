@@ -56,7 +56,7 @@ const OVERFLOW_PROBE = `(() => {
 
 /** Open a page of the built site at a phone's viewport, with Framework's cells settled at that width. */
 export async function openOnPhone(site: Site, path: string) {
-  const check = await openPage(site.browser, `${site.url}${path}`);
+  const check = await openPage(site.browser, `${site.url}${path}`, { quietMs: 1500 });
   await check.page.setViewportSize(PHONE);
   // Figures drawn with resize() redraw for the new width on the next frames.
   await check.page.waitForTimeout(800);
@@ -100,7 +100,7 @@ for (const path of ["/", ...config.pages.map((p) => p.path)]) {
 }
 
 test("the landing page links every page of the site, each with a line on what the reader does there", async () => {
-  const { page, errors } = await openPage(site.browser, `${site.url}/`);
+  const { page, errors } = await openPage(site.browser, `${site.url}/`, { quietMs: 1500 });
   // The "Pages" list is the list that follows the "Pages" heading in the page's main text.
   const items = await page.locator("#observablehq-main h2#pages + ul > li").evaluateAll((lis) =>
     lis.map((li) => ({ href: li.querySelector("a")?.getAttribute("href") ?? "", text: (li.textContent ?? "").trim() })));
@@ -114,7 +114,7 @@ test("the landing page links every page of the site, each with a line on what th
 });
 
 test("TrigFlow page: no two different equations carry the same (Eq. N) label", async () => {
-  const { page, errors } = await openPage(site.browser, `${site.url}/trigflow`);
+  const { page, errors } = await openPage(site.browser, `${site.url}/trigflow`, { quietMs: 1500 });
   // texBlock(source, {label}) sets the number beside the formula as .equation-label; a number typed into the
   // TeX itself, \text{(Eq. N)}, counts too. KaTeX keeps each formula's TeX in a MathML annotation.
   const labelled = await page.locator(".equation").evaluateAll((equations) => equations.map((equation) => ({
@@ -147,7 +147,7 @@ test("TrigFlow page: no two different equations carry the same (Eq. N) label", a
 
 for (const viewport of [{ width: 1280, height: 900 }, PHONE]) {
   test(`TrigFlow page: the time labels of the consistency figure do not overprint each other at ${viewport.width} px`, async () => {
-    const { page, errors } = await openPage(site.browser, `${site.url}/trigflow`);
+    const { page, errors } = await openPage(site.browser, `${site.url}/trigflow`, { quietMs: 1500 });
     await page.setViewportSize(viewport);
     await page.waitForTimeout(800);
     const labels = page.locator(".card svg text").filter({ hasText: /^t=\d/ });
@@ -159,7 +159,7 @@ for (const viewport of [{ width: 1280, height: 900 }, PHONE]) {
   });
 
   test(`landing page: the titles of the four 2-D panels do not overprint each other at ${viewport.width} px`, async () => {
-    const { page, errors } = await openPage(site.browser, `${site.url}/`);
+    const { page, errors } = await openPage(site.browser, `${site.url}/`, { quietMs: 1500 });
     await page.setViewportSize(viewport);
     await page.waitForTimeout(800);
     const titles = page.locator(".card :is(text, div)").filter({ hasText: /^(Euler, 1 evaluation|DDIM, 2 evaluations|RK4, 400 evaluations|consistency function, 1 evaluation)$/ });
@@ -172,7 +172,7 @@ for (const viewport of [{ width: 1280, height: 900 }, PHONE]) {
 
 for (const path of ["/", "/trigflow"]) {
   test(`page ${path}: no axis label uses an SI prefix (1m, 10k) and log axes label the ticks they draw`, async () => {
-    const { page, errors } = await openPage(site.browser, `${site.url}${path}`);
+    const { page, errors } = await openPage(site.browser, `${site.url}${path}`, { quietMs: 1500 });
     const ticks = await page.locator(".card svg g[aria-label$='tick label'] text").allTextContents();
     assert.ok(ticks.length > 0, "the figures have tick labels");
     assert.deepEqual(ticks.filter((t) => /^[−-]?[\d.,]+\s?[yzafpnµmkMGTPEZY]$/.test(t.trim())), [], "SI-prefixed tick labels");
