@@ -115,6 +115,7 @@ test("the landing page links every page of the site, each with a line on what th
 
 test("TrigFlow page: no two different equations carry the same (Eq. N) label", async () => {
   const { page, errors } = await openPage(site.browser, `${site.url}/trigflow`, { quietMs: 1500 });
+  await page.locator(".equation-label").first().waitFor({ timeout: 60_000 });
   // texBlock(source, {label}) sets the number beside the formula as .equation-label; a number typed into the
   // TeX itself, \text{(Eq. N)}, counts too. KaTeX keeps each formula's TeX in a MathML annotation.
   const labelled = await page.locator(".equation").evaluateAll((equations) => equations.map((equation) => ({
