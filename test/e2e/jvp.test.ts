@@ -5,12 +5,11 @@
  * control restarts its figure's job, and the trained-profiles run reports progress, pauses and stops.
  * SwiftShader (WebGL, WebGPU) is slow; each job is small.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
 import { availableParallelism, loadavg } from "node:os";
-import { resolve } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import { ARTIFACTS, useBuiltSite } from "./site-fixture.ts";
+import type { Page } from "playwright-core";
 import * as tf from "@tensorflow/tfjs";
 import { useFastCpuKernels } from "../../src/components/cpu-kernels.ts";
 import {
@@ -18,10 +17,7 @@ import {
   type FiniteDifferenceParams, type FiniteDifferenceRow, type HalfPrecisionParams, type JvpJobResult, type ProfileParams, type ProfileRow,
 } from "../../src/components/jvp-jobs.ts";
 import type { HalfPrecisionRow } from "../../src/components/jvp-jobs.ts";
-import { launchChromium } from "../../scripts/browser/chromium.ts";
-import { serveDirectory } from "../../scripts/browser/static-server.ts";
 
-const ARTIFACTS = resolve("test-artifacts");
 const HALF_MAX = 65504;
 /**
  * A main-thread task longer than this after the first figure fails the test (the page only plots). On a
@@ -36,18 +32,8 @@ const loadFactor = () => Math.max(1, loadavg()[0] / availableParallelism());
 useFastCpuKernels();
 await tf.setBackend("cpu");
 
-let server: Awaited<ReturnType<typeof serveDirectory>>;
-let browser: Browser;
-before(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  server = await serveDirectory(resolve("dist"));
-  // --enable-unsafe-webgpu gives the SwiftShader WebGPU adapter; WebGL runs on SwiftShader as well.
-  browser = await launchChromium(["--enable-unsafe-webgpu"]);
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+// The shared fixture serves dist/ and launches Chromium, which has WebGPU (SwiftShader) and WebGL.
+const site = useBuiltSite();
 
 interface Published<P, R> {
   params: P;
@@ -76,7 +62,7 @@ const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b
 
 /** Open /jvp with a long-task observer and a clock for the first figure, installed before any page script. */
 async function openJvp(query: string, width = 1280): Promise<{ page: Page; errors: string[]; opened: number }> {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const page = await site.browser.newPage({ viewport: { width, height: 900 } });
   const errors: string[] = [];
   page.on("console", (message) => message.type() === "error" && errors.push(`console: ${message.text()}`));
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
@@ -97,7 +83,7 @@ async function openJvp(query: string, width = 1280): Promise<{ page: Page; error
     document.addEventListener("DOMContentLoaded", () => watch.observe(document.body, { childList: true, subtree: true }));
   });
   const opened = Date.now();
-  await page.goto(`${server.url}/jvp${query}`, { waitUntil: "load" });
+  await page.goto(`${site.url}/jvp${query}`, { waitUntil: "load" });
   return { page, errors, opened };
 }
 
