@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { ImageDataset } from "../src/components/image-dataset.ts";
-import { defaultImageRunConfig, ImageRun, UNET_PRESETS, type ImageRunConfig } from "../src/components/image-run.ts";
+import { ImageRun } from "../src/components/image-run.ts";
+import { defaultImageRunConfig, UNET_PRESETS, type ImageRunConfig } from "../src/components/image-run-config.ts";
 import { NonFiniteLossError } from "../src/components/trainer.ts";
 import { createRng } from "../src/components/rng.ts";
 

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DEFAULT_TRAINING_SETTINGS, formatLearningRate, plansFromSettings, STUDENT_LEARNING_RATES, TEACHER_LEARNING_RATES } from "../src/components/image-training-plans.ts";
-import { DEFAULT_UNET_CONFIG } from "../src/components/nn/unet.ts";
-import { readScmLabUnetConfig, scmLabUnetMetadata } from "../src/components/unet2d/scm-lab-checkpoint.ts";
+import { DEFAULT_UNET_CONFIG } from "../src/components/nn/unet-config.ts";
+import { readScmLabUnetConfig, scmLabUnetMetadata } from "../src/components/nn/unet-checkpoint-metadata.ts";
 
 test("teacher → sCD: Adam 1e-3 with dropout 0.13, then RAdam 1e-4 without dropout, paper proposal and c", () => {
   const { teacher, student } = plansFromSettings(DEFAULT_TRAINING_SETTINGS);

@@ -16,7 +16,7 @@ import { samplingSigmas, type SampleResult } from "../src/components/pretrained-
 import { SIGMA_MAX, TWO_STEP_SIGMA } from "../src/components/pretrained-models.ts";
 import { writeSafetensors } from "../src/components/safetensors.ts";
 import { SmallUNet } from "../src/components/nn/unet.ts";
-import { scmLabUnetMetadata } from "../src/components/unet2d/scm-lab-checkpoint.ts";
+import { scmLabUnetMetadata } from "../src/components/nn/unet-checkpoint-metadata.ts";
 import { tinyTrainingCheckpoint } from "./tiny-training-checkpoint.ts";
 import { downloadCache, type CacheLike, type CacheStorageLike } from "../src/components/checkpoint/download-cache.ts";
 

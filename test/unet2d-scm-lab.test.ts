@@ -5,15 +5,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { SmallUNet, type UNetConfig } from "../src/components/nn/unet.ts";
+import { SmallUNet } from "../src/components/nn/unet.ts";
+import type { UNetConfig } from "../src/components/nn/unet-config.ts";
 import { forward } from "../src/components/nn/network.ts";
 import { readSafetensors, writeSafetensors } from "../src/components/safetensors.ts";
 import type { StreamedTensor } from "../src/components/checkpoint/streamed-tensor.ts";
 import { seededNormalNoise } from "../src/components/cm-sampler.ts";
 import { SIGMA_D, T_MAX } from "../src/components/trigflow.ts";
-import {
-  SCM_LAB_UNET_METADATA_KEY, loadScmLabUnet, readScmLabUnetConfig, sampleScmLabUnet, scmLabUnetMetadata,
-} from "../src/components/unet2d/scm-lab-checkpoint.ts";
+import { loadScmLabUnet, sampleScmLabUnet } from "../src/components/unet2d/scm-lab-checkpoint.ts";
+import { SCM_LAB_UNET_METADATA_KEY, readScmLabUnetConfig, scmLabUnetMetadata } from "../src/components/nn/unet-checkpoint-metadata.ts";
 import { assertClose } from "./helpers.ts";
 
 await tf.setBackend("cpu");

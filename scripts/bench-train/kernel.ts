@@ -7,7 +7,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ImageDataset } from "../../src/components/image-dataset.ts";
-import { defaultImageRunConfig, ImageRun, type UNetPresetName } from "../../src/components/image-run.ts";
+import { ImageRun } from "../../src/components/image-run.ts";
+import { defaultImageRunConfig, type UNetPresetName } from "../../src/components/image-run-config.ts";
 import { createRng } from "../../src/components/rng.ts";
 
 export interface TrainBenchOptions {

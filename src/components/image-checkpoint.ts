@@ -10,9 +10,10 @@
  */
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
 import type { NamedArray } from "./nn/parameters.js";
-import { readScmLabUnetConfig, SCM_LAB_UNET_METADATA_KEY, scmLabUnetMetadata, ScmLabCheckpointError } from "./unet2d/scm-lab-checkpoint.js";
-import type { UNetConfig } from "./nn/unet.js";
-import type { ImageRunConfig, ImageRunState } from "./image-run.js";
+import { readScmLabUnetConfig, SCM_LAB_UNET_METADATA_KEY, scmLabUnetMetadata, ScmLabCheckpointError } from "./nn/unet-checkpoint-metadata.js";
+import type { UNetConfig } from "./nn/unet-config.js";
+import type { ImageRunState } from "./image-run.js";
+import type { ImageRunConfig } from "./image-run-config.js";
 
 export const TRAINING_METADATA_KEY = "scm_lab_training";
 export const TRAINING_FORMAT = "sCM Lab training checkpoint v1";

@@ -4,8 +4,8 @@
  * alone. The paper's CIFAR-10 values are the defaults (image-run.ts defaultImageRunConfig); the form changes
  * only what a reader would want to try.
  */
-import { DEFAULT_UNET_CONFIG, type UNetConfig } from "./nn/unet.js";
-import { defaultImageRunConfig, UNET_PRESETS, type UNetPresetName } from "./image-run.js";
+import { DEFAULT_UNET_CONFIG, type UNetConfig } from "./nn/unet-config.js";
+import { defaultImageRunConfig, UNET_PRESETS, type UNetPresetName } from "./image-run-config.js";
 import type { RunPlan } from "./image-checkpoint.js";
 
 export type Recipe = "teacher-scd" | "teacher-sct" | "sct-scratch" | "teacher-only";

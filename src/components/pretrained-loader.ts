@@ -27,7 +27,8 @@ import { reportsOf } from "./pretrained-report-pump.js";
 import { sampleDiffusersModel, sampleScmLabModel, type SampleRequest, type SampleResult } from "./pretrained-sampling.js";
 import type { SmallUNet } from "./nn/unet.js";
 import { UNet2DModel } from "./unet2d/model.js";
-import { loadScmLabUnet, readScmLabUnetConfig } from "./unet2d/scm-lab-checkpoint.js";
+import { loadScmLabUnet } from "./unet2d/scm-lab-checkpoint.js";
+import { readScmLabUnetConfig } from "./nn/unet-checkpoint-metadata.js";
 import { describeTrainingCheckpoint } from "./image-checkpoint.js";
 
 export type WeightsSource = { kind: "url"; url: string; keepCopy: boolean } | { kind: "blob"; blob: Blob; name: string };

@@ -6,7 +6,7 @@
  */
 import { checkpointSummary, deleteCheckpoint, loadCheckpoint, type CheckpointSummary } from "../components/checkpoint-store.js";
 import { readTrainingFile, writeModel } from "../components/image-checkpoint.js";
-import type { UNetConfig } from "../components/nn/unet.js";
+import type { UNetConfig } from "../components/nn/unet-config.js";
 import { downloadBytes } from "./download.js";
 
 export type StartRequest =

@@ -7,7 +7,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { availableParallelism, loadavg } from "node:os";
+import { loadavg } from "node:os";
+import { longTaskLimitMs } from "../../scripts/browser/page-check.ts";
 import { ARTIFACTS, useBuiltSite } from "./site-fixture.ts";
 import type { Page } from "playwright-core";
 import * as tf from "@tensorflow/tfjs";
@@ -19,13 +20,6 @@ import {
 import type { HalfPrecisionRow } from "../../src/components/jvp-jobs.ts";
 
 const HALF_MAX = 65504;
-/**
- * A main-thread task longer than this after the first figure fails the test (the page only plots). On a
- * saturated machine (these tests share 2 cores with other builds) every task's wall time stretches by about
- * runnable threads / cores, so the limit is scaled by the 1-minute load average per core when that exceeds 1.
- */
-const LONG_TASK_MS = 200;
-const loadFactor = () => Math.max(1, loadavg()[0] / availableParallelism());
 
 // The reference numbers: the page's own jobs, in this process, on TF.js's CPU backend with the kernels the
 // site's CPU fallback uses.
@@ -103,7 +97,7 @@ for (const backend of ["cpu", "webgl", "webgpu"] as const) {
     });
     const afterFirst = timing.longTasks.filter((t) => t.start >= timing.firstFigure);
     const longest = Math.max(0, ...afterFirst.map((t) => t.duration));
-    const limit = LONG_TASK_MS * loadFactor();
+    const limit = longTaskLimitMs();
     console.log(`${backend}: first view ${firstView.toFixed(1)} s (jobs ${profiles.seconds.toFixed(1)} / ${half.seconds.toFixed(1)} / ${fd.seconds.toFixed(1)} s); first figure at ${(timing.firstFigure / 1000).toFixed(1)} s; longest main-thread task after it ${longest.toFixed(0)} ms (limit ${limit.toFixed(0)} ms at load ${loadavg()[0].toFixed(1)})`);
     assert.ok(longest <= limit, `a ${longest} ms task after the first figure: ${JSON.stringify(afterFirst)}`);
     // No TF.js on the page itself: only the worker bundle loads it.

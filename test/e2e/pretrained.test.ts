@@ -16,7 +16,7 @@ import { launchChromium } from "../../scripts/browser/chromium.ts";
 import { openPage } from "../../scripts/browser/page-check.ts";
 import { writeSafetensors } from "../../src/components/safetensors.ts";
 import { SmallUNet } from "../../src/components/nn/unet.ts";
-import { scmLabUnetMetadata } from "../../src/components/unet2d/scm-lab-checkpoint.ts";
+import { scmLabUnetMetadata } from "../../src/components/nn/unet-checkpoint-metadata.ts";
 import { tinyTrainingCheckpoint } from "../tiny-training-checkpoint.ts";
 
 const ARTIFACTS = resolve("test-artifacts");

@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { ImageDataset } from "../../src/components/image-dataset.ts";
-import { defaultImageRunConfig, ImageRun, type ImageRunConfig } from "../../src/components/image-run.ts";
+import { ImageRun } from "../../src/components/image-run.ts";
+import { defaultImageRunConfig, type ImageRunConfig } from "../../src/components/image-run-config.ts";
 import { SmallUNet } from "../../src/components/nn/unet.ts";
 import { createRng } from "../../src/components/rng.ts";
 

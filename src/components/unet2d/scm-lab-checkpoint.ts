@@ -1,9 +1,7 @@
 /**
  * sCM Lab's own image checkpoints through the same streamed-tensor path as the diffusers models: a SmallUNet
- * (nn/unet.ts) saved with writeSafetensors(await net.params.save(), scmLabUnetMetadata(net.config)).
- *
- * Metadata key (defined here; the toy MLP runs use "run"): "scm_lab_unet" holds
- *   JSON {"format": "sCM Lab UNet v1", "config": <the complete UNetConfig>}.
+ * (nn/unet.ts) saved with writeSafetensors(await net.params.save(), scmLabUnetMetadata(net.config)); the
+ * metadata that describes it is in nn/unet-checkpoint-metadata.ts.
  * Tensor names and layouts are the ParameterSet's own (e.g. "enc.16x16.block0.conv0.weight", conv filters
  * [k, k, in, out]), so no mapping or transposition is needed.
  */
@@ -11,47 +9,11 @@ import * as tf from "@tensorflow/tfjs";
 import type { StreamedTensor } from "../checkpoint/streamed-tensor.js";
 import { consistencyFromNetwork, sampleOneStep, sampleTwoStep } from "../consistency-sampling.js";
 import { forward } from "../nn/network.js";
-import { DEFAULT_UNET_CONFIG, SmallUNet, type UNetConfig } from "../nn/unet.js";
+import { SmallUNet } from "../nn/unet.js";
+import { readScmLabUnetConfig, SCM_LAB_UNET_METADATA_KEY, ScmLabCheckpointError } from "../nn/unet-checkpoint-metadata.js";
 import { tensorOps } from "../tensor-ops.js";
 import { SIGMA_D } from "../trigflow.js";
 import { seededNormalNoise } from "../cm-sampler.js";
-
-export const SCM_LAB_UNET_METADATA_KEY = "scm_lab_unet";
-export const SCM_LAB_UNET_FORMAT = "sCM Lab UNet v1";
-
-export class ScmLabCheckpointError extends Error {}
-
-/** The safetensors metadata that makes a SmallUNet checkpoint self-describing. */
-export function scmLabUnetMetadata(config: UNetConfig): Record<string, string> {
-  return { [SCM_LAB_UNET_METADATA_KEY]: JSON.stringify({ format: SCM_LAB_UNET_FORMAT, config }) };
-}
-
-/**
- * The UNetConfig stored in a checkpoint's metadata, or null if the file is not an sCM Lab UNet. Every key of
- * UNetConfig must be present with the type of its default; unknown keys are refused (a newer format).
- */
-export function readScmLabUnetConfig(metadata: Record<string, string>): UNetConfig | null {
-  const raw = metadata[SCM_LAB_UNET_METADATA_KEY];
-  if (raw === undefined) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new ScmLabCheckpointError(`metadata "${SCM_LAB_UNET_METADATA_KEY}" is not JSON`);
-  }
-  const { format, config } = (parsed ?? {}) as { format?: unknown; config?: unknown };
-  if (format !== SCM_LAB_UNET_FORMAT) throw new ScmLabCheckpointError(`unknown sCM Lab UNet format ${JSON.stringify(format)} (this version reads "${SCM_LAB_UNET_FORMAT}")`);
-  if (typeof config !== "object" || config === null || Array.isArray(config)) throw new ScmLabCheckpointError("the sCM Lab UNet metadata has no config object");
-  const record = config as Record<string, unknown>;
-  const defaults = DEFAULT_UNET_CONFIG as unknown as Record<string, unknown>;
-  for (const key of Object.keys(record)) if (!(key in defaults)) throw new ScmLabCheckpointError(`the UNet config has an unknown key "${key}"`);
-  for (const [key, value] of Object.entries(defaults)) {
-    const stored = record[key];
-    const sameKind = Array.isArray(value) ? Array.isArray(stored) : typeof stored === typeof value && stored !== null;
-    if (!sameKind) throw new ScmLabCheckpointError(`the UNet config's "${key}" is ${JSON.stringify(stored)}, expected a ${Array.isArray(value) ? "list" : typeof value}`);
-  }
-  return record as unknown as UNetConfig;
-}
 
 /**
  * Build the SmallUNet described by the metadata and assign each streamed tensor as it arrives (shape checked
