@@ -20,7 +20,7 @@ import { useFastCpuKernels } from "../../src/components/cpu-kernels.ts";
 import { checkPrecomputed, type DiscreteFile, type StabilizersFile } from "../../src/components/precomputed.ts";
 import { mixturePreset } from "../../src/components/mixture-presets.ts";
 import { PAPER_SETTINGS, STABILIZER_DATA } from "../../src/components/stabilizer-experiments.ts";
-import { stabilizerRunParams, tangentGapParams } from "../../src/components/live-run-params.ts";
+import { discreteRunParams, stabilizerRunParams, tangentGapParams } from "../../src/components/live-run-params.ts";
 import { tangentGapJob, toyRunJob, type ToyRunParams } from "../../src/components/worker-jobs.ts";
 import type { TangentGap } from "../../src/components/discrete-experiments.ts";
 import { TANGENT_GAP_SIZES } from "../../src/components/discrete-experiments.ts";
@@ -75,6 +75,20 @@ async function measurementOf(page: Page, run: string, timeout: number): Promise<
 
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
+const describeAgainst = (got: Measurement, want: Measurement) =>
+  `2-step ${got.twoStep.toFixed(4)} (Node ${want.twoStep.toFixed(4)}), 1-step ${got.oneStep.toFixed(4)} (${want.oneStep.toFixed(4)}), ‖f − f*‖ ${got.consistencyError?.map((e) => e.error.toFixed(3)).join("/")} (${want.consistencyError?.map((e) => e.error.toFixed(3)).join("/")})`;
+
+/** A live run's first measurement against the same run in Node: to round-off on the CPU backend, within 10% on a GPU backend (see the header). */
+function expectSameMeasurement(got: Measurement, want: Measurement, backend: Backend): void {
+  assert.equal(got.iteration, want.iteration);
+  const tolerance = backend === "cpu" ? 1e-5 : 0.1;
+  for (const key of ["oneStep", "twoStep"] as const) {
+    assert.ok(relative(got[key], want[key]) <= tolerance, `${key}: ${got[key]} vs ${want[key]} in Node (tolerance ${tolerance})`);
+  }
+  assert.equal(got.consistencyError?.length, want.consistencyError?.length);
+  got.consistencyError!.forEach((e, i) => assert.ok(relative(e.error, want.consistencyError![i].error) <= tolerance, `‖f − f*‖ at t = ${e.t}: ${e.error} vs ${want.consistencyError![i].error}`));
+}
+
 for (const backend of BACKENDS) {
   test(`stabilizers page on ${backend}: run A's first measurement matches the same run in Node`, async () => {
     stabilizerReference ??= firstMeasurement(stabilizerRunParams(stabilizers, mixture, PAPER_SETTINGS, STEPS));
@@ -91,13 +105,8 @@ for (const backend of BACKENDS) {
     const seconds = (Date.now() - started) / 1000;
     await page.getByRole("button", { name: "Stop" }).first().click();
     const want = await stabilizerReference;
-    console.log(`# ${backend}: first measurement after ${seconds.toFixed(0)} s: 2-step ${got.twoStep.toFixed(4)} (Node ${want.twoStep.toFixed(4)}), 1-step ${got.oneStep.toFixed(4)} (${want.oneStep.toFixed(4)}), ‖f − f*‖ ${got.consistencyError?.map((e) => e.error.toFixed(3)).join("/")} (${want.consistencyError?.map((e) => e.error.toFixed(3)).join("/")})`);
-    assert.equal(got.iteration, want.iteration);
-    const tolerance = backend === "cpu" ? 1e-5 : 0.1;
-    for (const key of ["oneStep", "twoStep"] as const) {
-      assert.ok(relative(got[key], want[key]) <= tolerance, `${key}: ${got[key]} vs ${want[key]} in Node (tolerance ${tolerance})`);
-    }
-    got.consistencyError!.forEach((e, i) => assert.ok(relative(e.error, want.consistencyError![i].error) <= tolerance, `‖f − f*‖ at t = ${e.t}: ${e.error} vs ${want.consistencyError![i].error}`));
+    console.log(`# ${backend}: first measurement after ${seconds.toFixed(0)} s: ${describeAgainst(got, want)}`);
+    expectSameMeasurement(got, want, backend);
     await page.screenshot({ path: `${ARTIFACTS}/stabilizers-live-${backend}.png`, fullPage: true });
     assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
     assert.deepEqual(errors, []);
@@ -106,6 +115,8 @@ for (const backend of BACKENDS) {
 }
 
 let gapReference: Promise<TangentGap[]> | null = null;
+const LIVE_N = 16;
+const discreteReference: Partial<Record<"discrete" | "scd", Promise<Measurement>>> = {};
 async function referenceGap(): Promise<TangentGap[]> {
   const job = tangentGapJob(tangentGapParams(discrete, mixture, TANGENT_GAP_SIZES));
   for (;;) {
@@ -115,7 +126,7 @@ async function referenceGap(): Promise<TangentGap[]> {
 }
 
 for (const backend of BACKENDS) {
-  test(`discrete page on ${backend}: the tangent gap recomputed in the browser matches Node`, async () => {
+  test(`discrete page on ${backend}: the tangent gap recomputed in the browser, and the live discrete and continuous runs, match Node`, async () => {
     gapReference ??= referenceGap();
     const { page, errors } = await openPage(site.browser, `${site.url}/discrete?backend=${backend}`);
     await expectBackend(page, backend);
@@ -135,6 +146,21 @@ for (const backend of BACKENDS) {
       const ok = backend === "cpu" ? Math.abs(ratio - 1) <= 1e-5 : row.N <= 256 ? Math.abs(ratio - 1) <= 0.1 : ratio > 0.5 && ratio < 10;
       assert.ok(Number.isFinite(ratio) && ok, `N = ${row.N}: ${row.relativeError} vs ${want[i].relativeError} in Node (ratio ${ratio})`);
     }
+
+    // The live pair: a discrete-time CM (N = 16) and its continuous counterpart, each to its first measurement.
+    await page.getByLabel("Grid intervals N").selectOption(String(LIVE_N));
+    await page.getByRole("spinbutton", { name: /Training steps/ }).fill(String(STEPS));
+    await page.getByRole("spinbutton", { name: /Training steps/ }).dispatchEvent("input");
+    const started = Date.now();
+    await page.getByRole("button", { name: "Train both" }).click();
+    for (const [run, objective] of [["discrete", "discrete"], ["continuous", "scd"]] as const) {
+      const got = await measurementOf(page, run, 400_000);
+      discreteReference[objective] ??= firstMeasurement(discreteRunParams(discrete, mixture, objective, LIVE_N, STEPS));
+      const want = await discreteReference[objective]!;
+      console.log(`# ${backend}: ${run} run's first measurement after ${((Date.now() - started) / 1000).toFixed(0)} s: ${describeAgainst(got, want)}`);
+      expectSameMeasurement(got, want, backend);
+    }
+    await page.screenshot({ path: `${ARTIFACTS}/discrete-live-${backend}.png`, fullPage: true });
     assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
     assert.deepEqual(errors, []);
     await page.close();

@@ -1,7 +1,8 @@
 /**
  * End-to-end for the JVP page (run `npm run build` first), once per TF.js backend (`?backend=`): the first view
  * shows "computing…" and then all figures without blocking the main thread, and the numbers each figure
- * publishes (script[data-figure]) match what the same jobs compute here in Node on TF.js's CPU backend. Then a
+ * publishes (script[data-figure]) match what the same jobs compute here in Node on TF.js's CPU backend, and so
+ * do the curves of the three networks it trains live (20 steps each). Then a
  * control restarts its figure's job, and the trained-profiles run reports progress, pauses and stops.
  * SwiftShader (WebGL, WebGPU) is slow; each job is small.
  */
@@ -14,8 +15,8 @@ import type { Page } from "playwright-core";
 import * as tf from "@tensorflow/tfjs";
 import { useFastCpuKernels } from "../../src/components/cpu-kernels.ts";
 import {
-  finiteDifferenceJob, halfPrecisionJob, profilesJob,
-  type FiniteDifferenceParams, type FiniteDifferenceRow, type HalfPrecisionParams, type JvpJobResult, type ProfileParams, type ProfileRow,
+  finiteDifferenceJob, halfPrecisionJob, profilesJob, trainedProfilesJob,
+  type TrainedProfileParams, type TrainedProfileRow, type FiniteDifferenceParams, type FiniteDifferenceRow, type HalfPrecisionParams, type JvpJobResult, type ProfileParams, type ProfileRow,
 } from "../../src/components/jvp-jobs.ts";
 import type { HalfPrecisionRow } from "../../src/components/jvp-jobs.ts";
 
@@ -51,6 +52,17 @@ async function runJob<R>(job: AsyncGenerator<unknown, JvpJobResult<R>>): Promise
     if (done) return value.rows;
   }
 }
+
+/** The trained-profiles job of the page's "Train the three networks", run here to its end. */
+async function trainedRows(params: TrainedProfileParams): Promise<TrainedProfileRow[]> {
+  const job = trainedProfilesJob(params);
+  for (;;) {
+    const { value, done } = await job.next();
+    if (done) return value;
+  }
+}
+
+const TRAINED_GPU_TOLERANCE = 0.05;
 
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
 
@@ -154,6 +166,26 @@ for (const backend of ["cpu", "webgl", "webgpu"] as const) {
       else assert.ok(row.error <= 10 * cpu && row.error >= cpu / 10, `ε=${row.eps}: ${row.error} vs CPU ${cpu}`);
     }
     assert.match(await page.locator(".plot-key").last().innerText(), /best: ε = \de-\d, relative error \d\.\de-\d/);
+
+    // The live training run: the three networks, 20 Adam steps each, trained in the page's worker.
+    const steps = page.getByRole("spinbutton", { name: /Adam steps per network/ });
+    await steps.fill("20");
+    await steps.dispatchEvent("input");
+    const trainingStarted = Date.now();
+    await page.getByRole("button", { name: "Train the three networks" }).click();
+    const trained = await published<TrainedProfileParams, TrainedProfileRow>(page, "trained-profiles", 400_000);
+    const trainingSeconds = (Date.now() - trainingStarted) / 1000;
+    const trainedReference = await trainedRows(trained.params);
+    const trainedRatios = trained.rows.map((row, i) => row.value / trainedReference[i].value);
+    console.log(`${backend}: trained 3 × 20 steps in ${trainingSeconds.toFixed(0)} s; trained profile / CPU's: ${Math.min(...trainedRatios).toFixed(4)} … ${Math.max(...trainedRatios).toFixed(4)}`);
+    assert.deepEqual(trained.rows.map((r) => [r.cNoise, r.t]), trainedReference.map((r) => [r.cNoise, r.t]));
+    // The CPU backend runs Node's kernels: equal to round-off. On a GPU backend, 20 Adam steps from the same
+    // seed and batches follow the CPU's run with float32 differences in summation order and in sin/cos/exp
+    // (~2⁻¹¹ absolute on GPUs); the RMS of sin t·∂F/∂t then differs by at most TRAINED_GPU_TOLERANCE (measured on SwiftShader: see the log line).
+    for (const [i, row] of trained.rows.entries()) {
+      const tolerance = backend === "cpu" ? 1e-5 : TRAINED_GPU_TOLERANCE;
+      assert.ok(relative(row.value, trainedReference[i].value) <= tolerance, `${row.cNoise} t=${row.t}: ${row.value} vs CPU ${trainedReference[i].value}`);
+    }
 
     await page.screenshot({ path: `${ARTIFACTS}/jvp-${backend}.png`, fullPage: true });
     assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
