@@ -55,6 +55,8 @@ export interface OpenPageOptions {
    * pays it once per browser; the second load reuses the process and its font caches, and shows the page's own tasks.
    */
   warmUp?: boolean;
+  /** runs on the new page before it loads, e.g. to install routes */
+  beforeLoad?: (page: Page) => Promise<void>;
 }
 
 /** Marks the console.error lines the init script writes for unhandled rejections. */
@@ -129,6 +131,7 @@ export async function openPage(browser: Browser, url: string, options: OpenPageO
   const page = await browser.newPage({ viewport: { width: options.width ?? 1280, height: options.height ?? 900 } });
   const errors: string[] = [];
   await page.addInitScript({ content: INIT_SCRIPT });
+  await options.beforeLoad?.(page);
   page.on("console", (message) => {
     if (message.type() !== "error") return;
     const text = message.text();
@@ -136,7 +139,8 @@ export async function openPage(browser: Browser, url: string, options: OpenPageO
   });
   page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
   // Only the checked load's requests count: those of a warm-up load are aborted by the next navigation, and
-  // their failures arrive late, while the checked load runs.
+  // their failures arrive late, while the checked load runs. The warm-up page is left for about:blank before
+  // checking starts, so that a request it makes at the last moment (a worker it starts late) is not counted.
   let checking = !options.warmUp;
   const checkedRequests = new WeakSet<Request>();
   page.on("request", (request) => checking && checkedRequests.add(request));
@@ -147,6 +151,7 @@ export async function openPage(browser: Browser, url: string, options: OpenPageO
     if (options.warmUp) {
       await page.goto(url, { waitUntil: "load" });
       await page.waitForTimeout(1000);
+      await page.goto("about:blank");
       errors.length = 0;
       checking = true;
     }

@@ -2,7 +2,8 @@
  * End-to-end for the CIFAR-10 training page (run `npm run build` first): real CIFAR-10 previews at once, then
  * a tiny live run — teacher then sCD — streamed, trained and sampled in a Web Worker of Debian's Chromium
  * (SwiftShader: slow, so the run is a few steps of the tiny UNet at batch 2), saved in IndexedDB, offered
- * for resuming after a reload, and downloadable as a model file that reads back.
+ * for resuming after a reload, and downloadable as a model file that reads back. The run is forced onto WebGL
+ * and matches the same run in Node step by step (backends.test.ts does the same on WebGPU and the CPU).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,8 +12,15 @@ import type { Page } from "playwright-core";
 import { openPage } from "../../scripts/browser/page-check.ts";
 import { readTrainingFile } from "../../src/components/image-checkpoint.ts";
 import { ARTIFACTS, useBuiltSite } from "./site-fixture.ts";
+import { cifarSubset, compareStepsWithNode, describeSteps, expectStepsLikeNode, routeCifarSubset } from "./cifar-reference.ts";
+import * as tf from "@tensorflow/tfjs";
+import { useFastCpuKernels } from "../../src/components/cpu-kernels.ts";
 
 const site = useBuiltSite();
+
+// The reference run in Node: TF.js's CPU backend with the kernels the site's CPU fallback uses.
+useFastCpuKernels();
+await tf.setBackend("cpu");
 
 /** How many buttons with exactly this name the reader can see. */
 async function visibleButtons(page: Page, name: string): Promise<number> {
@@ -23,7 +31,8 @@ async function visibleButtons(page: Page, name: string): Promise<number> {
 }
 
 test("CIFAR-10 page: previews at once; a tiny teacher → sCD run trains, samples, saves, and resumes after a reload", async () => {
-  const { page, errors } = await openPage(site.browser, `${site.url}/cifar10`);
+  const cifar = cifarSubset(64);
+  const { page, errors } = await openPage(site.browser, `${site.url}/cifar10?backend=webgl`, { beforeLoad: (p) => routeCifarSubset(p, cifar) });
   assert.ok((await page.locator(".preview-grid canvas").count()) === 10, "one preview strip per class");
   assert.match(await page.locator(".saved-run").innerText(), /No run is saved/);
 
@@ -56,7 +65,11 @@ test("CIFAR-10 page: previews at once; a tiny teacher → sCD run trains, sample
   // Rows: 1 step, 2 steps, the teacher's ODE — each with 8 images from the same noise.
   assert.equal(await page.locator(".sample-strip canvas").count(), 10 + 3);
   assert.match(await page.locator(".card h3").first().innerText(), /Samples at step 2 \(consistency model/);
-  assert.match(await status.innerText(), /worker backend: (webgpu|webgl|cpu)/);
+  assert.match(await status.innerText(), /worker backend: webgl/);
+  // Step by step as the same run in Node (on 64 images per class, so that batches depend only on the seed).
+  const steps = await compareStepsWithNode(page, cifar);
+  console.log(`# webgl: CIFAR-10 run against Node, ${describeSteps(steps)}`);
+  expectStepsLikeNode(steps, "webgl");
   await page.locator(".saved-run", { hasText: /step 2 of 2 \(student phase\)/ }).waitFor({ timeout: 10_000 });
   // After the run: one row of download buttons (the saved run's), not the ended run's as well.
   await page.locator(".saved-run button", { hasText: "Download model" }).waitFor({ timeout: 10_000 });
