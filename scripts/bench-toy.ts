@@ -50,16 +50,17 @@
  * 0.0184 and 0.0140 against 0.025, and sCT does not keep up).
  */
 import * as tf from "@tensorflow/tfjs";
-import { DEFAULT_TOY_RUN, ToyRun, type ToyRunConfig } from "../src/components/toy-run.ts";
-import { mixturePreset } from "../src/components/mixture-presets.ts";
-import { exactVelocity } from "../src/components/gaussian-mixture.ts";
-import { exactTeacher } from "../src/components/exact-teacher.ts";
-import { MixtureSlicedWasserstein } from "../src/components/sample-metrics.ts";
-import { quasiNormalArray, selectCoordinates } from "../src/components/quasi-random.ts";
-import { arrayOps } from "../src/components/linear-ops.ts";
-import { integrate, uniformTimes, STEPPERS } from "../src/components/ode-solvers.ts";
-import { SIGMA_D, T_MAX, T_MID } from "../src/components/trigflow.ts";
-import { useFastCpuKernels } from "../src/components/cpu-kernels.ts";
+import { ToyRun } from "../src/components/toy/toy-run.ts";
+import { DEFAULT_TOY_RUN, type ToyRunConfig } from "../src/components/toy/toy-run-config.ts";
+import { mixturePreset } from "../src/components/toy/mixture-presets.ts";
+import { exactVelocity } from "../src/components/trigflow/gaussian-mixture.ts";
+import { exactTeacher } from "../src/components/toy/exact-teacher.ts";
+import { MixtureSlicedWasserstein } from "../src/components/toy/sample-metrics.ts";
+import { quasiNormalArray, selectCoordinates } from "../src/components/math/quasi-random.ts";
+import { arrayOps } from "../src/components/math/linear-ops.ts";
+import { integrate, uniformTimes, STEPPERS } from "../src/components/trigflow/ode-solvers.ts";
+import { SIGMA_D, T_MAX, T_MID } from "../src/components/trigflow/trigflow.ts";
+import { useFastCpuKernels } from "../src/components/runtime/cpu-kernels.ts";
 
 const args = new Map<string, string>();
 process.argv.slice(2).forEach((a, i, all) => a.startsWith("--") && args.set(a.slice(2), all[i + 1]));

@@ -8,19 +8,20 @@
  */
 import { writeFile } from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs";
-import { NonFiniteLossError, ToyRun, type ToyRunConfig } from "../src/components/toy-run.ts";
-import { mixturePreset } from "../src/components/mixture-presets.ts";
-import { evaluateToyRun } from "../src/components/toy-evaluation.ts";
-import { ABLATIONS, PAPER_SETTINGS, STABILIZER_DATA, STABILIZER_TRAINING, architectureKey, configFromSettings, type StabilizerSettings } from "../src/components/stabilizer-experiments.ts";
-import { DISCRETE_GRID_SIZES, TANGENT_GAP_SIZES, tangentGapByGridSize } from "../src/components/discrete-experiments.ts";
-import { exactVelocity } from "../src/components/gaussian-mixture.ts";
-import { ECT_DEFAULTS } from "../src/components/ect-objective.ts";
-import { arrayOps } from "../src/components/linear-ops.ts";
-import { integrate, uniformTimes, STEPPERS } from "../src/components/ode-solvers.ts";
-import { createRng, normalArray } from "../src/components/rng.ts";
-import { SIGMA_D, T_MAX } from "../src/components/trigflow.ts";
-import { PRECOMPUTED_FORMAT, packWeights, unpackWeights, type DiscreteFile, type PrecomputedRun, type PrecomputedTeacher, type StabilizersFile } from "../src/components/precomputed.ts";
-import { useFastCpuKernels } from "../src/components/cpu-kernels.ts";
+import { NonFiniteLossError, ToyRun } from "../src/components/toy/toy-run.ts";
+import type { ToyRunConfig } from "../src/components/toy/toy-run-config.ts";
+import { mixturePreset } from "../src/components/toy/mixture-presets.ts";
+import { evaluateToyRun } from "../src/components/toy/toy-evaluation.ts";
+import { ABLATIONS, PAPER_SETTINGS, STABILIZER_DATA, STABILIZER_TRAINING, architectureKey, configFromSettings, type StabilizerSettings } from "../src/components/toy/experiments/stabilizers.ts";
+import { DISCRETE_GRID_SIZES, TANGENT_GAP_SIZES, tangentGapByGridSize } from "../src/components/toy/experiments/discrete.ts";
+import { exactVelocity } from "../src/components/trigflow/gaussian-mixture.ts";
+import { ECT_DEFAULTS } from "../src/components/objectives/ect.ts";
+import { arrayOps } from "../src/components/math/linear-ops.ts";
+import { integrate, uniformTimes, STEPPERS } from "../src/components/trigflow/ode-solvers.ts";
+import { createRng, normalArray } from "../src/components/math/rng.ts";
+import { SIGMA_D, T_MAX } from "../src/components/trigflow/trigflow.ts";
+import { PRECOMPUTED_FORMAT, packWeights, unpackWeights, type DiscreteFile, type PrecomputedRun, type PrecomputedTeacher, type StabilizersFile } from "../src/components/toy/experiments/precomputed.ts";
+import { useFastCpuKernels } from "../src/components/runtime/cpu-kernels.ts";
 
 const args = new Map<string, string>();
 process.argv.slice(2).forEach((a, i, all) => a.startsWith("--") && args.set(a.slice(2), all[i + 1]));

@@ -35,17 +35,17 @@ import { closeSync, existsSync, openSync, writeSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { ImageDataset, type ImageShape } from "../src/components/image-dataset.ts";
-import { ImageRun } from "../src/components/image-run.ts";
-import { defaultImageRunConfig, UNET_PRESETS, type ImageRunConfig, type UNetPresetName } from "../src/components/image-run-config.ts";
-import { readTrainingFile, teacherOf, writeModel, writeTrainingCheckpoint, type RunPlan, type TrainingCheckpoint } from "../src/components/image-checkpoint.ts";
-import { NonFiniteLossError } from "../src/components/trainer.ts";
+import { ImageDataset, type ImageShape } from "../src/components/image/image-dataset.ts";
+import { ImageRun } from "../src/components/image/image-run.ts";
+import { defaultImageRunConfig, UNET_PRESETS, type ImageRunConfig, type UNetPresetName } from "../src/components/image/image-run-config.ts";
+import { readTrainingFile, teacherOf, writeModel, writeTrainingCheckpoint, type RunPlan, type TrainingCheckpoint } from "../src/components/image/image-checkpoint.ts";
+import { NonFiniteLossError } from "../src/components/training/trainer.ts";
 import { SmallUNet } from "../src/components/nn/unet.ts";
 import type { UNetConfig } from "../src/components/nn/unet-config.ts";
-import type { NamedArray } from "../src/components/nn/parameters.ts";
-import { checkCifar10ClassFileLength, CIFAR10_CLASSES, CIFAR10_IMAGE_BYTES, validateCifar10Meta, type Cifar10Meta } from "../src/components/cifar10/dataset.ts";
+import type { NamedArray } from "../src/components/checkpoint/safetensors.ts";
+import { checkCifar10ClassFileLength, CIFAR10_CLASSES, CIFAR10_IMAGE_BYTES, validateCifar10Meta, type Cifar10Meta } from "../src/components/image/cifar10/dataset.ts";
 import { ensureCifar10Shards, SCM_LAB_CACHE, sha256Hex } from "./cifar10/shards.ts";
-import { useFastCpuKernels } from "../src/components/cpu-kernels.ts";
+import { useFastCpuKernels } from "../src/components/runtime/cpu-kernels.ts";
 
 function fail(message: string): never {
   process.stderr.write(`train: ${message}\n`);

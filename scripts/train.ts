@@ -13,13 +13,14 @@
 import { mkdir, readFile, writeFile, appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { DEFAULT_TOY_RUN, NonFiniteLossError, ToyRun, type ToyObjective, type ToyRunConfig } from "../src/components/toy-run.ts";
-import { MIXTURE_PRESETS, mixturePreset, type MixturePresetName } from "../src/components/mixture-presets.ts";
+import { NonFiniteLossError, ToyRun, type ToyObjective } from "../src/components/toy/toy-run.ts";
+import { DEFAULT_TOY_RUN, type ToyRunConfig } from "../src/components/toy/toy-run-config.ts";
+import { MIXTURE_PRESETS, mixturePreset, type MixturePresetName } from "../src/components/toy/mixture-presets.ts";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
-import { readSafetensors, writeSafetensors } from "../src/components/safetensors.ts";
-import { exactTeacher } from "../src/components/exact-teacher.ts";
+import { readSafetensors, writeSafetensors } from "../src/components/checkpoint/safetensors.ts";
+import { exactTeacher } from "../src/components/toy/exact-teacher.ts";
 import type { FlowNetwork } from "../src/components/nn/network.ts";
-import { useFastCpuKernels } from "../src/components/cpu-kernels.ts";
+import { useFastCpuKernels } from "../src/components/runtime/cpu-kernels.ts";
 
 // CIFAR-10 images: the image training CLI (same model, data and files as the training page).
 if (process.argv.slice(2).some((a, i, all) => a === "--data" && all[i + 1] === "cifar10")) {

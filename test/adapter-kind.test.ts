@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { adapterName, isSoftwareAdapter, isSoftwareRenderer } from "../src/components/adapter-kind.ts";
+import { adapterName, isSoftwareAdapter, isSoftwareRenderer } from "../src/components/runtime/adapter-kind.ts";
 
 test("software adapters are recognised by flag or by name; real GPUs are not", () => {
   assert.equal(isSoftwareAdapter({ info: { vendor: "google", architecture: "swiftshader" } }), true);

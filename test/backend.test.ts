@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { backendLabel, requestedBackend, selectBackend } from "../src/components/backend.ts";
-import { probeDeviation, runToyProbe, PROBE_TOLERANCE } from "../src/components/backend-probe.ts";
+import { backendLabel, requestedBackend, selectBackend } from "../src/components/runtime/backend.ts";
+import { probeDeviation, runToyProbe, PROBE_TOLERANCE } from "../src/components/runtime/backend-probe.ts";
 
 test("in Node without a GPU the selector falls back to CPU and says why", async () => {
   const report = await selectBackend(undefined, "");

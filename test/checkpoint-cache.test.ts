@@ -9,7 +9,7 @@ import type { ByteSource } from "../src/components/checkpoint/byte-source.ts";
 import { downloadCache, type CacheLike, type CacheStorageLike } from "../src/components/checkpoint/download-cache.ts";
 import { CheckpointSourceError } from "../src/components/checkpoint/errors.ts";
 import { streamSafetensors } from "../src/components/checkpoint/stream-reader.ts";
-import { writeSafetensors } from "../src/components/safetensors.ts";
+import { writeSafetensors } from "../src/components/checkpoint/safetensors.ts";
 
 /** Like the browser's: put() reads the whole body and stores nothing if the body fails. */
 function fakeCacheStorage(): CacheStorageLike & { caches: Map<string, Map<string, { bytes: Uint8Array<ArrayBuffer>; headers: Headers }>> } {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { encodeSafetensors } from "../src/components/checkpoint/layout.ts";
-import { writeSafetensors } from "../src/components/safetensors.ts";
+import { writeSafetensors } from "../src/components/checkpoint/safetensors.ts";
 import { inspectCheckpoint } from "../scripts/inspect.ts";
 
 const unet = writeSafetensors(

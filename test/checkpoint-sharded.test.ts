@@ -7,7 +7,7 @@ import { CheckpointFormatError } from "../src/components/checkpoint/errors.ts";
 import type { DownloadProgress } from "../src/components/checkpoint/progress.ts";
 import { parseShardIndex, readShardHeaders, shardUrl, streamShardedSafetensors, type OpenShard } from "../src/components/checkpoint/sharded.ts";
 import type { StreamedTensor } from "../src/components/checkpoint/streamed-tensor.ts";
-import { writeSafetensors } from "../src/components/safetensors.ts";
+import { writeSafetensors } from "../src/components/checkpoint/safetensors.ts";
 
 const SHARD_1 = "diffusion_pytorch_model-00001-of-00002.safetensors";
 const SHARD_2 = "diffusion_pytorch_model-00002-of-00002.safetensors";

@@ -15,7 +15,7 @@ import { nodeFileSource } from "../src/components/checkpoint/node-file-source.ts
 import type { DownloadProgress } from "../src/components/checkpoint/progress.ts";
 import { consumeTensors, openSafetensorsStream, readSafetensorsHeader, streamSafetensors, HEADER_PROBE_BYTES } from "../src/components/checkpoint/stream-reader.ts";
 import type { StreamedTensor } from "../src/components/checkpoint/streamed-tensor.ts";
-import { writeSafetensors } from "../src/components/safetensors.ts";
+import { writeSafetensors } from "../src/components/checkpoint/safetensors.ts";
 
 /** Wraps a source to see what the reader asks of it. */
 function recorded(inner: ByteSource, hideSize = false) {

@@ -12,7 +12,7 @@ import { fetchShardIndex, streamShardedSafetensors, urlShards } from "../src/com
 import { consumeTensors, HEADER_PROBE_BYTES, readSafetensorsHeader, streamSafetensors } from "../src/components/checkpoint/stream-reader.ts";
 import type { StreamedTensor } from "../src/components/checkpoint/streamed-tensor.ts";
 import { urlSource, type UrlSourceOptions } from "../src/components/checkpoint/url-source.ts";
-import { writeSafetensors } from "../src/components/safetensors.ts";
+import { writeSafetensors } from "../src/components/checkpoint/safetensors.ts";
 
 const URL_ = "https://huggingface.co/org/model/resolve/0123abc/unet/diffusion_pytorch_model.safetensors";
 const noWait: UrlSourceOptions = { retryDelayMs: () => 0 };

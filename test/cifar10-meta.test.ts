@@ -8,7 +8,7 @@ import {
   cifar10ClassFile,
   makeCifar10Meta,
   validateCifar10Meta,
-} from "../src/components/cifar10/dataset.ts";
+} from "../src/components/image/cifar10/dataset.ts";
 
 const hash = (c: number) => c.toString(16).padStart(64, "0");
 const meta = makeCifar10Meta(

@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { crc32 as zlibCrc32, deflateSync, inflateSync } from "node:zlib";
-import { Cifar10DataError } from "../src/components/cifar10/errors.ts";
-import { crc32, decodePng } from "../src/components/cifar10/png.ts";
+import { Cifar10DataError } from "../src/components/image/cifar10/errors.ts";
+import { crc32, decodePng } from "../src/components/image/cifar10/png.ts";
 import { encodePng, pngChunk } from "./fixtures/cifar10/synthetic.ts";
 import { concatenate } from "../src/components/checkpoint/byte-source.ts";
 

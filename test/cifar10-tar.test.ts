@@ -5,8 +5,8 @@ import { Readable } from "node:stream";
 // tar-stream is what Framework 1.13 uses to extract members of a .tar produced by a data loader
 // (node_modules/@observablehq/framework/dist/loader.js), so the writer is checked against it, both ways.
 import { extract, pack } from "tar-stream";
-import { Cifar10DataError } from "../src/components/cifar10/errors.ts";
-import { readTar, tarChunks, writeTar } from "../src/components/cifar10/tar.ts";
+import { Cifar10DataError } from "../src/components/image/cifar10/errors.ts";
+import { readTar, tarChunks, writeTar } from "../src/components/image/cifar10/tar.ts";
 
 const files = [
   { name: "meta.json", data: new TextEncoder().encode('{"a":1}') },

@@ -9,10 +9,10 @@ import * as tf from "@tensorflow/tfjs";
 import {
   IMAGENET64_TWO_STEP, OPENAI_CM_SCHEDULE, boundaryScalings, cmTimeInput, consistencyDenoise, edmToTrigFlow, karrasSigma,
   sampleConsistencyModel, seededNormalNoise, sigmasForTimesteps, toUnitPixels, type CmNetwork, type NoiseSource,
-} from "../src/components/cm-sampler.ts";
-import { diffuse, SIGMA_D, SIGMA_MAX, T_MAX } from "../src/components/trigflow.ts";
-import { createRng, normalArray } from "../src/components/rng.ts";
-import { UNet2DModel } from "../src/components/unet2d/model.ts";
+} from "../src/components/pretrained/cm-sampler.ts";
+import { diffuse, SIGMA_D, SIGMA_MAX, T_MAX } from "../src/components/trigflow/trigflow.ts";
+import { createRng, normalArray } from "../src/components/math/rng.ts";
+import { UNet2DModel } from "../src/components/pretrained/unet2d/model.ts";
 import { compare, readUnetFixture } from "./fixtures/unet2d/fixtures.ts";
 import { assertClose } from "./helpers.ts";
 

@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { sampleOneStep, sampleTwoStep, sampleMultistep, consistencyFromNetwork } from "../src/components/consistency-sampling.ts";
-import { createMixture, idealConsistencyFunction, exactFlowNetwork } from "../src/components/gaussian-mixture.ts";
-import { arrayOps } from "../src/components/linear-ops.ts";
-import { tensorOps } from "../src/components/tensor-ops.ts";
-import { SIGMA_D, T_MAX, T_MID } from "../src/components/trigflow.ts";
-import { createRng, normalArray } from "../src/components/rng.ts";
+import { sampleOneStep, sampleTwoStep, sampleMultistep, consistencyFromNetwork } from "../src/components/trigflow/consistency-sampling.ts";
+import { createMixture, idealConsistencyFunction, exactFlowNetwork } from "../src/components/trigflow/gaussian-mixture.ts";
+import { arrayOps } from "../src/components/math/linear-ops.ts";
+import { tensorOps } from "../src/components/nn/tensor-ops.ts";
+import { SIGMA_D, T_MAX, T_MID } from "../src/components/trigflow/trigflow.ts";
+import { createRng, normalArray } from "../src/components/math/rng.ts";
 import { assertClose } from "./helpers.ts";
 
 // 1-D data N(μ, s²): the ideal consistency function is f*(x, t) = μ + s/√v(t)·(x − cos t·μ).

@@ -7,10 +7,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { useFastCpuKernels } from "../src/components/cpu-kernels.ts";
-import { DEFAULT_TOY_RUN, ToyRun } from "../src/components/toy-run.ts";
-import { mixturePreset } from "../src/components/mixture-presets.ts";
-import { createRng } from "../src/components/rng.ts";
+import { useFastCpuKernels } from "../src/components/runtime/cpu-kernels.ts";
+import { ToyRun } from "../src/components/toy/toy-run.ts";
+import { DEFAULT_TOY_RUN } from "../src/components/toy/toy-run-config.ts";
+import { mixturePreset } from "../src/components/toy/mixture-presets.ts";
+import { createRng } from "../src/components/math/rng.ts";
 
 await tf.setBackend("cpu");
 const rng = createRng(7);

@@ -3,6 +3,6 @@
  * that the site's CPU fallback and the Node scripts use (cpu-kernels.ts; bit-identical to TF.js's own, which
  * test/cpu-kernels.test.ts checks).
  */
-import { useFastCpuKernels } from "../src/components/cpu-kernels.ts";
+import { useFastCpuKernels } from "../src/components/runtime/cpu-kernels.ts";
 
 useFastCpuKernels();

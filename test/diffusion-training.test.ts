@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { diffusionLoss, trainDiffusionOnMixture } from "../src/components/diffusion-training.ts";
+import { diffusionLoss, trainDiffusionOnMixture } from "../src/components/objectives/diffusion.ts";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
-import { createMixture, exactFlowNetwork, sampleMixture } from "../src/components/gaussian-mixture.ts";
-import { createRng } from "../src/components/rng.ts";
+import { createMixture, exactFlowNetwork, sampleMixture } from "../src/components/trigflow/gaussian-mixture.ts";
+import { createRng } from "../src/components/math/rng.ts";
 import { plainAlgebra } from "../src/components/nn/algebra.ts";
 import type { FlowNetwork } from "../src/components/nn/network.ts";
-import { SIGMA_D } from "../src/components/trigflow.ts";
+import { SIGMA_D } from "../src/components/trigflow/trigflow.ts";
 import { assertClose } from "./helpers.ts";
 
 await tf.setBackend("cpu");

@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { discreteTangent, discreteTimeGrid, teacherDdimStep } from "../src/components/discrete-consistency.ts";
-import { perSample, scmJvpTangents, scmTangent } from "../src/components/scm-objective.ts";
+import { discreteTangent, discreteTimeGrid, teacherDdimStep } from "../src/components/objectives/discrete.ts";
+import { perSample, scmJvpTangents, scmTangent } from "../src/components/objectives/scm.ts";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
 import { forward, jvp } from "../src/components/nn/network.ts";
-import { SIGMA_D, T_MAX } from "../src/components/trigflow.ts";
+import { SIGMA_D, T_MAX } from "../src/components/trigflow/trigflow.ts";
 import { assertClose } from "./helpers.ts";
 
 await tf.setBackend("cpu");
@@ -57,8 +57,8 @@ test("as the step shrinks, the discrete tangent converges (first order) to the c
 });
 
 test("the discretised proposal sums to one and puts its median where the continuous one does", async () => {
-  const { discreteTimeProbabilities, normalCdf } = await import("../src/components/discrete-consistency.ts");
-  const { SCM_CIFAR10_PROPOSAL, timeFromStandardNormal } = await import("../src/components/time-proposal.ts");
+  const { discreteTimeProbabilities, normalCdf } = await import("../src/components/objectives/discrete.ts");
+  const { SCM_CIFAR10_PROPOSAL, timeFromStandardNormal } = await import("../src/components/trigflow/time-proposal.ts");
   assertClose([normalCdf(0), normalCdf(1.959964), normalCdf(-1)], [0.5, 0.975, 0.15865525], 2e-7);
   const grid = discreteTimeGrid(1024);
   const p = discreteTimeProbabilities(grid, SCM_CIFAR10_PROPOSAL);

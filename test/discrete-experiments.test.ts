@@ -1,10 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { tangentGapByGridSize } from "../src/components/discrete-experiments.ts";
-import { createMixture } from "../src/components/gaussian-mixture.ts";
+import { tangentGapByGridSize } from "../src/components/toy/experiments/discrete.ts";
+import { createMixture } from "../src/components/trigflow/gaussian-mixture.ts";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
-import { checkPrecomputed, packWeights, unpackWeights } from "../src/components/precomputed.ts";
+import { checkPrecomputed, packWeights, unpackWeights } from "../src/components/toy/experiments/precomputed.ts";
 
 await tf.setBackend("cpu");
 

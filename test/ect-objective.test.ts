@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { ECT_DEFAULTS, consistencyOutput, ectLossClosure, ectSmallerSigma, ectWeight } from "../src/components/ect-objective.ts";
+import { ECT_DEFAULTS, consistencyOutput, ectLossClosure, ectSmallerSigma, ectWeight } from "../src/components/objectives/ect.ts";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
-import { DEFAULT_TOY_RUN, ToyRun } from "../src/components/toy-run.ts";
-import { createMixture } from "../src/components/gaussian-mixture.ts";
-import { SIGMA_D } from "../src/components/trigflow.ts";
+import { ToyRun } from "../src/components/toy/toy-run.ts";
+import { DEFAULT_TOY_RUN } from "../src/components/toy/toy-run-config.ts";
+import { createMixture } from "../src/components/trigflow/gaussian-mixture.ts";
+import { SIGMA_D } from "../src/components/trigflow/trigflow.ts";
 
 await tf.setBackend("cpu");
 

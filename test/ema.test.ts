@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { copyParameters, emaDecayFromHalfLife, updateEma } from "../src/components/ema.ts";
+import { copyParameters, emaDecayFromHalfLife, updateEma } from "../src/components/training/ema.ts";
 import { ParameterSet, normal, zeros } from "../src/components/nn/parameters.ts";
 import { assertClose } from "./helpers.ts";
 

@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { exactFlowTensor, exactTeacher } from "../src/components/exact-teacher.ts";
-import { createMixture, exactFlowNetwork } from "../src/components/gaussian-mixture.ts";
-import { createRng, normalArray } from "../src/components/rng.ts";
+import { exactFlowTensor, exactTeacher } from "../src/components/toy/exact-teacher.ts";
+import { createMixture, exactFlowNetwork } from "../src/components/trigflow/gaussian-mixture.ts";
+import { createRng, normalArray } from "../src/components/math/rng.ts";
 import { forward } from "../src/components/nn/network.ts";
 
 // Unequal weights and spreads, off-centre means: a wrong weight, spread or sign changes F* visibly.

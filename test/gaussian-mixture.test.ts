@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import {
   createMixture, sampleMixture, mixtureMoments, marginalLogDensity, exactVelocity, exactFlowNetwork,
   posteriorMeanX0, idealConsistencyFunction, marginalVariances,
-} from "../src/components/gaussian-mixture.ts";
-import { mixturePreset, MIXTURE_PRESETS, type MixturePresetName } from "../src/components/mixture-presets.ts";
-import { SIGMA_D } from "../src/components/trigflow.ts";
-import { solveAdaptive } from "../src/components/ode-solvers.ts";
-import { arrayOps } from "../src/components/linear-ops.ts";
-import { createRng, normalArray } from "../src/components/rng.ts";
+} from "../src/components/trigflow/gaussian-mixture.ts";
+import { mixturePreset, MIXTURE_PRESETS, type MixturePresetName } from "../src/components/toy/mixture-presets.ts";
+import { SIGMA_D } from "../src/components/trigflow/trigflow.ts";
+import { solveAdaptive } from "../src/components/trigflow/ode-solvers.ts";
+import { arrayOps } from "../src/components/math/linear-ops.ts";
+import { createRng, normalArray } from "../src/components/math/rng.ts";
 import { assertClose } from "./helpers.ts";
 
 // One Gaussian N(μ, s²I) with s ≠ σd: the PF-ODE flow is affine and known in closed form.

@@ -4,9 +4,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { describeTrainingCheckpoint, readTrainingFile, TRAINING_METADATA_KEY, writeModel } from "../src/components/image-checkpoint.ts";
-import { DEFAULT_TRAINING_SETTINGS, plansFromSettings } from "../src/components/image-training-plans.ts";
-import { readSafetensors } from "../src/components/safetensors.ts";
+import { describeTrainingCheckpoint, readTrainingFile, TRAINING_METADATA_KEY, writeModel } from "../src/components/image/image-checkpoint.ts";
+import { DEFAULT_TRAINING_SETTINGS, plansFromSettings } from "../src/components/image/image-training-plans.ts";
+import { readSafetensors } from "../src/components/checkpoint/safetensors.ts";
 import { tinyTrainingCheckpoint } from "./tiny-training-checkpoint.ts";
 
 test("a training checkpoint is described as one, with its step and phase, and what to do instead", () => {

@@ -3,12 +3,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs";
-import { imageTrainJob, type ImageTrainParams, type ImageTrainProgress } from "../src/components/image-jobs.ts";
-import { defaultImageRunConfig, type ImageRunConfig } from "../src/components/image-run-config.ts";
+import { imageTrainJob, type ImageTrainParams, type ImageTrainProgress } from "../src/components/jobs/image-jobs.ts";
+import { defaultImageRunConfig, type ImageRunConfig } from "../src/components/image/image-run-config.ts";
 import { DEFAULT_UNET_CONFIG } from "../src/components/nn/unet-config.ts";
-import { JobControl } from "../src/components/worker-jobs.ts";
-import { checkpointSummary } from "../src/components/checkpoint-store.ts";
-import { createRng } from "../src/components/rng.ts";
+import { JobControl } from "../src/components/jobs/job-control.ts";
+import { checkpointSummary } from "../src/components/image/checkpoint-store.ts";
+import { createRng } from "../src/components/math/rng.ts";
 
 await tf.setBackend("cpu");
 
@@ -118,7 +118,7 @@ test("a damaged class file stops the job with a message naming it", async () => 
 });
 
 test("a run whose teacher came from a model file resumes with that teacher (sCD needs it)", async () => {
-  const { writeModel } = await import("../src/components/image-checkpoint.ts");
+  const { writeModel } = await import("../src/components/image/image-checkpoint.ts");
   const { SmallUNet } = await import("../src/components/nn/unet.ts");
   const teacherNet = new SmallUNet(network);
   const teacherModel = writeModel(teacherNet.config, await teacherNet.params.save());

@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { ImageDataset } from "../src/components/image-dataset.ts";
-import { ImageRun } from "../src/components/image-run.ts";
-import { defaultImageRunConfig, UNET_PRESETS, type ImageRunConfig } from "../src/components/image-run-config.ts";
-import { NonFiniteLossError } from "../src/components/trainer.ts";
-import { createRng } from "../src/components/rng.ts";
+import { ImageDataset } from "../src/components/image/image-dataset.ts";
+import { ImageRun } from "../src/components/image/image-run.ts";
+import { defaultImageRunConfig, UNET_PRESETS, type ImageRunConfig } from "../src/components/image/image-run-config.ts";
+import { NonFiniteLossError } from "../src/components/training/trainer.ts";
+import { createRng } from "../src/components/math/rng.ts";
 
 await tf.setBackend("cpu");
 
@@ -101,14 +101,14 @@ test("a NaN weight stops training with a message and the last good weights come 
 });
 
 test("the presets grow: tiny < small < base parameters", async () => {
-  const { unetParameterCount } = await import("../src/components/image-run.ts");
+  const { unetParameterCount } = await import("../src/components/image/image-run.ts");
   const counts = (["tiny", "small", "base"] as const).map((p) => unetParameterCount(UNET_PRESETS[p]));
   assert.ok(counts[0] < counts[1] && counts[1] < counts[2], counts.join(" "));
   console.log("parameters:", counts.join(", "));
 });
 
 test("a training checkpoint file round-trips bit for bit, and a model file reads back as a model", async () => {
-  const { writeTrainingCheckpoint, readTrainingFile, writeModel } = await import("../src/components/image-checkpoint.ts");
+  const { writeTrainingCheckpoint, readTrainingFile, writeModel } = await import("../src/components/image/image-checkpoint.ts");
   const data = syntheticDataset();
   const teacherConfig = tiny("teacher");
   const teacher = new ImageRun(data, teacherConfig);
@@ -145,8 +145,8 @@ test("a training checkpoint file round-trips bit for bit, and a model file reads
 });
 
 test("a training checkpoint with a tampered plan is refused with a message", async () => {
-  const { readTrainingFile, TRAINING_METADATA_KEY } = await import("../src/components/image-checkpoint.ts");
-  const { writeSafetensors } = await import("../src/components/safetensors.ts");
+  const { readTrainingFile, TRAINING_METADATA_KEY } = await import("../src/components/image/image-checkpoint.ts");
+  const { writeSafetensors } = await import("../src/components/checkpoint/safetensors.ts");
   const meta = (info: unknown) => writeSafetensors({ "net/x": { shape: [1], data: new Float32Array(1) } }, { [TRAINING_METADATA_KEY]: JSON.stringify(info) });
   const config = { ...tiny("sct"), network: { ...tiny("sct").network } };
   const good = { format: "sCM Lab training checkpoint v1", phase: "student", iteration: 1, classes: [3], teacher: null, student: { config, steps: 5 } };

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_TRAINING_SETTINGS, formatLearningRate, plansFromSettings, STUDENT_LEARNING_RATES, TEACHER_LEARNING_RATES } from "../src/components/image-training-plans.ts";
+import { DEFAULT_TRAINING_SETTINGS, formatLearningRate, plansFromSettings, STUDENT_LEARNING_RATES, TEACHER_LEARNING_RATES } from "../src/components/image/image-training-plans.ts";
 import { DEFAULT_UNET_CONFIG } from "../src/components/nn/unet-config.ts";
 import { readScmLabUnetConfig, scmLabUnetMetadata } from "../src/components/nn/unet-checkpoint-metadata.ts";
 

@@ -2,12 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
-import { pathDerivatives } from "../src/components/jvp-experiments.ts";
-import { finiteDifferenceErrors, halfPrecisionJvpTerm, timeDerivativeProfile } from "../src/components/jvp-jobs.ts";
-import { mixturePreset } from "../src/components/mixture-presets.ts";
-import { exactTrajectories } from "../src/components/pf-ode-experiments.ts";
-import { uniformTimes } from "../src/components/ode-solvers.ts";
-import { SIGMA_D, T_MAX } from "../src/components/trigflow.ts";
+import { pathDerivatives } from "../src/components/toy/experiments/jvp.ts";
+import { finiteDifferenceErrors, halfPrecisionJvpTerm, timeDerivativeProfile } from "../src/components/jobs/jvp-jobs.ts";
+import { mixturePreset } from "../src/components/toy/mixture-presets.ts";
+import { exactTrajectories } from "../src/components/toy/experiments/pf-ode.ts";
+import { uniformTimes } from "../src/components/trigflow/ode-solvers.ts";
+import { SIGMA_D, T_MAX } from "../src/components/trigflow/trigflow.ts";
 import { assertClose } from "./helpers.ts";
 
 await tf.setBackend("cpu");

@@ -4,13 +4,14 @@ import * as tf from "@tensorflow/tfjs";
 import {
   finiteDifferenceJob, halfPrecisionJob, halfPrecisionJvpTerm, profilesJob, timeDerivativeProfile, trainedProfilesJob,
   type DemoNetwork, type FiniteDifferenceParams, type HalfPrecisionParams, type ProfileParams, type TrainedProfileParams,
-} from "../src/components/jvp-jobs.ts";
-import { JobControl, serveJob, type JobReply } from "../src/components/worker-jobs.ts";
+} from "../src/components/jobs/jvp-jobs.ts";
+import { JobControl } from "../src/components/jobs/job-control.ts";
+import { serveJob, type JobReply } from "../src/components/jobs/serve-job.ts";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
-import { mixturePreset } from "../src/components/mixture-presets.ts";
-import { createMixture, sampleMixture } from "../src/components/gaussian-mixture.ts";
-import { createRng, normalArray } from "../src/components/rng.ts";
-import { SIGMA_D } from "../src/components/trigflow.ts";
+import { mixturePreset } from "../src/components/toy/mixture-presets.ts";
+import { createMixture, sampleMixture } from "../src/components/trigflow/gaussian-mixture.ts";
+import { createRng, normalArray } from "../src/components/math/rng.ts";
+import { SIGMA_D } from "../src/components/trigflow/trigflow.ts";
 
 await tf.setBackend("cpu");
 

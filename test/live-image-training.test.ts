@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatTick, logTicks } from "../src/ui/live-image-training.ts";
+import { formatTick, logTicks } from "../src/ui/image/live-image-training.ts";
 
 test("axis ticks read as decimals or 1e-4 style, never with SI prefixes", () => {
   assert.deepEqual([0.001, 0.002, 0.01, 0.5, 1, 20, 300, 5000].map(formatTick), ["0.001", "0.002", "0.01", "0.5", "1", "20", "300", "5000"]);

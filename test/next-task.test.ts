@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { solveInSlices } from "../src/ui/next-task.ts";
-import { exactTrajectories } from "../src/components/pf-ode-experiments.ts";
-import { mixturePreset } from "../src/components/mixture-presets.ts";
-import { createRng, normalArray } from "../src/components/rng.ts";
-import { uniformTimes } from "../src/components/ode-solvers.ts";
-import { SIGMA_D, T_MAX } from "../src/components/trigflow.ts";
+import { exactTrajectories } from "../src/components/toy/experiments/pf-ode.ts";
+import { mixturePreset } from "../src/components/toy/mixture-presets.ts";
+import { createRng, normalArray } from "../src/components/math/rng.ts";
+import { uniformTimes } from "../src/components/trigflow/ode-solvers.ts";
+import { SIGMA_D, T_MAX } from "../src/components/trigflow/trigflow.ts";
 
 test("solveInSlices joins each part of the slices' answers in the original order, a slice per task", async () => {
   const points = Float64Array.from({ length: 2 * 7 }, (_, i) => i); // 7 points in 2-D, slices of 3, 3 and 1

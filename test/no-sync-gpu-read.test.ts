@@ -25,7 +25,7 @@ import { join, relative } from "node:path";
  * ever sees CPU-backend data.
  */
 const ALLOWED: Record<string, string> = {
-  "src/components/cpu-kernels.ts":
+  "src/components/runtime/cpu-kernels.ts":
     "kernels registered for the CPU backend only; they read their inputs' values from the CPU backend's own data store, which is already in memory",
 };
 

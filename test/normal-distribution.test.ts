@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { erfc, normalCdf, normalMass, normalPdf, normalQuantile } from "../src/components/normal-distribution.ts";
+import { erfc, normalCdf, normalMass, normalPdf, normalQuantile } from "../src/components/math/normal-distribution.ts";
 
 /** |actual/expected − 1| ≤ tol */
 function assertRelative(actual: number, expected: number, tol: number, what: string): void {

@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { STEPPERS, velocityFromNetwork, integrate, uniformTimes, karrasTimes, solveAdaptive, type StepperName } from "../src/components/ode-solvers.ts";
-import { createMixture, exactVelocity, exactFlowNetwork } from "../src/components/gaussian-mixture.ts";
-import { arrayOps } from "../src/components/linear-ops.ts";
-import { tensorOps } from "../src/components/tensor-ops.ts";
-import { SIGMA_D, T_MAX } from "../src/components/trigflow.ts";
+import { STEPPERS, velocityFromNetwork, integrate, uniformTimes, karrasTimes, solveAdaptive, type StepperName } from "../src/components/trigflow/ode-solvers.ts";
+import { createMixture, exactVelocity, exactFlowNetwork } from "../src/components/trigflow/gaussian-mixture.ts";
+import { arrayOps } from "../src/components/math/linear-ops.ts";
+import { tensorOps } from "../src/components/nn/tensor-ops.ts";
+import { SIGMA_D, T_MAX } from "../src/components/trigflow/trigflow.ts";
 import { assertClose, convergenceOrder } from "./helpers.ts";
 
 // One 2-D Gaussian N(μ, s²I): its PF-ODE from t back to 0 is x0 = μ + s/√v(t)·(x_t − cos t·μ).

@@ -1,10 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { consistencyCheckpoints, exactTrajectories, observedOrder, solverErrorStudy } from "../src/components/pf-ode-experiments.ts";
-import { createMixture } from "../src/components/gaussian-mixture.ts";
-import { mixturePreset } from "../src/components/mixture-presets.ts";
-import { T_MAX } from "../src/components/trigflow.ts";
-import { createRng, normalArray } from "../src/components/rng.ts";
+import { consistencyCheckpoints, exactTrajectories, observedOrder, solverErrorStudy } from "../src/components/toy/experiments/pf-ode.ts";
+import { createMixture } from "../src/components/trigflow/gaussian-mixture.ts";
+import { mixturePreset } from "../src/components/toy/mixture-presets.ts";
+import { T_MAX } from "../src/components/trigflow/trigflow.ts";
+import { createRng, normalArray } from "../src/components/math/rng.ts";
 import { assertClose } from "./helpers.ts";
 
 test("solver study: errors fall with the step count at each method's order, and cost counts evaluations", () => {

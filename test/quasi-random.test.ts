@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { owenScramble, quasiNormalArray, scrambledSobol, selectCoordinates, sobolIntegers } from "../src/components/quasi-random.ts";
-import { createRng } from "../src/components/rng.ts";
+import { owenScramble, quasiNormalArray, scrambledSobol, selectCoordinates, sobolIntegers } from "../src/components/math/quasi-random.ts";
+import { createRng } from "../src/components/math/rng.ts";
 
 const TWO32 = 4294967296;
 

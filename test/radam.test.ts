@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { RAdamOptimizer } from "../src/components/radam.ts";
+import { RAdamOptimizer } from "../src/components/training/radam.ts";
 import { assertClose } from "./helpers.ts";
 
 await tf.setBackend("cpu");

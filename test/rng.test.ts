@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createRng, normalArray } from "../src/components/rng.ts";
+import { createRng, normalArray } from "../src/components/math/rng.ts";
 import { assertClose } from "./helpers.ts";
 
 test("the same seed gives the same stream, another seed another", () => {

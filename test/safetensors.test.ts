@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CheckpointFormatError, readSafetensors, writeSafetensors } from "../src/components/safetensors.ts";
+import { CheckpointFormatError, readSafetensors, writeSafetensors } from "../src/components/checkpoint/safetensors.ts";
 
 const tensors = {
   "b.bias": { shape: [3], data: Float32Array.from([1, -2, 3.5]) },

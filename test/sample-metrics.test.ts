@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MixtureSlicedWasserstein, mmdSquared, rmsDistance, slicedWasserstein } from "../src/components/sample-metrics.ts";
-import { createRng, normalArray } from "../src/components/rng.ts";
-import { createMixture, sampleMixture } from "../src/components/gaussian-mixture.ts";
-import { mixturePreset } from "../src/components/mixture-presets.ts";
-import { normalQuantile } from "../src/components/normal-distribution.ts";
-import { quasiNormalArray } from "../src/components/quasi-random.ts";
+import { MixtureSlicedWasserstein, mmdSquared, rmsDistance, slicedWasserstein } from "../src/components/toy/sample-metrics.ts";
+import { createRng, normalArray } from "../src/components/math/rng.ts";
+import { createMixture, sampleMixture } from "../src/components/trigflow/gaussian-mixture.ts";
+import { mixturePreset } from "../src/components/toy/mixture-presets.ts";
+import { normalQuantile } from "../src/components/math/normal-distribution.ts";
+import { quasiNormalArray } from "../src/components/math/quasi-random.ts";
 import { assertClose } from "./helpers.ts";
 
 const n = 4000;

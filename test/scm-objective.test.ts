@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { normalizeTangent, scmJvpTangents, scmLoss, scmTangent, warmupFactor, perSample } from "../src/components/scm-objective.ts";
+import { normalizeTangent, scmJvpTangents, scmLoss, scmTangent, warmupFactor, perSample } from "../src/components/objectives/scm.ts";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
 import { forward, jvp } from "../src/components/nn/network.ts";
 import { plainAlgebra } from "../src/components/nn/algebra.ts";
-import { SIGMA_D } from "../src/components/trigflow.ts";
+import { SIGMA_D } from "../src/components/trigflow/trigflow.ts";
 import { assertClose } from "./helpers.ts";
 
 await tf.setBackend("cpu");

@@ -1,15 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { scmTargets, scmTrainingStep, type ScmStepConfig } from "../src/components/scm-training.ts";
-import { scmLoss } from "../src/components/scm-objective.ts";
-import { diffusionLoss } from "../src/components/diffusion-training.ts";
+import { scmTargets, scmTrainingStep, type ScmStepConfig } from "../src/components/training/scm-step.ts";
+import { scmLoss } from "../src/components/objectives/scm.ts";
+import { diffusionLoss } from "../src/components/objectives/diffusion.ts";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
-import { createMixture, sampleMixture } from "../src/components/gaussian-mixture.ts";
-import { createRng, normalArray } from "../src/components/rng.ts";
-import { sampleTime } from "../src/components/time-proposal.ts";
-import { EDM_PROPOSAL } from "../src/components/diffusion-training.ts";
-import { SIGMA_D } from "../src/components/trigflow.ts";
+import { createMixture, sampleMixture } from "../src/components/trigflow/gaussian-mixture.ts";
+import { createRng, normalArray } from "../src/components/math/rng.ts";
+import { sampleTime } from "../src/components/trigflow/time-proposal.ts";
+import { EDM_PROPOSAL } from "../src/components/objectives/diffusion.ts";
+import { SIGMA_D } from "../src/components/trigflow/trigflow.ts";
 import { assertClose } from "./helpers.ts";
 
 await tf.setBackend("cpu");

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SCM_CIFAR10_PROPOSAL, sampleTime, timeFromStandardNormal, timeProposalDensity } from "../src/components/time-proposal.ts";
-import { createRng } from "../src/components/rng.ts";
+import { SCM_CIFAR10_PROPOSAL, sampleTime, timeFromStandardNormal, timeProposalDensity } from "../src/components/trigflow/time-proposal.ts";
+import { createRng } from "../src/components/math/rng.ts";
 import { assertClose } from "./helpers.ts";
 
 test("proposal quantiles for (P_mean, P_std) = (−1.0, 1.4) are 0.047 / 0.634 / 1.484 rad (brief §3.6)", () => {

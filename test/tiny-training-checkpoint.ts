@@ -1,6 +1,6 @@
 /** A small /cifar10 training checkpoint for tests of what the pages say about one (not a test file itself). */
-import { writeTrainingCheckpoint } from "../src/components/image-checkpoint.ts";
-import { DEFAULT_TRAINING_SETTINGS, plansFromSettings } from "../src/components/image-training-plans.ts";
+import { writeTrainingCheckpoint } from "../src/components/image/image-checkpoint.ts";
+import { DEFAULT_TRAINING_SETTINGS, plansFromSettings } from "../src/components/image/image-training-plans.ts";
 
 /** A consistency-phase checkpoint at step 7 with one made-up tensor per group: only its metadata matter here. */
 export function tinyTrainingCheckpoint(phase: "teacher" | "student" = "student"): Uint8Array<ArrayBuffer> {

@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { DEFAULT_TOY_RUN, NonFiniteLossError, ToyRun, type ToyRunConfig } from "../src/components/toy-run.ts";
-import { createMixture } from "../src/components/gaussian-mixture.ts";
+import { NonFiniteLossError, ToyRun } from "../src/components/toy/toy-run.ts";
+import { DEFAULT_TOY_RUN, type ToyRunConfig } from "../src/components/toy/toy-run-config.ts";
+import { createMixture } from "../src/components/trigflow/gaussian-mixture.ts";
 
 await tf.setBackend("cpu");
 // Small enough for TF.js's CPU backend in Node (~20 ms per step).
@@ -43,7 +44,7 @@ test("a non-finite loss stops the run with a clear message and restores the last
 });
 
 test("sCD and the discrete-time CM distil the exact teacher: both beat the untrained start", async () => {
-  const { exactTeacher } = await import("../src/components/exact-teacher.ts");
+  const { exactTeacher } = await import("../src/components/toy/exact-teacher.ts");
   const teacher = exactTeacher(mixture);
   for (const objective of ["scd", "discrete"] as const) {
     const run = new ToyRun(mixture, { ...base, objective, discreteSteps: 32, scm: { ...base.scm, warmupIterations: 30 } }, teacher);
@@ -60,7 +61,7 @@ test("sCD and the discrete-time CM distil the exact teacher: both beat the untra
 });
 
 test("sCD from the exact teacher can start from a trained diffusion model's weights, logvar head reset", async () => {
-  const { exactTeacher } = await import("../src/components/exact-teacher.ts");
+  const { exactTeacher } = await import("../src/components/toy/exact-teacher.ts");
   const diffusion = new ToyRun(mixture, { ...base, objective: "teacher", seed: 3 });
   for (let i = 0; i < 3; i++) await diffusion.step();
   const run = new ToyRun(mixture, { ...base, objective: "scd" }, exactTeacher(mixture), diffusion.ema);

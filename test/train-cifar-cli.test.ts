@@ -11,8 +11,8 @@ import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { makeCifar10Meta, CIFAR10_IMAGE_BYTES } from "../src/components/cifar10/dataset.ts";
-import { readTrainingFile, writeTrainingCheckpoint, type TrainingCheckpoint } from "../src/components/image-checkpoint.ts";
+import { makeCifar10Meta, CIFAR10_IMAGE_BYTES } from "../src/components/image/cifar10/dataset.ts";
+import { readTrainingFile, writeTrainingCheckpoint, type TrainingCheckpoint } from "../src/components/image/image-checkpoint.ts";
 import { sha256Hex } from "../scripts/cifar10/shards.ts";
 
 const exec = promisify(execFile);

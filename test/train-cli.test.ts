@@ -5,7 +5,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { readSafetensors } from "../src/components/safetensors.ts";
+import { readSafetensors } from "../src/components/checkpoint/safetensors.ts";
 
 const run = promisify(execFile);
 const train = (args: string[]) => run(process.execPath, ["--import", "tsx", "scripts/train.ts", ...args], { encoding: "utf8" });

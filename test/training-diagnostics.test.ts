@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { TIME_BINS, TrainingDiagnostics } from "../src/components/training-diagnostics.ts";
-import { minimizeMeasuringGradient } from "../src/components/measured-step.ts";
-import { DEFAULT_TOY_RUN, ToyRun } from "../src/components/toy-run.ts";
-import { createMixture } from "../src/components/gaussian-mixture.ts";
+import { TIME_BINS, TrainingDiagnostics } from "../src/components/training/diagnostics.ts";
+import { minimizeMeasuringGradient } from "../src/components/training/measured-step.ts";
+import { ToyRun } from "../src/components/toy/toy-run.ts";
+import { DEFAULT_TOY_RUN } from "../src/components/toy/toy-run-config.ts";
+import { createMixture } from "../src/components/trigflow/gaussian-mixture.ts";
 
 await tf.setBackend("cpu");
 

@@ -4,8 +4,8 @@ import {
   SIGMA_D, T_MAX, T_MID, diffuse, conditionalVelocity, consistencyFunction, predictFromF, fFromPrediction,
   sigmaFromT, tFromSigma, flowTimeFromT, tFromFlowTime, trigflowInputScaleFromFlow, trigflowInputScaleFromEdm,
   fFromEdmRawOutput, snr, type PredictionKind,
-} from "../src/components/trigflow.ts";
-import { createRng, normalArray } from "../src/components/rng.ts";
+} from "../src/components/trigflow/trigflow.ts";
+import { createRng, normalArray } from "../src/components/math/rng.ts";
 import { assertClose } from "./helpers.ts";
 
 // Double precision round-off on O(1) quantities is ~1e-16; 1e-12 leaves room for a few operations.

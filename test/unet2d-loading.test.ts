@@ -6,9 +6,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { UNet2DModel, unet2DParameterCount } from "../src/components/unet2d/model.ts";
-import { resolveUnet2DConfig, UnsupportedConfigError } from "../src/components/unet2d/config.ts";
-import { canonicalWeightName, torchConvToHwio, WeightLoadError } from "../src/components/unet2d/weights.ts";
+import { UNet2DModel, unet2DParameterCount } from "../src/components/pretrained/unet2d/model.ts";
+import { resolveUnet2DConfig, UnsupportedConfigError } from "../src/components/pretrained/unet2d/config.ts";
+import { canonicalWeightName, torchConvToHwio, WeightLoadError } from "../src/components/pretrained/unet2d/weights.ts";
 import type { StreamedTensor } from "../src/components/checkpoint/streamed-tensor.ts";
 import { readImagenet64Count, readUnetFixture } from "./fixtures/unet2d/fixtures.ts";
 

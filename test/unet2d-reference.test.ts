@@ -12,7 +12,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { UNet2DModel } from "../src/components/unet2d/model.ts";
+import { UNet2DModel } from "../src/components/pretrained/unet2d/model.ts";
 import { compare, readUnetFixture, type FixtureName, type UnetFixture } from "./fixtures/unet2d/fixtures.ts";
 
 await tf.setBackend("cpu");

@@ -8,11 +8,11 @@ import * as tf from "@tensorflow/tfjs";
 import { SmallUNet } from "../src/components/nn/unet.ts";
 import type { UNetConfig } from "../src/components/nn/unet-config.ts";
 import { forward } from "../src/components/nn/network.ts";
-import { readSafetensors, writeSafetensors } from "../src/components/safetensors.ts";
+import { readSafetensors, writeSafetensors } from "../src/components/checkpoint/safetensors.ts";
 import type { StreamedTensor } from "../src/components/checkpoint/streamed-tensor.ts";
-import { seededNormalNoise } from "../src/components/cm-sampler.ts";
-import { SIGMA_D, T_MAX } from "../src/components/trigflow.ts";
-import { loadScmLabUnet, sampleScmLabUnet } from "../src/components/unet2d/scm-lab-checkpoint.ts";
+import { seededNormalNoise } from "../src/components/pretrained/cm-sampler.ts";
+import { SIGMA_D, T_MAX } from "../src/components/trigflow/trigflow.ts";
+import { loadScmLabUnet, sampleScmLabUnet } from "../src/components/pretrained/scm-lab-checkpoint.ts";
 import { SCM_LAB_UNET_METADATA_KEY, readScmLabUnetConfig, scmLabUnetMetadata } from "../src/components/nn/unet-checkpoint-metadata.ts";
 import { assertClose } from "./helpers.ts";
 

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { JobControl, serveJob, type JobReply, type TrainedProfileParams } from "../src/components/worker-jobs.ts";
+import { JobControl } from "../src/components/jobs/job-control.ts";
+import { serveJob, type JobReply } from "../src/components/jobs/serve-job.ts";
+import type { TrainedProfileParams } from "../src/components/jobs/jvp-jobs.ts";
 
 /** A control that stops the job after `checks` checkpoints. */
 function stopAfter(checks: number): JobControl {
@@ -53,7 +55,7 @@ test("stopping ends the job early; an unknown job or a failure is one error mess
 });
 
 test("the toyRun job reports every step, measures quality on schedule, stops on request, and returns EMA weights", async () => {
-  const { DEFAULT_TOY_RUN } = await import("../src/components/toy-run.ts");
+  const { DEFAULT_TOY_RUN } = await import("../src/components/toy/toy-run-config.ts");
   const config = { ...DEFAULT_TOY_RUN, objective: "scd" as const, network: { hidden: 16, blocks: 1, groups: 4, timeEmbedding: { kind: "positional" as const, dim: 16 } }, batch: 32 };
   const replies: JobReply[] = [];
   const before = tf.memory().numTensors;
@@ -85,7 +87,7 @@ test("the toyRun job reports every step, measures quality on schedule, stops on 
 });
 
 test("a stop sent as a message (a macrotask) ends a CPU-backend run that never waits for one itself", async () => {
-  const { DEFAULT_TOY_RUN } = await import("../src/components/toy-run.ts");
+  const { DEFAULT_TOY_RUN } = await import("../src/components/toy/toy-run-config.ts");
   const config = { ...DEFAULT_TOY_RUN, objective: "teacher" as const, network: { hidden: 8, blocks: 1, groups: 4, timeEmbedding: { kind: "positional" as const, dim: 8 } }, batch: 16 };
   const replies: JobReply[] = [];
   const control = new JobControl();
@@ -98,7 +100,7 @@ test("a stop sent as a message (a macrotask) ends a CPU-backend run that never w
 });
 
 test("the toyRun job can train its teacher first; measurements carry diagnostics and samples and are never throttled", async () => {
-  const { DEFAULT_TOY_RUN } = await import("../src/components/toy-run.ts");
+  const { DEFAULT_TOY_RUN } = await import("../src/components/toy/toy-run-config.ts");
   const network = { hidden: 16, blocks: 1, groups: 4, timeEmbedding: { kind: "positional" as const, dim: 8 } };
   const teacherConfig = { ...DEFAULT_TOY_RUN, objective: "teacher" as const, network, batch: 32 };
   const config = { ...DEFAULT_TOY_RUN, objective: "sct" as const, network, batch: 32 };

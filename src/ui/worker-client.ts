@@ -1,15 +1,16 @@
 /**
- * Run a job of worker-jobs.ts in the jobs Web Worker and expose it as an async generator for a Framework
+ * Run a job of components/jobs/registry.ts in the jobs Web Worker and expose it as an async generator for a Framework
  * cell: it yields {progress} messages and finally {result}, or {error} with a readable message. The worker
  * is terminated when the job ends or when the cell is invalidated (the reader changed an input); pause,
- * resume and stop reach the job between two of its steps (worker-jobs.ts JobControl).
+ * resume and stop reach the job between two of its steps (components/jobs/job-control.ts).
  *
  * One backend per page: the first worker chooses (backend.ts, honouring the page's `?backend=`), and every
  * job's worker is then started with `?backend=<that choice>`. So all figures of a page run on the same backend,
  * and each later worker probes one backend instead of trying them all.
  */
-import type { BackendReport } from "../components/backend.js";
-import type { JobName, JobReply } from "../components/worker-jobs.js";
+import type { BackendReport } from "../components/runtime/backend.js";
+import type { JobName } from "../components/jobs/registry.js";
+import type { JobReply } from "../components/jobs/serve-job.js";
 
 export type JobEvent = { progress: unknown } | { result: unknown } | { error: string };
 

@@ -1,10 +1,11 @@
 /**
- * The Web Worker that runs sCM Lab's long jobs (worker-jobs.ts) off the page's main thread, so figures stay
+ * The Web Worker that runs sCM Lab's long jobs (components/jobs/registry.ts) off the page's main thread, so figures stay
  * responsive while TF.js trains. Bundled into src/data/jobs-worker.js by a data loader at build time.
  * Its backend follows the page's `?backend=` (worker-client.ts passes it on in the worker's URL).
  */
-import { backendSelection } from "../components/backend.js";
-import { JobControl, serveJob, type JobReply, type JobRequest } from "../components/worker-jobs.js";
+import { backendSelection } from "../components/runtime/backend.js";
+import { JobControl } from "../components/jobs/job-control.js";
+import { serveJob, type JobReply, type JobRequest } from "../components/jobs/serve-job.js";
 
 const scope = self as unknown as { postMessage(message: unknown): void; onmessage: ((event: MessageEvent<JobRequest>) => void) | null };
 const controls = new Map<number, JobControl>();

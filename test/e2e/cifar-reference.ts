@@ -13,9 +13,9 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
-import { CIFAR10_IMAGE_BYTES, cifar10ClassFile, validateCifar10Meta } from "../../src/components/cifar10/dataset.ts";
-import type { Fetch } from "../../src/components/class-file-streams.ts";
-import { imageTrainJob, type ImageTrainParams, type ImageTrainPhase } from "../../src/components/image-jobs.ts";
+import { CIFAR10_IMAGE_BYTES, cifar10ClassFile, validateCifar10Meta } from "../../src/components/image/cifar10/dataset.ts";
+import type { Fetch } from "../../src/components/image/class-file-streams.ts";
+import { imageTrainJob, type ImageTrainParams, type ImageTrainPhase } from "../../src/components/jobs/image-jobs.ts";
 import assert from "node:assert/strict";
 
 export interface CifarSubset {

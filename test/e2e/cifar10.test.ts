@@ -10,11 +10,11 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import type { Page } from "playwright-core";
 import { openPage } from "../../scripts/browser/page-check.ts";
-import { readTrainingFile } from "../../src/components/image-checkpoint.ts";
+import { readTrainingFile } from "../../src/components/image/image-checkpoint.ts";
 import { ARTIFACTS, useBuiltSite } from "./site-fixture.ts";
 import { cifarSubset, compareStepsWithNode, describeSteps, expectStepsLikeNode, routeCifarSubset } from "./cifar-reference.ts";
 import * as tf from "@tensorflow/tfjs";
-import { useFastCpuKernels } from "../../src/components/cpu-kernels.ts";
+import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
 
 const site = useBuiltSite();
 

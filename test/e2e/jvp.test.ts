@@ -13,12 +13,12 @@ import { longTaskLimitMs } from "../../scripts/browser/page-check.ts";
 import { ARTIFACTS, useBuiltSite } from "./site-fixture.ts";
 import type { Page } from "playwright-core";
 import * as tf from "@tensorflow/tfjs";
-import { useFastCpuKernels } from "../../src/components/cpu-kernels.ts";
+import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
 import {
   finiteDifferenceJob, halfPrecisionJob, profilesJob, trainedProfilesJob,
   type TrainedProfileParams, type TrainedProfileRow, type FiniteDifferenceParams, type FiniteDifferenceRow, type HalfPrecisionParams, type JvpJobResult, type ProfileParams, type ProfileRow,
-} from "../../src/components/jvp-jobs.ts";
-import type { HalfPrecisionRow } from "../../src/components/jvp-jobs.ts";
+} from "../../src/components/jobs/jvp-jobs.ts";
+import type { HalfPrecisionRow } from "../../src/components/jobs/jvp-jobs.ts";
 
 const HALF_MAX = 65504;
 

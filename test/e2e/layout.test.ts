@@ -10,7 +10,7 @@ import type { Locator, Page } from "playwright-core";
 import config from "../../observablehq.config.ts";
 import { openPage } from "../../scripts/browser/page-check.ts";
 import { ARTIFACTS, useBuiltSite, type Site } from "./site-fixture.ts";
-import { placeLabels } from "../../src/components/pf-ode-experiments.ts";
+import { placeLabels } from "../../src/components/toy/experiments/pf-ode.ts";
 
 export const PHONE = { width: 390, height: 844 } as const;
 

@@ -14,7 +14,7 @@ import type { Browser, Page } from "playwright-core";
 import { serveDirectory } from "../../scripts/browser/static-server.ts";
 import { launchChromium } from "../../scripts/browser/chromium.ts";
 import { openPage } from "../../scripts/browser/page-check.ts";
-import { writeSafetensors } from "../../src/components/safetensors.ts";
+import { writeSafetensors } from "../../src/components/checkpoint/safetensors.ts";
 import { SmallUNet } from "../../src/components/nn/unet.ts";
 import { scmLabUnetMetadata } from "../../src/components/nn/unet-checkpoint-metadata.ts";
 import { tinyTrainingCheckpoint } from "../tiny-training-checkpoint.ts";

@@ -9,11 +9,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
-import { ImageDataset } from "../../src/components/image-dataset.ts";
-import { ImageRun } from "../../src/components/image-run.ts";
-import { defaultImageRunConfig, type ImageRunConfig } from "../../src/components/image-run-config.ts";
+import { ImageDataset } from "../../src/components/image/image-dataset.ts";
+import { ImageRun } from "../../src/components/image/image-run.ts";
+import { defaultImageRunConfig, type ImageRunConfig } from "../../src/components/image/image-run-config.ts";
 import { SmallUNet } from "../../src/components/nn/unet.ts";
-import { createRng } from "../../src/components/rng.ts";
+import { createRng } from "../../src/components/math/rng.ts";
 
 type Weights = Record<string, { shape: number[]; data: Float32Array }>;
 type Objective = "teacher" | "sct" | "scd";

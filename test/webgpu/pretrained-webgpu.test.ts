@@ -9,10 +9,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
-import { JobControl, serveJob, type JobReply } from "../../src/components/worker-jobs.ts";
-import { loadPretrained, type LoadRequest, type LoadedModel } from "../../src/components/pretrained-loader.ts";
-import { disposeResidentModel } from "../../src/components/pretrained-jobs.ts";
-import { ConfigMismatchError } from "../../src/components/pretrained-header-check.ts";
+import { JobControl } from "../../src/components/jobs/job-control.ts";
+import { serveJob, type JobReply } from "../../src/components/jobs/serve-job.ts";
+import { loadPretrained, type LoadRequest, type LoadedModel } from "../../src/components/pretrained/loader.ts";
+import { disposeResidentModel } from "../../src/components/jobs/pretrained-jobs.ts";
+import { ConfigMismatchError } from "../../src/components/pretrained/header-check.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/unet2d/${name}`, import.meta.url));
 const weights = new Blob([fixture("cm.weights.safetensors")]);

@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { SmallUNet } from "../../src/components/nn/unet.ts";
 import { jvp } from "../../src/components/nn/network.ts";
-import { selectBackend } from "../../src/components/backend.ts";
+import { selectBackend } from "../../src/components/runtime/backend.ts";
 
 async function jvpOn(backend: "cpu" | "webgpu", net: SmallUNet, inputs: tf.Tensor[]) {
   assert.ok(await tf.setBackend(backend), `backend ${backend} is available`);

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { plainAlgebra, type TensorAlgebra } from "./algebra.js";
 import { fanInUniform, ones, zeros, normal, seededTensor, type ParameterSet } from "./parameters.js";
-import { SIGMA_D } from "../trigflow.js";
+import { SIGMA_D } from "../trigflow/trigflow.js";
 
 export class Dense {
   readonly weight: tf.Variable;

@@ -3,13 +3,9 @@
  * readable path like "enc.32x32.block0.conv0.weight", so a parameter list can be saved and loaded by name.
  */
 import * as tf from "@tensorflow/tfjs";
-import { createRng } from "../rng.js";
+import { createRng } from "../math/rng.js";
+import type { NamedArray } from "../checkpoint/safetensors.js";
 
-/** A parameter as plain data, for checkpoints: float32 values in row-major order. */
-export interface NamedArray {
-  shape: number[];
-  data: Float32Array;
-}
 
 export type Initializer = (shape: number[], seed: number) => tf.Tensor;
 

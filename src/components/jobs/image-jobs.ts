@@ -1,0 +1,245 @@
+/**
+ * The live CIFAR-10 training job (registered in registry.ts): stream the chosen classes, train the
+ * teacher (TrigFlow diffusion), then sCT or sCD from the teacher's EMA — or sCT from scratch, or from a teacher
+ * the reader loaded — reporting step metrics, sample grids, and autosaves to IndexedDB. Commands between
+ * steps (even while paused): "save" (autosave now), "export-checkpoint" and "export-model" (send the file to
+ * the page for download).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { ImageDataset, CIFAR10_SHAPE } from "../image/image-dataset.js";
+import { ImageRun, type ImageSamples } from "../image/image-run.js";
+import { SmallUNet } from "../nn/unet.js";
+import type { NamedArray } from "../checkpoint/safetensors.js";
+import { readTrainingFile, teacherOf, writeModel, writeTrainingCheckpoint, type RunPlan, type TrainingCheckpoint } from "../image/image-checkpoint.js";
+import { ClassFileStreams, fetchCifar10Meta, globalFetch, type ClassFileProgress, type Fetch } from "../image/class-file-streams.js";
+import { loadCheckpoint, saveCheckpoint, type CheckpointSummary } from "../image/checkpoint-store.js";
+import { NonFiniteLossError } from "../training/trainer.js";
+import { GpuMemoryError, openGpuMemoryScope } from "../runtime/gpu-memory.js";
+import { CIFAR10_CLASSES } from "../image/cifar10/dataset.js";
+import type { JobControl } from "./job-control.js";
+
+export interface ImageTrainParams {
+  /** absolute URLs of meta.json and of class-0.bin … class-9.bin */
+  data: { meta: string; classFiles: string[] };
+  classes: number[];
+  /** the teacher phase (null: sCT from scratch, or a teacher from `teacherModel`) */
+  teacher: RunPlan | null;
+  /** the consistency phase (null: train the teacher only) */
+  student: RunPlan | null;
+  /** an sCM Lab model file (EMA weights + config) used as the teacher instead of training one */
+  teacherModel?: Uint8Array;
+  /** continue a saved run: the IndexedDB autosave under `key`, or a training checkpoint file's bytes */
+  resume?: { key: string } | { bytes: Uint8Array };
+  sampleEvery: number;
+  sampleCount: number;
+  /** Heun steps of the teacher's ODE for the comparison row */
+  odeSteps: number;
+  /** autosave to IndexedDB every `everySteps` steps, at phase ends and on stop; null: never */
+  autosave: { key: string; everySteps: number } | null;
+  /** images of each class that must have arrived before training starts */
+  minImagesPerClass?: number;
+}
+
+export type ImageTrainPhase = "teacher" | "student";
+
+export type ImageTrainProgress =
+  | { kind: "data"; data: ClassFileProgress; milestone?: boolean }
+  | { kind: "phase"; phase: ImageTrainPhase; objective: string; parameters: number; steps: number; startIteration: number; backend: string; milestone: true }
+  | {
+      kind: "step";
+      phase: ImageTrainPhase;
+      iteration: number;
+      steps: number;
+      loss: number;
+      gradientNorm: number;
+      meanTangentNorm: number | null;
+      /** wall time of this step, and images per second over the last 20 steps */
+      stepMs: number;
+      imagesPerSecond: number;
+      memory: { tensors: number; bytes: number; gpuBytes: number | null };
+      data: ClassFileProgress;
+    }
+  | { kind: "samples"; phase: ImageTrainPhase; samples: ImageSamples; milestone: true }
+  | { kind: "saved"; phase: ImageTrainPhase; iteration: number; bytes: number; milestone: true }
+  | { kind: "saveFailed"; message: string; milestone: true }
+  | { kind: "file"; what: "checkpoint" | "model"; fileName: string; bytes: Uint8Array; milestone: true };
+
+export interface ImageTrainResult {
+  phase: ImageTrainPhase;
+  iteration: number;
+  stopped: boolean;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Errors the reader can act on get advice; the run's last autosave stays in IndexedDB either way. */
+function explain(error: unknown, saved: number | null): Error {
+  const resume = saved !== null ? ` The autosave from step ${saved} can be resumed.` : "";
+  if (error instanceof NonFiniteLossError) return new Error(`${error.message}. Try a lower learning rate or keep tangent normalisation on.${resume}`);
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof GpuMemoryError || /out of memory|OOM|allocat|device (was )?lost/i.test(message)) {
+    return new Error(`${message}. Try a smaller preset or batch, or close other GPU-heavy tabs.${resume}`);
+  }
+  return new Error(`${message}${resume}`);
+}
+
+function memory(): { tensors: number; bytes: number; gpuBytes: number | null } {
+  const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
+  return { tensors: m.numTensors, bytes: m.numBytes, gpuBytes: typeof m.numBytesInGPU === "number" ? m.numBytesInGPU : null };
+}
+
+function networkFromWeights(config: SmallUNet["config"], weights: Record<string, NamedArray>): SmallUNet {
+  const net = new SmallUNet(config);
+  try {
+    net.params.load(weights);
+    return net;
+  } catch (error) {
+    net.dispose();
+    throw error;
+  }
+}
+
+export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () => boolean = () => false, control?: JobControl, fetchImpl: Fetch = globalFetch): AsyncGenerator<ImageTrainProgress, ImageTrainResult> {
+  // The plan: from the parameters, or from the checkpoint being resumed.
+  let checkpoint: TrainingCheckpoint | null = null;
+  if (params.resume) {
+    const bytes = "key" in params.resume ? await loadCheckpoint(params.resume.key) : params.resume.bytes;
+    if (!bytes) throw new Error("there is no saved run to resume in this browser");
+    const file = readTrainingFile(bytes);
+    if (file.kind !== "training") throw new Error("this file is a model, not a training checkpoint: load it as a teacher instead");
+    checkpoint = file.checkpoint;
+  }
+  const plan = checkpoint ?? { classes: params.classes, teacher: params.teacher, student: params.student };
+  const startPhase: ImageTrainPhase = checkpoint?.phase ?? (plan.teacher && plan.teacher.steps > 0 ? "teacher" : "student");
+  if (startPhase === "student" && !plan.student) throw new Error("nothing to train: no consistency phase and no teacher phase");
+
+  for (const p of [plan.teacher, plan.student]) {
+    if (p && p.config.network.resolution !== CIFAR10_SHAPE.height) throw new Error(`this run was made for ${p.config.network.resolution}×${p.config.network.resolution} images; the page trains on CIFAR-10's 32×32 (continue it with npm run train)`);
+  }
+  const meta = await fetchCifar10Meta(params.data.meta, fetchImpl);
+  const dataset = new ImageDataset(plan.classes, CIFAR10_SHAPE, Math.max(...plan.classes.map((c) => meta.perClass[c])));
+  const streams = new ClassFileStreams(dataset, meta, params.data.classFiles, fetchImpl);
+  // The teacher network, and its weights as saved in every checkpoint of the consistency phase (kept here: they
+  // never change, so an autosave need not read them back from the GPU).
+  const teacher: { net: SmallUNet | null; weights: Record<string, NamedArray> | null } = { net: null, weights: null };
+  const useTeacher = (config: SmallUNet["config"], weights: Record<string, NamedArray>) => {
+    teacher.net = networkFromWeights(config, weights);
+    teacher.weights = weights;
+  };
+  let run: ImageRun | null = null;
+  let lastSave: number | null = null;
+  const label = (phase: ImageTrainPhase) => {
+    const p = phase === "teacher" ? plan.teacher! : plan.student!;
+    const objective = { teacher: "teacher (diffusion)", sct: "sCT", scd: "sCD" }[p.config.objective as "teacher" | "sct" | "scd"];
+    return `${objective}, ${p.config.network.baseChannels}-channel UNet, ${plan.classes.length === 10 ? "all classes" : plan.classes.map((c) => CIFAR10_CLASSES[c]).join(" + ")}`;
+  };
+
+  try {
+    // Wait for enough images of every class; the rest keeps streaming in during training.
+    const needed = params.minImagesPerClass ?? 64;
+    for (;;) {
+      if (streams.error) throw streams.error;
+      const data = streams.progress();
+      if (data.perClass.every((n) => n >= needed) || data.complete) {
+        yield { kind: "data", data, milestone: true };
+        break;
+      }
+      if (shouldStop()) return { phase: startPhase, iteration: 0, stopped: true };
+      yield { kind: "data", data };
+      await sleep(100);
+    }
+
+    if (params.teacherModel) {
+      const file = readTrainingFile(params.teacherModel);
+      if (file.kind !== "model") throw new Error("the teacher file is a training checkpoint: resume it, or export its model");
+      useTeacher(file.config, file.weights);
+    } else {
+      const saved = checkpoint && teacherOf(checkpoint);
+      if (saved) useTeacher(saved.network, saved.weights);
+    }
+
+    for (const phase of ["teacher", "student"] as const) {
+      if (phase === "teacher" && startPhase === "student") continue;
+      const phasePlan = phase === "teacher" ? plan.teacher! : plan.student;
+      if (!phasePlan) break;
+      run = new ImageRun(dataset, phasePlan.config, phase === "student" ? teacher.net ?? undefined : undefined);
+      if (checkpoint && checkpoint.phase === phase) await run.restore(checkpoint.state);
+      yield { kind: "phase", phase, objective: phasePlan.config.objective, parameters: run.parameterCount, steps: phasePlan.steps, startIteration: run.iteration, backend: tf.getBackend(), milestone: true };
+
+      const autosave = async () => {
+        if (!params.autosave || !run) return null;
+        const bytes = await checkpointBytes(run, phase);
+        const summary: CheckpointSummary = { key: params.autosave.key, phase, iteration: run.iteration, steps: phasePlan.steps, label: label(phase), bytes: bytes.length, savedAt: Date.now() };
+        try {
+          await saveCheckpoint(summary, bytes);
+          lastSave = run.iteration;
+          return { kind: "saved" as const, phase, iteration: run.iteration, bytes: bytes.length, milestone: true as const };
+        } catch (error) {
+          return { kind: "saveFailed" as const, message: `could not save the run in this browser: ${error instanceof Error ? error.message : String(error)}`, milestone: true as const };
+        }
+      };
+      const checkpointBytes = async (r: ImageRun, p: ImageTrainPhase) =>
+        writeTrainingCheckpoint({
+          phase: p, classes: plan.classes, teacher: plan.teacher, student: plan.student, state: await r.state(),
+          teacherWeights: p === "student" ? teacher.weights : null,
+        });
+      const samples = async (r: ImageRun) => ({ kind: "samples" as const, phase, samples: await r.samples(params.sampleCount, 1234, params.odeSteps), milestone: true as const });
+
+      yield await samples(run);
+      const recent: number[] = [];
+      while (run.iteration < phasePlan.steps) {
+        for (const command of control?.takeCommands() ?? []) {
+          if (command === "save") {
+            const report = await autosave();
+            if (report) yield report;
+          } else if (command === "export-checkpoint") {
+            yield { kind: "file", what: "checkpoint", fileName: `scm-lab-${phase}-step${run.iteration}.safetensors`, bytes: await checkpointBytes(run, phase), milestone: true };
+          } else if (command === "export-model") {
+            yield { kind: "file", what: "model", fileName: `scm-lab-${phasePlan.config.objective}-ema-step${run.iteration}.safetensors`, bytes: writeModel(run.ema.config, await run.ema.params.save()), milestone: true };
+          }
+        }
+        if (shouldStop()) {
+          const report = await autosave();
+          if (report) yield report;
+          return { phase, iteration: run.iteration, stopped: true };
+        }
+        // A command can wake a paused job for one generator step: answer it, then let the job pause again.
+        if (control?.isPaused) {
+          yield { kind: "data", data: streams.progress() };
+          continue;
+        }
+        if (streams.error) throw streams.error;
+        const scope = openGpuMemoryScope();
+        const started = performance.now();
+        let report;
+        try {
+          report = await run.step();
+        } finally {
+          await scope.close(`at training step ${run.iteration + 1}`);
+        }
+        const stepMs = performance.now() - started;
+        recent.push(stepMs);
+        if (recent.length > 20) recent.shift();
+        const imagesPerSecond = (phasePlan.config.batch * recent.length * 1000) / recent.reduce((a, b) => a + b, 0);
+        yield { kind: "step", phase, ...report, steps: phasePlan.steps, stepMs, imagesPerSecond, memory: memory(), data: streams.progress() };
+        if (run.iteration % params.sampleEvery === 0 || run.iteration === phasePlan.steps) yield await samples(run);
+        if (params.autosave && (run.iteration % params.autosave.everySteps === 0 || run.iteration === phasePlan.steps)) {
+          const saved = await autosave();
+          if (saved) yield saved;
+        }
+      }
+      if (phase === "student" || !plan.student) return { phase, iteration: run.iteration, stopped: false };
+      // The consistency phase starts from the teacher's EMA (App. G.2), kept as a standalone network.
+      useTeacher(run.ema.config, await run.ema.params.save());
+      run.dispose();
+      run = null;
+    }
+    return { phase: startPhase, iteration: 0, stopped: false };
+  } catch (error) {
+    throw explain(error, lastSave);
+  } finally {
+    streams.cancel();
+    run?.dispose();
+    teacher.net?.dispose();
+  }
+}

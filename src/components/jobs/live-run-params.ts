@@ -1,0 +1,55 @@
+/**
+ * The parameters of the training pages' live runs (the stabilizers page's A/B runs and the discrete page's
+ * discrete-vs-continuous pair), built in one place so that the page and the browser tests — which rerun the
+ * same job in Node and compare the numbers — cannot drift apart.
+ */
+import type { GaussianMixture } from "../trigflow/gaussian-mixture.js";
+import type { TangentGapParams, ToyRunParams } from "./toy-jobs.js";
+import type { DiscreteFile, StabilizersFile } from "../toy/experiments/precomputed.js";
+import { unpackWeights } from "../toy/experiments/precomputed.js";
+import { architectureKey, configFromSettings, PAPER_SETTINGS, STABILIZER_TRAINING, type StabilizerSettings } from "../toy/experiments/stabilizers.js";
+
+/** What every live toy run measures: 1000 samples for quality, 400 kept for the scatter plots, 100 points for ‖f − f*‖. */
+const MEASURE = { evaluationSamples: 1000, keepSamples: 400, consistencyPoints: 100 } as const;
+
+const mixtureOf = (m: GaussianMixture) => ({ means: m.means, stds: m.stds, weights: m.weights });
+
+/** An sCT run with these stabilizer settings, from the precomputed teacher of its architecture (or one trained first). */
+export function stabilizerRunParams(file: StabilizersFile, mixture: GaussianMixture, settings: StabilizerSettings, steps: number): ToyRunParams {
+  const teacher = file.teachers.find((t) => t.key === architectureKey(settings));
+  return {
+    mixture: mixtureOf(mixture),
+    config: configFromSettings(settings, "sct"),
+    steps,
+    evaluateEvery: STABILIZER_TRAINING.evaluateEvery,
+    ...MEASURE,
+    teacher: teacher
+      ? { kind: "weights", network: teacher.config.network, weights: unpackWeights(teacher.weights) }
+      : { kind: "train", config: configFromSettings(settings, "teacher"), steps: STABILIZER_TRAINING.teacherSteps },
+  };
+}
+
+/** A discrete-time CM with N grid intervals ("discrete") or its continuous counterpart ("scd"), from the same teacher. */
+export function discreteRunParams(file: DiscreteFile, mixture: GaussianMixture, objective: "discrete" | "scd", N: number, steps: number): ToyRunParams {
+  return {
+    mixture: mixtureOf(mixture),
+    config: { ...configFromSettings(PAPER_SETTINGS, objective), discreteSteps: N },
+    steps,
+    evaluateEvery: STABILIZER_TRAINING.evaluateEvery,
+    ...MEASURE,
+    teacher: { kind: "weights", network: file.teacher.config.network, weights: unpackWeights(file.teacher.weights) },
+  };
+}
+
+/** The discrete page's "recompute in this browser": the tangent gap of its continuous model against its teacher. */
+export function tangentGapParams(file: DiscreteFile, mixture: GaussianMixture, sizes: readonly number[]): TangentGapParams {
+  if (!file.continuous.weights) throw new Error("discrete.json has no weights for its continuous model");
+  return {
+    mixture: mixtureOf(mixture),
+    network: file.continuous.config.network,
+    studentWeights: unpackWeights(file.continuous.weights),
+    teacherWeights: unpackWeights(file.teacher.weights),
+    sizes: [...sizes],
+    samples: 256,
+  };
+}

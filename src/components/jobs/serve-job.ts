@@ -1,0 +1,66 @@
+/**
+ * The messages between a page and its jobs worker, and serveJob, which runs one job for a start message.
+ */
+import { JOBS, type JobName } from "./registry.js";
+import { JobControl } from "./job-control.js";
+import { deviceLoss } from "../runtime/backend.js";
+
+/** Messages from page to worker. A command (e.g. "save") is a request a job handles between two of its steps. */
+export type JobRequest =
+  | { type: "start"; id: number; job: JobName; params: unknown }
+  | { type: "pause" | "resume" | "stop"; id: number }
+  | { type: "command"; id: number; command: string };
+
+/** Messages from worker to page. */
+export type JobReply =
+  | { type: "progress"; id: number; progress: unknown }
+  | { type: "done"; id: number; result: unknown }
+  | { type: "error"; id: number; message: string };
+
+/**
+ * Drive a job for one request, posting progress (at most every `throttleMs`, except reports marked
+ * `milestone`, which always go), the result, or one error
+ * message; `control` pauses it between steps or stops it (a stopped job returns its result so far). Used by
+ * the worker entry and directly by tests.
+ */
+/** How often a running job lets the worker's message queue in (see serveJob). */
+const YIELD_EVERY_MS = 50;
+
+export async function serveJob(request: Extract<JobRequest, { type: "start" }>, post: (reply: JobReply) => void, control: JobControl = new JobControl(), throttleMs = 100): Promise<void> {
+  const job = JOBS[request.job] as (params: unknown, stop: () => boolean, control: JobControl) => AsyncGenerator<unknown, unknown>;
+  if (!job) return post({ type: "error", id: request.id, message: `unknown job "${request.job}"` });
+  let lastPost = 0;
+  let lastYield = Date.now();
+  try {
+    const iterator = job(request.params, () => control.isStopped, control);
+    for (;;) {
+      // On TF.js's CPU backend a step never waits for a macrotask (every await settles as a microtask), so the
+      // worker would not see a pause, stop or command message until the job ended. Let them in every 50 ms.
+      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        lastYield = Date.now();
+      }
+      await control.checkpoint();
+      if (deviceLoss()) throw new Error("it was between two steps");
+      const { value, done } = await iterator.next();
+      if (done) return post({ type: "done", id: request.id, result: value });
+      const now = Date.now();
+      if (now - lastPost >= throttleMs || (value as { milestone?: boolean } | null)?.milestone) {
+        lastPost = now;
+        post({ type: "progress", id: request.id, progress: value });
+      }
+    }
+  } catch (error) {
+    post({ type: "error", id: request.id, message: describeJobError(error) });
+  }
+}
+
+/**
+ * One sentence for a failed job. After a lost WebGPU device every GPU call fails with a message about buffers or
+ * instances that says nothing to a reader; name the real cause and the way out instead.
+ */
+export function describeJobError(error: unknown, lost: string | null = deviceLoss()): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (lost) return `${lost}, so the run stopped (${message}). Reload the page to start again, or add ?backend=webgl to the address to use WebGL.`;
+  return message;
+}

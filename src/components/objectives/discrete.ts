@@ -1,0 +1,95 @@
+/**
+ * Discrete-time consistency models in TrigFlow form (App. E, Alg. 2): the tangent of sCM with the time
+ * derivative replaced by a finite difference over one step of the teacher's DDIM solver. As the grid gets
+ * finer (N → ∞) it tends to the continuous tangent, which page "continuous vs discrete" measures.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { perSample } from "./scm.js";
+import { SIGMA_D, SIGMA_MAX } from "../trigflow/trigflow.js";
+import type { Rng } from "../math/rng.js";
+import type { TimeProposal } from "../trigflow/time-proposal.js";
+
+/**
+ * EDM/Karras grid with N intervals mapped to TrigFlow time: σ_i = (σ_min^{1/ρ} + i/N·(σ_max^{1/ρ} − σ_min^{1/ρ}))^ρ,
+ * t_i = arctan(σ_i/σd), i = 0…N, increasing (App. E.2).
+ */
+export function discreteTimeGrid(N: number, { sigmaMin = 0.002, sigmaMax = SIGMA_MAX, rho = 7, sigmaD = SIGMA_D } = {}): number[] {
+  const lo = sigmaMin ** (1 / rho);
+  const hi = sigmaMax ** (1 / rho);
+  return Array.from({ length: N + 1 }, (_, i) => Math.atan((lo + (i / N) * (hi - lo)) ** rho / sigmaD));
+}
+
+/** The teacher's DDIM step from t down to t' (Eq. 26): x_{t'} = cos(t − t')·x_t − σd·sin(t − t')·F_pre(x_t/σd, t). */
+export function teacherDdimStep(xt: tf.Tensor, t: tf.Tensor, tPrime: tf.Tensor, Fteacher: tf.Tensor, sigmaD = SIGMA_D): tf.Tensor {
+  return tf.tidy(() => {
+    const gap = perSample(tf.sub(t, tPrime), xt.rank);
+    return tf.sub(tf.mul(tf.cos(gap), xt), tf.mul(tf.mul(tf.sin(gap), sigmaD), Fteacher));
+  });
+}
+
+export interface DiscreteTangentInputs {
+  xt: tf.Tensor;
+  t: tf.Tensor;
+  tPrime: tf.Tensor;
+  /** F⁻(x_t/σd, t), stop-gradient */
+  FminusAtT: tf.Tensor;
+  /** F⁻(x_{t'}/σd, t'), stop-gradient, at the teacher's DDIM point */
+  FminusAtTPrime: tf.Tensor;
+  /** F_pre(x_t/σd, t), the teacher */
+  Fteacher: tf.Tensor;
+  warmup: number;
+  sigmaD?: number;
+}
+
+/**
+ * g = cos t·Δ with Eq. 37,
+ *   Δ = −cos t'·(σd F⁻(x_t,t) − σd F_pre(x_t,t)) − r·sin t'·[x_t + σd·(cos(t − t')·F⁻(x_t,t) − F⁻(x_{t'},t'))/sin(t − t')],
+ * which at r = 1 equals [f⁻(x_t, t) − f⁻(x_{t'}, t')]/sin(t − t') exactly: the difference is divided by
+ * sin(t − t'), not by (t − t') (brief §8, item 16).
+ */
+export function discreteTangent({ xt, t, tPrime, FminusAtT, FminusAtTPrime, Fteacher, warmup, sigmaD = SIGMA_D }: DiscreteTangentInputs): tf.Tensor {
+  return tf.tidy(() => {
+    const r = xt.rank;
+    const gap = perSample(tf.sub(t, tPrime), r);
+    const cosPrime = perSample(tf.cos(tPrime), r);
+    const sinPrime = perSample(tf.sin(tPrime), r);
+    const mismatch = tf.mul(tf.neg(cosPrime), tf.mul(tf.sub(FminusAtT, Fteacher), sigmaD));
+    const difference = tf.div(tf.sub(tf.mul(tf.cos(gap), FminusAtT), FminusAtTPrime), tf.sin(gap));
+    const second = tf.mul(-warmup, tf.mul(sinPrime, tf.add(xt, tf.mul(difference, sigmaD))));
+    return tf.mul(perSample(tf.cos(t), r), tf.add(mismatch, second));
+  });
+}
+
+/** Standard normal CDF via erf (Abramowitz & Stegun 7.1.26, absolute error < 1.5e-7). */
+export function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const k = 1 / (1 + 0.3275911 * z);
+  const erf = 1 - ((((1.061405429 * k - 1.453152027) * k + 1.421413741) * k - 0.284496736) * k + 0.254829592) * k * Math.exp(-z * z);
+  return 0.5 * (1 + Math.sign(x) * erf);
+}
+
+/**
+ * Probability of each grid interval (t_{i−1}, t_i], i = 1…N, under the log-normal proposal on σ = σd tan t:
+ * the categorical distribution that discretises the continuous proposal (App. E.2).
+ */
+export function discreteTimeProbabilities(grid: readonly number[], proposal: TimeProposal, sigmaD = SIGMA_D): number[] {
+  const cdf = (t: number) => normalCdf((Math.log(sigmaD * Math.tan(t)) - proposal.pMean) / proposal.pStd);
+  const mass = grid.slice(1).map((t, i) => cdf(t) - cdf(grid[i]));
+  const total = mass.reduce((a, b) => a + b, 0);
+  return mass.map((m) => m / total);
+}
+
+/** Draw n training pairs (t, t') = (t_i, t_{i−1}) from the discretised proposal. */
+export function sampleDiscreteTimePairs(rng: Rng, grid: readonly number[], probabilities: readonly number[], n: number): { t: number[]; tPrime: number[] } {
+  const cumulative = probabilities.map(((sum) => (p: number) => (sum += p))(0));
+  const t: number[] = [];
+  const tPrime: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const u = rng.uniform();
+    let i = cumulative.findIndex((c) => u < c);
+    if (i < 0) i = probabilities.length - 1;
+    t.push(grid[i + 1]);
+    tPrime.push(grid[i]);
+  }
+  return { t, tPrime };
+}

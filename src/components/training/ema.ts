@@ -1,0 +1,29 @@
+/**
+ * Exponential moving average of network parameters, the weights sCM samples with (brief §5). The EMA lives in
+ * a second network of the same architecture, so sampling code takes it like any network.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ParameterSet } from "../nn/parameters.js";
+
+/**
+ * Per-step decay for an EMA half-life measured in training images, EDM's convention: β = 0.5^(batch/halfLife).
+ * CIFAR-10 sCM: half-life 0.5 Mimg at batch 512 gives β ≈ 0.99929 (App. G.2).
+ */
+export function emaDecayFromHalfLife(halfLifeImages: number, batchSize: number): number {
+  return 0.5 ** (batchSize / halfLifeImages);
+}
+
+/** target ← β·target + (1 − β)·source, parameter by parameter (same names and shapes). */
+export function updateEma(target: ParameterSet, source: ParameterSet, decay: number): void {
+  tf.tidy(() => {
+    for (const name of source.names()) {
+      const t = target.get(name);
+      t.assign(tf.add(tf.mul(t, decay), tf.mul(source.get(name), 1 - decay)));
+    }
+  });
+}
+
+/** target ← source (e.g. initialise the EMA, or start a consistency model from the teacher's EMA). */
+export function copyParameters(target: ParameterSet, source: ParameterSet): void {
+  updateEma(target, source, 0);
+}

@@ -1,0 +1,196 @@
+/**
+ * The training loop every sCM Lab run shares, whatever its data: one optimiser step of the chosen objective
+ * on a batch the caller draws, the EMA update, diagnostics, and the guard that stops on a non-finite loss or
+ * gradient and restores the last good weights. ToyRun (2-D mixtures) and ImageRun (CIFAR-10) add only their
+ * data and their measurements.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { FlowNetwork } from "../nn/network.js";
+import { diffusionLoss } from "../objectives/diffusion.js";
+import { scmTrainingStep, type ScmStepConfig } from "./scm-step.js";
+import { copyParameters, emaDecayFromHalfLife, updateEma } from "./ema.js";
+import { RAdamOptimizer } from "./radam.js";
+import { minimizeMeasuringGradient, type MeasuredStep } from "./measured-step.js";
+import { ECT_DEFAULTS, ectLossClosure, type EctConfig } from "../objectives/ect.js";
+import { TrainingDiagnostics, type DiagnosticsSnapshot } from "./diagnostics.js";
+
+/** The teacher (TrigFlow diffusion), sCT, sCD, the discrete-time CM of App. E, and the ECT baseline. */
+export type Objective = "teacher" | "sct" | "scd" | "discrete" | "ect";
+
+export interface TrainerConfig {
+  objective: Objective;
+  batch: number;
+  learningRate: number;
+  /** Adam, or RAdam as the paper uses for consistency models (App. G.2); both with β = (0.9, 0.99) */
+  optimizer: "adam" | "radam";
+  /** sCT/sCD settings (ignored by the teacher) */
+  scm: Omit<ScmStepConfig, "objective" | "teacher">;
+  /** EMA half-life in training samples */
+  emaHalfLife: number;
+  /** settings of the ECT baseline (defaults: ECT's own) */
+  ect?: EctConfig;
+  seed: number;
+}
+
+/** One batch drawn by the caller. The trainer disposes its tensors. */
+export interface TrainingBatch {
+  x0: tf.Tensor;
+  z: tf.Tensor;
+  t: tf.Tensor;
+  /** the previous grid time t' < t (discrete objective only) */
+  tPrime?: tf.Tensor;
+  /** EDM noise levels σ per sample (ECT only, which draws σ instead of t) */
+  sigmas?: number[];
+  /** the values of t as numbers, for the diagnostics (reading t back from the GPU would block, or on WebGPU in a browser fail) */
+  times: Float32Array;
+}
+
+/** Thrown when the loss or the gradient stops being finite; the run's weights are back at the last good snapshot. */
+export class NonFiniteLossError extends Error {
+  constructor(readonly iteration: number, readonly value: number, readonly quantity: "loss" | "gradient norm" = "loss") {
+    super(`training stopped at step ${iteration}: the ${quantity} became ${value}; the last good weights were restored`);
+  }
+}
+
+export interface StepReport {
+  iteration: number;
+  loss: number;
+  /** mean ‖g‖ before normalisation (sCT, sCD and discrete objectives only) */
+  meanTangentNorm: number | null;
+  /** ‖∇_θ L‖₂ of this step */
+  gradientNorm: number;
+}
+
+/** An optimiser's state as TF.js's getWeights gives it: the step count first, then the moments in variable order. */
+export type OptimizerState = { name: string; tensor: tf.Tensor }[];
+
+/** How often the guard copies the weights it would restore (copies stay on the device: no read-back). */
+const SNAPSHOT_EVERY = 50;
+
+/**
+ * Start a consistency model from a teacher (App. G.2: from the teacher's EMA), with the logvar head reset to
+ * zero, since w(t) of the consistency loss is a different function from the diffusion loss's.
+ */
+export function initializeFromTeacher(net: FlowNetwork, teacher: FlowNetwork): void {
+  copyParameters(net.params, teacher.params);
+  tf.tidy(() => net.params.names().filter((n) => n.startsWith("logvar")).forEach((n) => net.params.get(n).assign(tf.zerosLike(net.params.get(n)))));
+}
+
+export class Trainer {
+  iteration = 0;
+  private readonly optimizer: tf.Optimizer;
+  private readonly emaDecay: number;
+  private lastGood: tf.Tensor[] | null = null;
+  private readonly diagnostics = new TrainingDiagnostics();
+
+  /**
+   * @param net the trained network; @param ema its EMA (for sampling), set equal to `net` here;
+   * @param teacher the teacher network for sCD and the discrete CM (evaluated without dropout).
+   * The trainer owns neither network.
+   */
+  constructor(readonly net: FlowNetwork, readonly ema: FlowNetwork, readonly config: TrainerConfig, readonly teacher?: FlowNetwork) {
+    if ((config.objective === "scd" || config.objective === "discrete") && !teacher) throw new Error(`${config.objective} needs a teacher`);
+    copyParameters(ema.params, net.params);
+    this.optimizer = config.optimizer === "radam" ? new RAdamOptimizer(config.learningRate, 0.9, 0.99) : tf.train.adam(config.learningRate, 0.9, 0.99);
+    this.emaDecay = emaDecayFromHalfLife(config.emaHalfLife, config.batch);
+  }
+
+  /** One optimiser step on `batch`; throws NonFiniteLossError (after restoring the last good weights) on NaN/Inf. */
+  async step(batch: TrainingBatch): Promise<StepReport> {
+    if (this.lastGood === null || this.iteration % SNAPSHOT_EVERY === 0) this.snapshot();
+    const seed = this.config.seed * 1_000_003 + this.iteration;
+    const { loss, gradientNorm, tangentNorms, times } = this.objectiveStep(batch, seed);
+    const value = (await loss.data())[0];
+    const gradient = (await gradientNorm.data())[0];
+    const norms = tangentNorms ? Float64Array.from(await tangentNorms.data()) : undefined;
+    tf.dispose([loss, gradientNorm, tangentNorms ?? []]);
+    if (!Number.isFinite(value) || !Number.isFinite(gradient)) {
+      this.restore();
+      throw Number.isFinite(value) ? new NonFiniteLossError(this.iteration, gradient, "gradient norm") : new NonFiniteLossError(this.iteration, value);
+    }
+    updateEma(this.ema.params, this.net.params, this.emaDecay);
+    this.diagnostics.record(value, gradient, times, norms);
+    this.iteration++;
+    const meanTangentNorm = norms ? norms.reduce((a, b) => a + b, 0) / norms.length : null;
+    return { iteration: this.iteration, loss: value, meanTangentNorm, gradientNorm: gradient };
+  }
+
+  /**
+   * Change the learning rate from the next step on (for a schedule). Adam and RAdam both read their public
+   * `learningRate` field at every step, so this is safe between steps.
+   */
+  setLearningRate(learningRate: number): void {
+    (this.optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+  }
+
+  /** Loss, gradient norm and tangent statistics accumulated since the last call (training/diagnostics.ts). */
+  takeDiagnostics(): DiagnosticsSnapshot {
+    return this.diagnostics.take();
+  }
+
+  /**
+   * The optimiser's state (moments and step count) for a checkpoint that resumes exactly. The moment tensors
+   * are the optimiser's own: read them, do not dispose them.
+   */
+  async optimizerState(): Promise<OptimizerState> {
+    return this.optimizer.getWeights();
+  }
+
+  /**
+   * Continue a saved run: the optimiser's state and the step count (the networks' weights are loaded by the
+   * caller). The guard's next snapshot is taken from the restored weights.
+   */
+  async resume(iteration: number, optimizerState: OptimizerState): Promise<void> {
+    await this.optimizer.setWeights(optimizerState);
+    this.iteration = iteration;
+    tf.dispose(this.lastGood ?? []);
+    this.lastGood = null;
+  }
+
+  private variablesInOrder(): tf.Variable[] {
+    return [...this.net.params.names().map((n) => this.net.params.get(n)), ...this.ema.params.names().map((n) => this.ema.params.get(n))];
+  }
+
+  private snapshot(): void {
+    tf.dispose(this.lastGood ?? []);
+    this.lastGood = this.variablesInOrder().map((v) => tf.keep(tf.clone(v)));
+  }
+
+  private restore(): void {
+    if (!this.lastGood) return;
+    const saved = this.lastGood;
+    this.variablesInOrder().forEach((v, i) => v.assign(saved[i]));
+  }
+
+  /** One optimiser step of the configured objective. */
+  private objectiveStep(batch: TrainingBatch, seed: number): MeasuredStep & { tangentNorms?: tf.Tensor1D; times?: Float32Array } {
+    const { objective } = this.config;
+    const withoutLogvar = (n: string) => n.startsWith("logvar");
+    try {
+      if (objective === "teacher") {
+        return minimizeMeasuringGradient(this.optimizer, () => diffusionLoss(this.net, batch.x0, batch.z, batch.t, { dropoutSeed: seed }), this.net.params.trainableVariables(withoutLogvar));
+      }
+      if (objective === "ect") {
+        const ect = this.config.ect ?? ECT_DEFAULTS;
+        if (!batch.sigmas) throw new Error("the ECT objective needs σ per sample in its batch");
+        const closure = ectLossClosure(this.net, { x0: batch.x0, z: batch.z, sigmas: batch.sigmas }, Math.floor(this.iteration / ect.stageIterations), seed, ect);
+        try {
+          return minimizeMeasuringGradient(this.optimizer, closure.loss, this.net.params.trainableVariables(withoutLogvar));
+        } finally {
+          closure.dispose();
+        }
+      }
+      const times = batch.times;
+      const result = scmTrainingStep(this.net, this.optimizer, batch, this.iteration, seed, { ...this.config.scm, objective, teacher: this.teacher });
+      return { ...result, times };
+    } finally {
+      tf.dispose([batch.x0, batch.z, batch.t, batch.tPrime ?? []]);
+    }
+  }
+
+  dispose(): void {
+    tf.dispose(this.lastGood ?? []);
+    this.lastGood = null;
+    this.optimizer.dispose();
+  }
+}

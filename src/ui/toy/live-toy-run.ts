@@ -1,0 +1,72 @@
+/**
+ * A toy training run live in a Web Worker, as a Framework cell wants it: an async generator of states
+ * (the same shape as a precomputed run, plus a status line) and pause / stop buttons. The worker is
+ * terminated when the cell is invalidated, so changing an input or leaving the page stops the run.
+ */
+import type { ToyRunParams, ToyRunProgress, ToyRunResult } from "../../components/jobs/toy-jobs.js";
+import { startJobInWorker } from "../worker-client.js";
+import { pauseStopButtons } from "../job-controls.js";
+import type { RunSeries } from "./toy-run-charts.js";
+
+export interface LiveRunState extends RunSeries {
+  status: string;
+  running: boolean;
+  failed: boolean;
+}
+
+/**
+ * A run's status line, carrying its latest measurement as data attributes (`data-run`, `data-measurement`
+ * with iteration, 1-/2-step quality and the consistency errors as JSON): the numbers a reader sees, readable
+ * by browser tests that compare them with the same run in Node.
+ */
+export function runStatus(key: string, state: LiveRunState): HTMLElement {
+  const span = document.createElement("span");
+  span.className = state.failed ? "run-status failed" : "muted run-status";
+  span.dataset.run = key;
+  const last = state.evaluations.at(-1);
+  if (last) {
+    span.dataset.measurement = JSON.stringify({ iteration: last.iteration, oneStep: last.oneStep, twoStep: last.twoStep, consistencyError: last.consistencyError ?? null });
+  }
+  span.textContent = state.status;
+  return span;
+}
+
+export function liveToyRun(workerUrl: string, label: string, params: ToyRunParams, invalidation: Promise<unknown>): { states: AsyncGenerator<LiveRunState>; controls: HTMLElement } {
+  const job = startJobInWorker(workerUrl, "toyRun", params, invalidation);
+  const controls = document.createElement("span");
+  const { pause, stop } = pauseStopButtons(job, controls);
+  const finish = () => (pause.disabled = stop.disabled = true);
+
+  async function* states(): AsyncGenerator<LiveRunState> {
+    const state: LiveRunState = { label, loss: [], gradientNorm: [], evaluations: [], status: "starting the worker…", running: true, failed: false };
+    yield { ...state };
+    for await (const event of job.events) {
+      if ("progress" in event) {
+        const p = event.progress as ToyRunProgress;
+        if (p.phase === "teacher") {
+          state.status = `training its teacher first (no precomputed teacher has this architecture): step ${p.iteration}/${p.steps}`;
+        } else {
+          state.loss[p.iteration - 1] = p.loss;
+          state.gradientNorm[p.iteration - 1] = p.gradientNorm;
+          if (p.evaluation) state.evaluations.push(p.evaluation);
+          const last = state.evaluations.at(-1);
+          const error = last?.consistencyError ? ` · ‖f − f*‖ ${last.consistencyError.map((e) => e.error.toFixed(3)).join(" / ")}` : "";
+          state.status = `step ${p.iteration}/${p.steps} · loss ${p.loss.toPrecision(3)}${last ? ` · 2-step sliced W₂ ${last.twoStep.toFixed(4)} at step ${last.iteration}${error}` : ""}`;
+        }
+      } else if ("result" in event) {
+        const result = event.result as ToyRunResult;
+        state.status = result.iterations < params.steps ? `stopped after ${result.iterations} steps` : `done: ${result.iterations} steps`;
+        state.running = false;
+        finish();
+      } else {
+        state.status = `training stopped: ${event.error}`;
+        state.running = false;
+        state.failed = true;
+        finish();
+      }
+      // Steps that the worker's throttle skipped stay holes; charts read only finite values.
+      yield { ...state, loss: Array.from(state.loss, (v) => v ?? NaN), gradientNorm: Array.from(state.gradientNorm, (v) => v ?? NaN) };
+    }
+  }
+  return { states: states(), controls };
+}

@@ -1,0 +1,141 @@
+/**
+ * Figures for toy training runs, shared by the stabilizers and continuous-vs-discrete pages. Each takes
+ * plain run data (precomputed or live, the same shape) and a width, and returns an element.
+ */
+import * as Plot from "@observablehq/plot";
+import type { ToyEvaluation } from "../../components/toy/toy-evaluation.js";
+
+export interface RunSeries {
+  label: string;
+  loss: number[];
+  gradientNorm: number[];
+  evaluations: ToyEvaluation[];
+}
+
+/**
+ * A rolling mean over `window` steps, so trends show through the step-to-step noise. Non-finite entries
+ * (steps a live run's throttled messages skipped) are left out of each window.
+ */
+export function rollingMean(values: readonly number[], window: number): { step: number; value: number }[] {
+  const out: { step: number; value: number }[] = [];
+  const stride = Math.max(1, Math.floor(window / 2));
+  for (let i = window - 1; i < values.length; i++) {
+    if (i % stride !== 0 && i !== values.length - 1) continue;
+    const finite = values.slice(i - window + 1, i + 1).filter(Number.isFinite);
+    if (finite.length > 0) out.push({ step: i + 1, value: finite.reduce((a, b) => a + b, 0) / finite.length });
+  }
+  return out;
+}
+
+const colorScale = (runs: RunSeries[]) => ({ legend: true, domain: runs.map((r) => r.label) });
+
+/**
+ * Tick labels for log axes: d3's log ticks with a "~g" specifier read 0.001, 0.01, 0.1 (or 1e-5), and keep d3's
+ * thinning of crowded labels. Plot's default is SI, which prints "1m" for 0.001.
+ */
+export const LOG_TICKS = "~g";
+
+/** Per-step values (thin) with their rolling mean (thick), on a log scale. */
+export function stepChart(runs: RunSeries[], key: "loss" | "gradientNorm", width: number, { label = key === "loss" ? "loss" : "‖∇θ L‖", window = 20, log = true } = {}): HTMLElement | SVGElement {
+  const raw = runs.flatMap((r) => r[key].map((value, i) => ({ run: r.label, step: i + 1, value })).filter((d) => Number.isFinite(d.value) && (!log || d.value > 0)));
+  const smooth = runs.flatMap((r) => rollingMean(r[key], window).map((d) => ({ ...d, run: r.label })));
+  return Plot.plot({
+    width,
+    height: 240,
+    x: { label: "training step →" },
+    y: { type: log ? "log" : "linear", label: `↑ ${label}`, grid: true, ...(log ? { tickFormat: LOG_TICKS } : {}) },
+    color: colorScale(runs),
+    marks: [Plot.line(raw, { x: "step", y: "value", stroke: "run", z: "run", strokeOpacity: 0.18, strokeWidth: 1 }), Plot.line(smooth, { x: "step", y: "value", stroke: "run", z: "run", strokeWidth: 2 })],
+  });
+}
+
+/** Exact sample quality (sliced W₂ to the true mixture, lower is better) over training, with reference levels. */
+export function qualityChart(runs: RunSeries[], width: number, references: { label: string; value: number }[] = [], which: "twoStep" | "oneStep" = "twoStep"): HTMLElement | SVGElement {
+  const rows = runs.flatMap((r) => r.evaluations.map((e) => ({ run: r.label, step: e.iteration, value: e[which] })));
+  return Plot.plot({
+    width,
+    height: 240,
+    x: { label: "training step →" },
+    y: { type: "log", label: `↑ sliced W₂ of ${which === "twoStep" ? "2-step" : "1-step"} samples (lower is better)`, grid: true, tickFormat: LOG_TICKS },
+    color: colorScale(runs),
+    marks: [
+      Plot.ruleY(references, { y: "value", stroke: "#6b7280", strokeDasharray: "4 3" }),
+      // Reference lines often lie close together (teacher ODE vs exact ODE): alternate their labels between the
+      // left and right ends, so two labels never print over each other.
+      ...[...references].sort((a, b) => a.value - b.value).map((ref, i) =>
+        Plot.text([ref], { y: "value", text: "label", frameAnchor: i % 2 === 0 ? "left" : "right", textAnchor: i % 2 === 0 ? "start" : "end", dy: -6, dx: i % 2 === 0 ? 4 : -4, fill: "#6b7280" }),
+      ),
+      Plot.line(rows, { x: "step", y: "value", stroke: "run", z: "run", strokeWidth: 2, marker: "circle-stroke" }),
+    ],
+  });
+}
+
+/** Mean ‖g‖ (before normalisation) per t bin, over the last measurement window of each run. */
+export function tangentByTimeChart(runs: RunSeries[], width: number): HTMLElement | SVGElement {
+  const rows = runs.flatMap((r) => {
+    const last = [...r.evaluations].reverse().find((e) => e.diagnostics.tangentNormByTime.length > 0);
+    return (last?.diagnostics.tangentNormByTime ?? []).map((b) => ({ run: r.label, t: (b.t0 + b.t1) / 2, mean: b.meanNorm, max: b.maxNorm }));
+  });
+  return Plot.plot({
+    width,
+    height: 240,
+    x: { label: "TrigFlow time t →", domain: [0, Math.PI / 2] },
+    y: { type: "log", label: "↑ ‖g‖ before normalisation (line: mean, ×: max)", grid: true, tickFormat: LOG_TICKS },
+    color: colorScale(runs),
+    marks: [Plot.line(rows, { x: "t", y: "mean", stroke: "run", z: "run", strokeWidth: 2, marker: "dot" }), Plot.dot(rows, { x: "t", y: "max", stroke: "run", symbol: "times" })],
+  });
+}
+
+/** Samples over the mixture's modes (circles of radius 2 std). */
+export function samplesChart(flat: readonly number[], means: number[][], stds: number[], width: number, title: string): HTMLElement | SVGElement {
+  const points = Array.from({ length: flat.length / 2 }, (_, i) => ({ x: flat[2 * i], y: flat[2 * i + 1] }));
+  const size = Math.min(width, 260);
+  const scale = { domain: [-1.3, 1.3] };
+  return Plot.plot({
+    width: size,
+    height: size,
+    caption: title,
+    x: { ...scale, label: null, ticks: 0 },
+    y: { ...scale, label: null, ticks: 0 },
+    marks: [
+      Plot.frame({ stroke: "#d1d5db" }),
+      Plot.dot(means.map(([x, y], k) => ({ x, y, r: 2 * stds[k] })), { x: "x", y: "y", r: (d: { r: number }) => (d.r * size) / 2.6, stroke: "#9ca3af", strokeDasharray: "3 2" }),
+      Plot.dot(points, { x: "x", y: "y", r: 1.2, fill: "#2563eb", fillOpacity: 0.5 }),
+    ],
+  });
+}
+
+/** The numbers a table shows for a run: final exact quality, consistency error, gradient-norm statistics. */
+export interface RunSummary {
+  setting: string;
+  "1-step W₂": number;
+  "2-step W₂": number;
+  "grad-norm mean": number;
+  /** coefficient of variation (std/mean) of ‖∇L‖ over the last 200 steps: the spread Fig. 5a compares */
+  "grad-norm CV": number;
+  "‖f − f*‖ at t = 0.3 / 0.8 / 1.3"?: string;
+}
+
+export function runSummary(run: RunSeries): RunSummary | null {
+  const last = run.evaluations.at(-1);
+  if (!last) return null;
+  const tail = run.gradientNorm.slice(-200).filter(Number.isFinite);
+  const mean = tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length);
+  const variance = tail.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, tail.length - 1);
+  return {
+    setting: run.label,
+    "1-step W₂": last.oneStep,
+    "2-step W₂": last.twoStep,
+    "grad-norm mean": mean,
+    "grad-norm CV": Math.sqrt(variance) / mean,
+    // Older precomputed files lack the consistency error: the column then stays out.
+    ...(last.consistencyError ? { "‖f − f*‖ at t = 0.3 / 0.8 / 1.3": last.consistencyError.map((e) => e.error.toFixed(3)).join(" / ") } : {}),
+  };
+}
+
+export const SUMMARY_FORMAT = {
+  "1-step W₂": (x: number) => x.toFixed(4),
+  "2-step W₂": (x: number) => x.toFixed(4),
+  "grad-norm mean": (x: number) => x.toPrecision(3),
+  "grad-norm CV": (x: number) => x.toFixed(2),
+};
