@@ -44,10 +44,17 @@ const cases: [string, Uint8Array<ArrayBuffer>, RegExp][] = [
   ["header length over the limit", bytesOf(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), /header length of \d+ bytes, over the 100 MB limit/],
   ["header that is not JSON", withHeader("{not json"), /header is not JSON \(it does not parse\)/],
   ["header that is not UTF-8", withHeader('{"__metadata__": {"a": "?"}}').map((b) => (b === 0x3f ? 0xff : b)), /header is not JSON \(it is not UTF-8 text\)/],
-  ["header not starting with {", withHeader('["a"]'), /header is not JSON \(it does not start with '\{'\)/],
+  ["header that is JSON but an array", withHeader('["a"]'), /header is JSON but an array, not an object/],
+  ["header that is JSON but a string", withHeader('"weights"'), /header is JSON but a string, not an object/],
+  ["header that starts like nothing JSON", withHeader("<weights>"), /header is not JSON \(it does not start with '\{'\)/],
   ["offsets out of range (truncated data)", good.slice(0, good.length - 4), /tensor "w" ends at byte 16 of the data but the file holds only 12 data bytes \(truncated\?\)/],
   ["offsets out of range", headerOf({ x: entry("F32", [100], 0, 400) }), /tensor "x" ends at byte 400/],
   ["overlapping tensors", headerOf({ x: entry("F32", [2], 0, 8), y: entry("F32", [2], 4, 12) }), /tensors "x" and "y" overlap \(data bytes 0–8 and 4–12\)/],
+  // The data must be covered exactly, from byte 0 to the end of the file: no place for other content.
+  ["a hole before the first tensor", headerOf({ x: entry("F32", [1], 4, 8) }, 8), /hole of 4 bytes at the start of the data: "x" begins at data byte 4/],
+  ["a hole between tensors", headerOf({ x: entry("F32", [1], 0, 4), y: entry("F32", [1], 12, 16) }, 16), /hole of 8 bytes after tensor "x" \(which ends at data byte 4\): "y" begins at data byte 12/],
+  ["an empty tensor pointing past the others", headerOf({ x: entry("F32", [1], 0, 4), e: entry("F32", [0], 8, 8) }, 4), /hole of 4 bytes after tensor "x"/],
+  ["bytes after the last tensor", headerOf({ x: entry("F32", [1], 0, 4) }, 9), /the file has 5 bytes after its last tensor/],
   ["shape and bytes disagree", headerOf({ x: entry("F32", [2], 0, 4) }), /tensor "x": shape \[2\] of F32 needs 8 bytes, but its data_offsets span 4/],
   ["shape and bytes disagree (F16)", headerOf({ x: entry("F16", [3, 2], 0, 24) }), /needs 12 bytes/],
   ["unknown dtype", headerOf({ x: entry("F4X", [1], 0, 1) }), /tensor "x" has an unknown dtype "F4X"/],
@@ -85,7 +92,7 @@ test("refused when streaming: an unsupported dtype, named with its tensor (the h
   );
   assert.match(await refusal(file, true), /unsupported dtype I64 for tensor "position_ids": only F32, F16 and BF16/);
   assert.match(await refusal(headerOf({ x: entry("F64", [1], 0, 8) }, 8), true), /unsupported dtype F64 for tensor "x"/);
-  assert.match(await refusal(headerOf({ m: entry("BOOL", [3], 0, 3) }, 8), true), /unsupported dtype BOOL for tensor "m"/);
+  assert.match(await refusal(headerOf({ m: entry("BOOL", [3], 0, 3) }, 3), true), /unsupported dtype BOOL for tensor "m"/);
 });
 
 test("a real file whose header length starts with the bytes of a pickle marker is not taken for a pickle", async () => {
@@ -98,22 +105,22 @@ test("a real file whose header length starts with the bytes of a pickle marker i
   assert.equal(header.tensors[0].name, "w");
 });
 
-test("valid corner cases: empty tensors, scalars, holes between tensors, metadata, a tensor called __proto__", async () => {
+test("valid corner cases: empty tensors, scalars, metadata, a tensor called __proto__", async () => {
   const file = headerOf(
     {
       __metadata__: { format: "pt" },
       scalar: entry("F32", [], 0, 4),
       empty: entry("F16", [0, 3], 4, 4),
-      after_hole: entry("BF16", [2], 12, 16),
-      ["__proto__"]: entry("F32", [1], 16, 20),
+      after_empty: entry("BF16", [2], 4, 8),
+      ["__proto__"]: entry("F32", [1], 8, 12),
     },
-    20,
+    12,
   );
   const header = await readSafetensorsHeader(blobSource(new Blob([file])));
   assert.deepEqual(
     header.tensors.map((t) => [t.name, t.begin, t.end]),
-    [["scalar", 0, 4], ["empty", 4, 4], ["after_hole", 12, 16], ["__proto__", 16, 20]],
+    [["scalar", 0, 4], ["empty", 4, 4], ["after_empty", 4, 8], ["__proto__", 8, 12]],
   );
   assert.equal(header.metadata.format, "pt");
-  assert.equal(header.dataEnd, 20);
+  assert.equal(header.dataEnd, 12);
 });

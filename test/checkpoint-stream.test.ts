@@ -110,20 +110,19 @@ test("F16 and BF16 tensors decode to the known float32 values", async () => {
   }
 });
 
-test("tensors come in file order (not header order), across holes, with empty and scalar tensors", async () => {
+test("tensors come in file order (not header order), with empty and scalar tensors", async () => {
   const json = JSON.stringify({
-    late: { dtype: "F32", shape: [1], data_offsets: [16, 20] },
+    late: { dtype: "F32", shape: [1], data_offsets: [4, 8] },
     early: { dtype: "F32", shape: [], data_offsets: [0, 4] },
     none: { dtype: "F32", shape: [2, 0], data_offsets: [4, 4] },
   });
   const header = new TextEncoder().encode(json);
-  const file = new Uint8Array(8 + header.length + 20);
+  const file = new Uint8Array(8 + header.length + 8);
   const view = new DataView(file.buffer);
   view.setBigUint64(0, BigInt(header.length), true);
   file.set(header, 8);
   view.setFloat32(8 + header.length, 1.5, true);
-  view.setFloat32(8 + header.length + 8, 99, true); // in the hole: read by no one
-  view.setFloat32(8 + header.length + 16, -7, true);
+  view.setFloat32(8 + header.length + 4, -7, true);
   const tensors = await collect(streamSafetensors(chunkedBlobSource(file, 5)));
   assert.deepEqual(tensors.map((t) => [t.name, t.shape, [...t.values]]), [["early", [], [1.5]], ["none", [2, 0], []], ["late", [1], [-7]]]);
 });

@@ -26,7 +26,7 @@ const n = 20_000;
 test("1-step sampling with the ideal f* gives the predicted distribution exactly", () => {
   const z = normalArray(createRng(11), n, SIGMA_D);
   const samples = sampleOneStep(arrayOps, closedForm, z);
-  // z stands in for x_{t_max} (brief §5), so the output is N(μ(1 − s·cos t_max/√v), (s·σd/√v)²): within 0.4% of the data.
+  // z stands in for x_{t_max} (App. G.2), so the output is N(μ(1 − s·cos t_max/√v), (s·σd/√v)²): within 0.4% of the data.
   const [m, sd] = meanAndStd(samples);
   const expectedStd = (s * SIGMA_D) / Math.sqrt(v(T_MAX));
   assertClose(m, mu * (1 - (s * Math.cos(T_MAX)) / Math.sqrt(v(T_MAX))), (5 * expectedStd) / Math.sqrt(n), "mean");

@@ -65,11 +65,20 @@ test("mixture: velocity = −tan t·(x + σd²∇log p_t(x)), checked with a num
   }
 });
 
-test("F* is the velocity in network units: σd·F*(x/σd, t) = v*(x, t)", () => {
-  const mix = mixturePreset("ring", { modes: 5, spread: 0.08 });
-  const x = Float64Array.from([0.3, -0.2, 0.05, 0.5]);
-  const F = exactFlowNetwork(mix)(x.map((xi) => xi / SIGMA_D), 0.7);
-  assertClose(F.map((f) => SIGMA_D * f), exactVelocity(mix)(x, 0.7), 1e-14);
+test("F* is the velocity in network units: σd·F*(x/σd, t) = (cos t·x − E[x0 | x_t = x])/sin t, for any σd", () => {
+  // x_t = cos t·x0 + sin t·z gives dx_t/dt = −sin t·x0 + cos t·z = (cos t·x_t − x0)/sin t; its posterior mean is the
+  // velocity. The denoiser E[x0 | x_t] is checked against Tweedie's formula above, so this pins F* independently
+  // of exactVelocity, including the factors of σd in and out of network units.
+  const x = Float64Array.from([0.3, -0.2]);
+  for (const sigmaD of [SIGMA_D, 1.3]) {
+    const mix = mixturePreset("ring", { modes: 5, spread: 0.08 });
+    for (const t of [0.2, 0.7, 1.4]) {
+      const F = exactFlowNetwork(mix, sigmaD)(x.map((xi) => xi / sigmaD), t);
+      const x0 = posteriorMeanX0(mix, sigmaD)(x, t);
+      const expected = x.map((xi, i) => (Math.cos(t) * xi - x0[i]) / Math.sin(t));
+      assertClose(F.map((f) => sigmaD * f), expected, 1e-12, `σd=${sigmaD}, t=${t}`);
+    }
+  }
 });
 
 test("every point of one exact trajectory maps to the same x0 under f* (the consistency property)", () => {

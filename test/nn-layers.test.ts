@@ -75,7 +75,7 @@ test("dropout: one mask, shared by value and tangent, and reproducible from the 
   checkJvp("dropout", (alg, [v]) => drop.apply(alg, v, 77), [x]);
 });
 
-test("c_noise variants and their derivatives (brief §3.1)", () => {
+test("c_noise variants and their derivatives (§4.1)", () => {
   const t = tf.tensor1d([0.1, 0.5, 1.0, 1.4]);
   for (const kind of ["identity", "logSigma", "scaled1000"] as CNoiseKind[]) {
     checkJvp(`c_noise ${kind}`, (alg, [x]) => cNoise(alg, x, kind), [t], { h: kind === "logSigma" ? 0.01 : 0.02 });
@@ -101,7 +101,7 @@ test("positional and Fourier time embeddings", () => {
   assert.ok(speed(fourier) > 50, `Fourier s = 16 moves much faster: ${speed(fourier)}`);
 });
 
-test("self-attention with one and two heads (the attention JVP of brief §2.4)", () => {
+test("self-attention with one and two heads (the attention JVP of §5.1)", () => {
   for (const heads of [1, 2]) {
     const attention = new SelfAttention(params, `attn${heads}`, 4, heads, 1);
     checkJvp(`attention, ${heads} head(s)`, (alg, [x]) => attention.apply(alg, x), [randn([2, 4, 4, 4], 8)]);

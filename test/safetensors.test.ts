@@ -19,9 +19,9 @@ test("round trip: names, shapes, values and metadata survive; data is 8-byte ali
 test("bad files are refused with one clear message each", () => {
   const good = writeSafetensors(tensors);
   const headerLength = Number(new DataView(good.buffer).getBigUint64(0, true));
-  const withHeader = (json: string) => {
+  const withHeader = (json: string, dataBytes = 64) => {
     const h = new TextEncoder().encode(json);
-    const out = new Uint8Array(8 + h.length + 64);
+    const out = new Uint8Array(8 + h.length + dataBytes);
     new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
     out.set(h, 8);
     return out;
@@ -31,7 +31,10 @@ test("bad files are refused with one clear message each", () => {
     [good.slice(0, 8 + headerLength + 10), /truncated/],
     [new TextEncoder().encode("<!DOCTYPE html><html>error</html>"), /HTML page/],
     [withHeader("{not json"), /header is not JSON/],
-    [withHeader('{"x": {"dtype": "F16", "shape": [1], "data_offsets": [0, 2]}}'), /dtype F16/],
+    [withHeader('{"x": {"dtype": "F16", "shape": [1], "data_offsets": [0, 2]}}', 2), /dtype F16/],
+    [withHeader('{"x": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "y": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}}', 12), /hole of 4 bytes after tensor "x"/],
+    [withHeader('{"x": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', 6), /2 bytes after its last tensor/],
+    [withHeader('[{"x": 1}]'), /header is JSON but an array, not an object/],
     [withHeader('{"x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}'), /needs 8 bytes/],
     [withHeader('{"x": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "y": {"dtype": "F32", "shape": [1], "data_offsets": [2, 6]}}'), /overlap/],
     [withHeader('{"x": {"dtype": "F32", "shape": [100], "data_offsets": [0, 400]}}'), /ends at byte 400/],

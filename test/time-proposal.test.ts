@@ -4,9 +4,9 @@ import { SCM_CIFAR10_PROPOSAL, sampleTime, timeFromStandardNormal, timeProposalD
 import { createRng } from "../src/components/math/rng.ts";
 import { assertClose } from "./helpers.ts";
 
-test("proposal quantiles for (P_mean, P_std) = (−1.0, 1.4) are 0.047 / 0.634 / 1.484 rad (brief §3.6)", () => {
+test("proposal quantiles for (P_mean, P_std) = (−1.0, 1.4) are 0.047 / 0.634 / 1.484 rad (Alg. 1, App. G)", () => {
   const q = [-1.959964, 0, 1.959964].map((xi) => timeFromStandardNormal(xi, SCM_CIFAR10_PROPOSAL));
-  assertClose(q, [0.047, 0.634, 1.484], 5e-4); // the brief rounds to 3 decimals
+  assertClose(q, [0.047, 0.634, 1.484], 5e-4); // quoted to 3 decimals
   // Forgetting the 1/σd would move the median to arctan(e^−1) = 0.352.
   assert.ok(Math.abs(q[1] - Math.atan(Math.exp(-1))) > 0.2);
 });

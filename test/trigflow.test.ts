@@ -60,11 +60,11 @@ test("an x0-prediction at t = 0 does not determine F, and the inverse says so", 
 test("EDM σ ↔ TrigFlow t (Eq. 30) and the sampling constants", () => {
   for (const t of [1e-3, 0.3, 1.1, 1.5]) assertClose(tFromSigma(sigmaFromT(t)), t, EXACT);
   assertClose(T_MAX, 1.56455, 1e-5, "t_max = arctan(80/σd)");
-  assertClose(sigmaFromT(T_MID), 0.98238, 1e-5, "σ at t_mid = 1.1"); // brief §5: "EDM σ ≈ 0.982"
+  assertClose(sigmaFromT(T_MID), 0.98238, 1e-5, "σ at t_mid = 1.1"); // t_mid = 1.1 (App. G.2) is EDM σ ≈ 0.982
   assertClose(sigmaFromT(Math.PI / 4, 2), 2, EXACT, "σ = σd at t = π/4 for any σd");
 });
 
-test("EDM inputs and outputs map onto TrigFlow's: x_t = cos t·x_σ and F = −F_EDM (brief §1.2)", () => {
+test("EDM inputs and outputs map onto TrigFlow's: x_t = cos t·x_σ and F = −F_EDM (App. B.2)", () => {
   const eps = normalArray(rng, 6);
   const FEdm = normalArray(rng, 6);
   for (const t of [0.2, 0.9, 1.4]) {
@@ -95,7 +95,8 @@ test("flow-matching time and input scale map x_s = (1 − s)x0 + s·ε onto x_t 
 
 test("SNR(t) = 1/tan²t does not depend on σd (Eq. 34)", () => {
   assertClose(snr(Math.PI / 4), 1, EXACT);
-  // Check against the definition: signal variance cos²t·σd² over noise variance sin²t·σd².
-  const t = 0.3;
-  assertClose(snr(t), (Math.cos(t) ** 2 * 0.25) / (Math.sin(t) ** 2 * 0.25), EXACT);
+  // In EDM terms SNR = σd²/σ² with σ = σd·tan t (Eq. 29): the same number for every σd.
+  for (const sigmaD of [0.1, 0.5, 2]) {
+    for (const t of [0.3, 1.2]) assertClose(snr(t), sigmaD ** 2 / sigmaFromT(t, sigmaD) ** 2, 1e-12, `σd=${sigmaD}, t=${t}`);
+  }
 });

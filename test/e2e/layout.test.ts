@@ -135,7 +135,7 @@ test("TrigFlow page: no two different equations carry the same (Eq. N) label", a
   for (const [label, formulas] of byLabel) {
     assert.equal(formulas.size, 1, `${label} labels ${formulas.size} different formulas: ${[...formulas].join("  |  ")}`);
   }
-  // The numbers are the paper's (arXiv 2410.11081 v2, as listed in docs/scm-brief.md): the PF-ODE is Eq. 3,
+  // The numbers are the paper's (arXiv 2410.11081 v2): the PF-ODE is Eq. 3,
   // the consistency function Eq. 5, TrigFlow's DDIM step Eq. 26.
   const expected: [string, RegExp][] = [["(Eq. 3)", /^\\frac\{\\mathrmdx_t\}/], ["(Eq. 5)", /^f_\\theta\(x_t,t\)=/], ["(Eq. 26)", /^x_t=\\cos\(s-t\)/]];
   for (const [label, formula] of expected) {

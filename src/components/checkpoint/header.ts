@@ -41,7 +41,8 @@ export function parseSafetensorsHeader(json: Uint8Array, dataStart: number, data
     throw new CheckpointFormatError(`not a safetensors file: its header is not JSON (${why})`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new CheckpointFormatError("not a safetensors file: its header is not a JSON object");
+    const kind = Array.isArray(parsed) ? "an array" : parsed === null ? "null" : `a ${typeof parsed}`;
+    throw new CheckpointFormatError(`not a safetensors file: its header is JSON but ${kind}, not an object`);
   }
   let metadata: Record<string, string> = {};
   const tensors: TensorEntry[] = [];
@@ -50,28 +51,35 @@ export function parseSafetensorsHeader(json: Uint8Array, dataStart: number, data
     else tensors.push(parseEntry(name, value));
   }
   tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  // The format requires the tensors to cover the data exactly, back to back from byte 0: a hole or an overlap
+  // could hide other content in the file (a polyglot), so both are errors, as in the reference implementation.
   let dataEnd = 0;
-  let furthest: TensorEntry | undefined; // of the tensors so far, the non-empty one reaching furthest
+  let previous: TensorEntry | undefined;
   for (const t of tensors) {
-    dataEnd = Math.max(dataEnd, t.end);
-    // Empty tensors occupy no bytes, so they overlap nothing, wherever their offsets point.
-    if (t.end === t.begin) continue;
-    if (furthest && t.begin < furthest.end) {
-      throw new CheckpointFormatError(`tensors "${furthest.name}" and "${t.name}" overlap (data bytes ${furthest.begin}–${furthest.end} and ${t.begin}–${t.end})`);
+    if (t.begin > dataEnd) {
+      const after = previous ? `after tensor "${previous.name}" (which ends at data byte ${dataEnd})` : "at the start of the data";
+      throw new CheckpointFormatError(`the tensors leave a hole of ${t.begin - dataEnd} bytes ${after}: "${t.name}" begins at data byte ${t.begin}`);
     }
-    if (!furthest || t.end > furthest.end) furthest = t;
+    if (t.begin < dataEnd) {
+      throw new CheckpointFormatError(`tensors "${previous!.name}" and "${t.name}" overlap (data bytes ${previous!.begin}–${previous!.end} and ${t.begin}–${t.end})`);
+    }
+    dataEnd = t.end;
+    previous = t;
   }
   const header = { metadata, tensors, dataStart, dataEnd };
   if (dataLength !== undefined) checkDataLength(header, dataLength);
   return header;
 }
 
-/** Refuse offsets beyond the data the file holds. */
+/** Refuse offsets beyond the data the file holds, and bytes after the last tensor. */
 export function checkDataLength(header: SafetensorsHeader, dataLength: number): void {
   for (const t of header.tensors) {
     if (t.end > dataLength) {
       throw new CheckpointFormatError(`tensor "${t.name}" ends at byte ${t.end} of the data but the file holds only ${dataLength} data bytes (truncated?)`);
     }
+  }
+  if (dataLength > header.dataEnd) {
+    throw new CheckpointFormatError(`the file has ${dataLength - header.dataEnd} bytes after its last tensor (safetensors data must end where the tensors do)`);
   }
 }
 

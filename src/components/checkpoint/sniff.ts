@@ -5,6 +5,9 @@
  */
 import { CheckpointFormatError } from "./errors.js";
 
+/** The first bytes of JSON values other than objects: [ " - 0–9 t f n. */
+const JSON_START = new Set([..."[\"-0123456789tfn"].map((c) => c.charCodeAt(0)));
+
 /** The Rust reference implementation refuses headers over 100 MB; so do we (real ones are kilobytes). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -25,6 +28,8 @@ export function checkSafetensorsPrefix(prefix: Uint8Array, fileSize?: number): n
   // A real safetensors file has a small length and its JSON starts with "{". Checking that first matters:
   // a valid length can begin with the bytes of a signature below (0x80 0x03 is the length 896).
   if (fits && prefix.length > 8 && prefix[8] === 0x7b) return Number(length);
+  // A header that starts as other JSON would (an array, a string, a number…): the parser says what it is.
+  if (fits && prefix.length > 8 && JSON_START.has(prefix[8]) && !recogniseOtherFormat(prefix)) return Number(length);
 
   const recognised = recogniseOtherFormat(prefix);
   if (recognised) throw new CheckpointFormatError(`not a safetensors file: ${recognised}`);

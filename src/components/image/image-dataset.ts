@@ -2,7 +2,7 @@
  * Training images held as uint8 per class, growing while their files stream in, and the batches drawn from
  * them: uniform over every image that has arrived in the chosen classes, with optional horizontal flips,
  * scaled to [−1, 1] — the data range of the paper's CIFAR-10 models, whose σd = 0.5 is the standard
- * deviation of data in that range (brief §1).
+ * deviation of data in that range (§3).
  */
 import type { Rng } from "../math/rng.js";
 import { concatenate } from "../checkpoint/byte-source.js";

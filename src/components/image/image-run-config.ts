@@ -25,7 +25,7 @@ export interface ImageRunConfig extends TrainerConfig {
 }
 
 /**
- * The paper's CIFAR-10 settings where they fit a browser (App. G.1–G.2, brief §6.5): Adam lr 1e-3 and dropout
+ * The paper's CIFAR-10 settings where they fit a browser (App. G.1–G.2): Adam lr 1e-3 and dropout
  * 0.13 for the teacher; RAdam lr 1e-4, β = (0.9, 0.99), P = (−1.0, 1.4), c = 0.1, adaptive weighting and
  * dropout 0.2 for sCT (0 for sCD). Scaled down: batch 64 instead of 512, and the EMA half-life and tangent
  * warm-up shortened in proportion to runs of thousands, not 400k, of steps.

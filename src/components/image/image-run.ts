@@ -1,6 +1,6 @@
 /**
  * One training run on images (CIFAR-10): the TrigFlow diffusion teacher, or sCT / sCD fine-tuned from the
- * teacher's EMA (the paper's recipe, brief §3.8), or sCT from scratch — the SmallUNet of nn/unet.ts trained by
+ * teacher's EMA (the paper's recipe, §4.2 and App. G.2), or sCT from scratch — the SmallUNet of nn/unet.ts trained by
  * the shared loop of trainer.ts on batches of an ImageDataset. Adds what a page shows: sample grids with
  * 1-step and 2-step consistency samples next to K-step ODE samples of the teacher from the same noise.
  */

@@ -1,6 +1,6 @@
 /**
  * From the training page's form to the two phases of a run (image-checkpoint.ts RunPlan): a TrigFlow
- * diffusion teacher, then sCD or sCT started from its EMA (brief §3.8), or sCT from scratch, or the teacher
+ * diffusion teacher, then sCD or sCT started from its EMA (§4.2, App. G.2), or sCT from scratch, or the teacher
  * alone. The paper's CIFAR-10 values are the defaults (image-run.ts defaultImageRunConfig); the form changes
  * only what a reader would want to try.
  */

@@ -133,7 +133,7 @@ export const dualAlgebra: TensorAlgebra<Dual> = {
     const value = f(a.value);
     return { value, tangent: tf.mul(df(a.value, value), a.tangent) };
   },
-  // p = softmax(s):  p' = p ⊙ (s' − Σ_j p_j s'_j)   (brief §2.4, the attention JVP)
+  // p = softmax(s):  p' = p ⊙ (s' − Σ_j p_j s'_j)   (the attention JVP, §5.1)
   softmax: (a) => {
     const p = tf.softmax(a.value);
     const weighted = tf.sum(tf.mul(p, a.tangent), -1, true);

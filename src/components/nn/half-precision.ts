@@ -1,6 +1,6 @@
 /**
  * Simulated IEEE half precision (fp16) in float32 arithmetic, to show why sCM rearranges its JVP (§5.1,
- * brief §3.9): every intermediate of a pass is rounded to the fp16 grid, and anything beyond the largest
+ * §5.1): every intermediate of a pass is rounded to the fp16 grid, and anything beyond the largest
  * half value (65504) becomes ±Infinity, as on a GPU running the network in fp16.
  */
 import * as tf from "@tensorflow/tfjs";

@@ -90,7 +90,7 @@ export class GroupNorm {
   }
 }
 
-/** Pixel norm (PGGAN): v / √(mean over channels of v² + ε), per sample and position (brief §3.3). */
+/** Pixel norm (PGGAN): v / √(mean over channels of v² + ε), per sample and position (§4.1). */
 export function pixelNorm<X>(alg: TensorAlgebra<X>, v: X, eps = 1e-8): X {
   const shape = alg.shape(v);
   const meanSquare = alg.mean(alg.mul(v, v), [shape.length - 1], true);
@@ -99,7 +99,7 @@ export function pixelNorm<X>(alg: TensorAlgebra<X>, v: X, eps = 1e-8): X {
 
 /**
  * Time-adaptive group norm. A dense layer maps the time embedding to a per-channel scale s and shift b.
- * - "double" (sCM's adaptive double normalisation, §4.1 / brief §3.3): GN(x)·pnorm(s) + pnorm(b)
+ * - "double" (sCM's adaptive double normalisation, §4.1): GN(x)·pnorm(s) + pnorm(b)
  * - "adagn" (the original AdaGN the paper found unstable): GN(x)·(1 + s) + b
  */
 export type AdaptiveNormKind = "double" | "adagn";
@@ -122,7 +122,8 @@ export class AdaptiveGroupNorm {
 
 /**
  * Dropout with a mask drawn from (seed, site): the plain pass and the dual pass of one training step use
- * the same seed and therefore the same mask on value and tangent (brief §8, item 11).
+ * the same seed and therefore the same mask on value and tangent: the JVP must differentiate the very function
+ * the primal pass evaluates.
  */
 export class Dropout {
   constructor(readonly rate: number, readonly site: number) {}
@@ -135,7 +136,7 @@ export class Dropout {
 }
 
 /**
- * The noise conditioning c_noise(t) fed to the time embedding (brief §3.1):
+ * The noise conditioning c_noise(t) fed to the time embedding (§4.1):
  * - "identity": c = t, sCM's choice; sin t·∂c/∂t = sin t stays bounded
  * - "logSigma": c = ¼·ln(σd tan t), EDM's ¼ ln σ; sin t·∂c/∂t = 1/(4 cos t) explodes as t → π/2
  * - "scaled1000": c = 1000·t, the DDPM-style timestep scaling; every time derivative is 1000× larger
@@ -255,7 +256,7 @@ export function residual<X>(alg: TensorAlgebra<X>, a: X, b: X, skipScale = Math.
 
 /**
  * Multi-head self-attention over the positions of an NHWC image, with a residual connection. Its tangent
- * follows from the dual matMul and softmax rules: ẏ = p·v̇ + (p ⊙ (ṡ − Σ p ṡ))·v, the formula of brief §2.4.
+ * follows from the dual matMul and softmax rules: ẏ = p·v̇ + (p ⊙ (ṡ − Σ p ṡ))·v, the attention JVP of §5.1.
  */
 export class SelfAttention {
   readonly norm: GroupNorm;

@@ -1,7 +1,7 @@
 /**
  * TrigFlow diffusion training (the teacher objective, Eq. 4 / 25): regress σd·F_θ(x_t/σd, t) onto the
  * velocity v_t = cos t·z − sin t·x0, with t drawn from the log-normal proposal of §4.2 and unit weight
- * (which equals EDM's weighting in TrigFlow form, brief §1.1).
+ * (which equals EDM's weighting in TrigFlow form, §3).
  */
 import * as tf from "@tensorflow/tfjs";
 import { plainAlgebra } from "../nn/algebra.js";
@@ -11,7 +11,7 @@ import { createRng, normalArray, type Rng } from "../math/rng.js";
 import { sampleMixture, type GaussianMixture } from "../trigflow/gaussian-mixture.js";
 import { sampleTime, type TimeProposal } from "../trigflow/time-proposal.js";
 
-/** EDM's default proposal for diffusion training, P = (−1.2, 1.2) (brief §3.6). */
+/** EDM's default proposal for diffusion training, P = (−1.2, 1.2) (Karras et al. 2022). */
 export const EDM_PROPOSAL: TimeProposal = { pMean: -1.2, pStd: 1.2 };
 
 /** mean over the batch and dimensions of (σd·F(x_t/σd, t) − v_t)², for x0, z: [B, …] and t: [B]. */

@@ -45,7 +45,7 @@ export interface DiscreteTangentInputs {
  * g = cos t·Δ with Eq. 37,
  *   Δ = −cos t'·(σd F⁻(x_t,t) − σd F_pre(x_t,t)) − r·sin t'·[x_t + σd·(cos(t − t')·F⁻(x_t,t) − F⁻(x_{t'},t'))/sin(t − t')],
  * which at r = 1 equals [f⁻(x_t, t) − f⁻(x_{t'}, t')]/sin(t − t') exactly: the difference is divided by
- * sin(t − t'), not by (t − t') (brief §8, item 16).
+ * sin(t − t'), not by (t − t') (App. E).
  */
 export function discreteTangent({ xt, t, tPrime, FminusAtT, FminusAtTPrime, Fteacher, warmup, sigmaD = SIGMA_D }: DiscreteTangentInputs): tf.Tensor {
   return tf.tidy(() => {

@@ -2,7 +2,7 @@
  * The discrete-time consistency-training baseline: ECT ("Consistency Models Made Easy", Geng et al. 2024),
  * the method sCT is compared with in App. E.3 / Table 3. Written in EDM's σ units, as ECT is, and evaluated
  * through the TrigFlow consistency function, which is the same function in other coordinates
- * (σ = σd·tan t, x_t = cos t·x_σ, brief §1.2):
+ * (σ = σd·tan t, x_t = cos t·x_σ, App. B.2):
  *
  *   σ ~ LogNormal(P_mean, P_std²)                 P = (−1.1, 2.0)
  *   r = σ·(1 − q^{−(stage+1)}·(1 + k·sigmoid(−b·σ))),  clamped at 0     (the gap shrinks as stages pass)

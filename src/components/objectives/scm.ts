@@ -8,7 +8,7 @@
  *
  * F⁻ and dF⁻/dt are the *same* network with stop-gradient, from one dual pass (network.ts jvp()).
  *
- * JVP convention (brief §2.4, "most code" row): primal (x_t/σd, t), tangent (cos t sin t·(dx/dt)/σd, cos t sin t),
+ * JVP convention (§5.1, as the public implementations write it): primal (x_t/σd, t), tangent (cos t sin t·(dx/dt)/σd, cos t sin t),
  * so the JVP returns J = cos t sin t·dF/dt and the second term of g is −r·(cos t sin t·x_t + σd·J). Scaling the
  * tangent by cos t sin t *before* the JVP is the rearrangement that keeps fp16 from overflowing (§5.1).
  */
@@ -48,7 +48,7 @@ export function scmTangent({ xt, t, dxdt, Fminus, jvp, warmup, sigmaD = SIGMA_D 
     const cos = perSample(tf.cos(t), xt.rank);
     const sin = perSample(tf.sin(t), xt.rank);
     const flowMismatch = tf.mul(tf.neg(tf.square(cos)), tf.sub(tf.mul(Fminus, sigmaD), dxdt));
-    // Warm-up scales the whole second term, x_t part included (brief §8, item 5).
+    // Warm-up scales the whole second term, x_t part included (Alg. 1).
     const second = tf.mul(-warmup, tf.add(tf.mul(tf.mul(cos, sin), xt), tf.mul(jvp, sigmaD)));
     return tf.add(flowMismatch, second);
   });

@@ -161,7 +161,7 @@ export function toUnitPixels(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * The same noisy image in sCM's TrigFlow coordinates (brief §1.2, sCM paper Eq. 30): with σ = σd·tan t,
+ * The same noisy image in sCM's TrigFlow coordinates (sCM paper App. B.2, Eq. 30): with σ = σd·tan t,
  *   t = arctan(σ/σd),   x_t = cos t · x_σ
  * because cos t·(x0 + σ·ε) = cos t·x0 + sin t·(σd·ε), TrigFlow's x_t with noise z = σd·ε ~ N(0, σd² I).
  * EDM's scalings without the σmin shift become TrigFlow's: c_skip = cos²t, c_in = cos t/σd, c_out = σd sin t

@@ -66,12 +66,6 @@ export function modelPageUrl(model: KnownModel): string {
   return `https://huggingface.co/${model.repository}/tree/${model.revision}`;
 }
 
-export function knownModel(id: string): KnownModel {
-  const model = KNOWN_MODELS.find((m) => m.id === id);
-  if (!model) throw new RangeError(`unknown model "${id}"`);
-  return model;
-}
-
 /**
  * Above this many parameters a model is loaded only on WebGPU. The ImageNet-64 models (≈296 M parameters,
  * 1.18 GB of float32) would need the weights as WebGL textures or, on the CPU backend, a forward pass in

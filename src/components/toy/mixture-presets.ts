@@ -1,6 +1,6 @@
 /**
  * Ready-made 2D Gaussian mixtures for the pages. Geometries are scaled so the data's per-coordinate standard
- * deviation is close to σd = 0.5, the scale TrigFlow assumes (brief §1.1): the noise then has the data's size.
+ * deviation is close to σd = 0.5, the scale TrigFlow assumes (§3): the noise then has the data's size.
  */
 import { createMixture, type GaussianMixture } from "../trigflow/gaussian-mixture.js";
 

@@ -1,5 +1,5 @@
 /**
- * Exponential moving average of network parameters, the weights sCM samples with (brief §5). The EMA lives in
+ * Exponential moving average of network parameters, the weights sCM samples with (App. G.2). The EMA lives in
  * a second network of the same architecture, so sampling code takes it like any network.
  */
 import * as tf from "@tensorflow/tfjs";

@@ -27,14 +27,6 @@ export interface ScmStepConfig {
   sigmaD?: number;
 }
 
-/** The paper's CIFAR-10 settings: c = 0.1 L2 normalisation, H = 10k, adaptive weighting (App. G.2). */
-export const PAPER_SCM_CONFIG: ScmStepConfig = {
-  objective: "sct",
-  normalization: { kind: "l2", c: 0.1 },
-  warmupIterations: 10_000,
-  adaptiveWeighting: true,
-};
-
 export interface ScmStepResult {
   loss: tf.Scalar;
   /** ‖g‖ per sample before normalisation, for diagnostics */

@@ -1,5 +1,5 @@
 /**
- * Consistency-model samplers (brief §5; Song et al. 2023, Alg. 1 "multistep consistency sampling").
+ * Consistency-model samplers (§5.2, App. G.2; Song et al. 2023, Alg. 1 "multistep consistency sampling").
  * A consistency function f(x_t, t) maps any point of a PF-ODE trajectory to the trajectory's start x0,
  * so one evaluation at t_max turns noise into data; each extra step re-noises with *fresh* noise and
  * applies f again.
@@ -23,7 +23,7 @@ export function consistencyFromNetwork<T>(ops: LinearOps<T>, network: FlowFuncti
  * General multistep sampling along decreasing times [t_0 = t_max, t_1, …]:
  *   x0 ← f(z, t_0);  for each later t_i: x ← cos t_i·x0 + sin t_i·z_i (fresh z_i ~ N(0, σd² I)); x0 ← f(x, t_i).
  * The start x_{t_max} is the noise z itself: at t_max = arctan(80/σd), cos t_max ≈ 0.006 of the data remains,
- * which is what EDM-style samplers also ignore (brief §5).
+ * which is what EDM-style samplers also ignore (App. G.2).
  *
  * @param noise returns fresh N(0, σd² I) noise of the sample's shape at each call
  */

@@ -49,7 +49,7 @@ export const rk4Step: Stepper = (ops, velocity, x, s, t) => {
  * TrigFlow DDIM, the exact first-order step (Eq. 26):
  *   x_t = cos(s − t)·x_s − sin(s − t)·σd·F(x_s/σd, s) = cos(s − t)·x_s − sin(s − t)·v(x_s, s).
  * It is exact whenever the predicted clean image does not change along the path (e.g. data = one point),
- * which is why it beats Euler at equal cost; a plain Euler step in t is not DDIM (brief §8, item 17).
+ * which is why it beats Euler at equal cost; a plain Euler step in t is not DDIM (App. B.1).
  */
 export const ddimStep: Stepper = (ops, velocity, x, s, t) =>
   ops.combine([[Math.cos(s - t), x], [-Math.sin(s - t), velocity(x, s)]]);

@@ -1,7 +1,7 @@
 /**
  * The training-time proposal of sCM (Alg. 1, §4.2, App. C): log-normal on EDM's σ,
  *   τ ~ N(P_mean, P_std²),  σ = e^τ,  t = arctan(σ/σd) = arctan(e^τ/σd).
- * Forgetting the 1/σd, or sampling t uniformly, are classic mistakes (brief §8, item 10).
+ * Forgetting the 1/σd, or sampling t uniformly, are classic mistakes (Alg. 1).
  */
 import type { Rng } from "../math/rng.js";
 import { SIGMA_D } from "./trigflow.js";

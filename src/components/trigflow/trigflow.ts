@@ -11,19 +11,14 @@
  * coefficients. The same coefficients serve plain arrays (pages) and tensors (training).
  */
 
-/** Data standard deviation for pixels in [−1, 1], the EDM convention (brief §1). */
+/** Data standard deviation for pixels in [−1, 1], the EDM convention (§3). */
 export const SIGMA_D = 0.5;
-/** EDM's largest noise level σ_max = 80 (brief §5). */
+/** EDM's largest noise level σ_max = 80 (App. G.2). */
 export const SIGMA_MAX = 80;
-/** Sampling starts at t_max = arctan(σ_max/σd) ≈ 1.56455 for σd = 0.5, not at π/2 (brief §5). */
+/** Sampling starts at t_max = arctan(σ_max/σd) ≈ 1.56455 for σd = 0.5, not at π/2 (App. G.2). */
 export const T_MAX = Math.atan(SIGMA_MAX / SIGMA_D);
 /** The paper's fixed intermediate time for 2-step sampling: 1.1 rad, i.e. EDM σ ≈ 0.98 (App. G.2). */
 export const T_MID = 1.1;
-
-/** Schedule coefficients of x_t = α_t·x0 + σ_t·z: α_t = cos t, σ_t = sin t (Eq. 3). */
-export function scheduleCoefficients(t: number): { alpha: number; sigma: number } {
-  return { alpha: Math.cos(t), sigma: Math.sin(t) };
-}
 
 /** x_t = cos t·x0 + sin t·z, elementwise (Eq. 3). */
 export function diffuse(x0: ArrayLike<number>, z: ArrayLike<number>, t: number): Float64Array {
@@ -140,7 +135,7 @@ export function trigflowInputScaleFromEdm(t: number): number {
 }
 
 /**
- * TrigFlow's F equals minus EDM's raw network output F_EDM at matched inputs (brief §1.2): EDM writes
+ * TrigFlow's F equals minus EDM's raw network output F_EDM at matched inputs (App. B.2): EDM writes
  * D = c_skip·x_σ + c_out·F_EDM with c_out = +σσd/√(σ² + σd²), TrigFlow has c_out = −σd sin t.
  */
 export function fFromEdmRawOutput(edmRaw: number): number {
