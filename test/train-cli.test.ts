@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { readSafetensors } from "../src/components/checkpoint/safetensors.ts";
 
 const run = promisify(execFile);
-const train = (args: string[]) => run(process.execPath, ["--import", "tsx", "scripts/train.ts", ...args], { encoding: "utf8" });
+const train = (args: string[]) => run(process.execPath, ["--import", "tsx", "scripts/cli/train.ts", ...args], { encoding: "utf8" });
 
 test("npm run train: a teacher, then sCD from it, each writing a loadable checkpoint and a metrics log", async () => {
   const dir = await mkdtemp(join(tmpdir(), "scm-train-"));
@@ -33,6 +33,9 @@ test("npm run train: bad input ends with one clear line and a non-zero exit", as
     [["--objective", "scd"], /scd distils a teacher: pass --teacher/],
     [["--objective", "ecm"], /--objective must be teacher, sct, scd, discrete or ect/],
     [["--objective", "sct", "--teacher", join(dir, "bad.safetensors")], /cannot be used: not a safetensors file/],
+    // A misspelt option must not train the default width: it is an error naming the option meant.
+    [["--objective", "teacher", "--hiden", "8"], /^train: unknown option --hiden; did you mean --hidden\?/],
+    [["--objective", "teacher", "--steps"], /^train: --steps needs a value/],
   ];
   for (const [args, message] of cases) {
     await assert.rejects(train(args), (error: { code?: number; stderr?: string }) => error.code === 1 && message.test(error.stderr ?? "") && !/\n\s+at /.test(error.stderr ?? ""));

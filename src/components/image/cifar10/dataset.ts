@@ -3,7 +3,7 @@
  * images × 32 × 32 × 3 in HWC order, the data set's own order within the class) plus `meta.json`. Per-class
  * files let a reader who trains on one class download 15 MB instead of 150 MB.
  *
- * This module is what pages and workers import: no DOM, no Node. The build side (scripts/cifar10/) writes
+ * This module is what pages and workers import: no DOM, no Node. The build side (scripts/data/cifar10/) writes
  * the files; everything here checks them before training starts, so a wrong or stale file fails with a
  * message instead of training on garbage.
  */

@@ -19,10 +19,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { layoutSafetensors, type TensorSpec } from "../src/components/checkpoint/layout.ts";
-import { nodeFileSource } from "../src/components/checkpoint/node-file-source.ts";
-import { consumeTensors, openSafetensorsStream } from "../src/components/checkpoint/stream-reader.ts";
-import { readSafetensors } from "../src/components/checkpoint/safetensors.ts";
+import { layoutSafetensors, type TensorSpec } from "../../src/components/checkpoint/layout.ts";
+import { nodeFileSource } from "../../src/components/checkpoint/node-file-source.ts";
+import { consumeTensors, openSafetensorsStream } from "../../src/components/checkpoint/stream-reader.ts";
+import { readSafetensors } from "../../src/components/checkpoint/safetensors.ts";
 
 const CHUNK_BYTES = 1 << 20;
 const LARGEST_SHAPE = [2048, 2048]; // 16 MiB of float32, like a big attention or embedding matrix

@@ -50,20 +50,20 @@
  * 0.0184 and 0.0140 against 0.025, and sCT does not keep up).
  */
 import * as tf from "@tensorflow/tfjs";
-import { ToyRun } from "../src/components/toy/toy-run.ts";
-import { DEFAULT_TOY_RUN, type ToyRunConfig } from "../src/components/toy/toy-run-config.ts";
-import { mixturePreset } from "../src/components/toy/mixture-presets.ts";
-import { exactVelocity } from "../src/components/trigflow/gaussian-mixture.ts";
-import { exactTeacher } from "../src/components/toy/exact-teacher.ts";
-import { MixtureSlicedWasserstein } from "../src/components/toy/sample-metrics.ts";
-import { quasiNormalArray, selectCoordinates } from "../src/components/math/quasi-random.ts";
-import { arrayOps } from "../src/components/math/linear-ops.ts";
-import { integrate, uniformTimes, STEPPERS } from "../src/components/trigflow/ode-solvers.ts";
-import { SIGMA_D, T_MAX, T_MID } from "../src/components/trigflow/trigflow.ts";
-import { useFastCpuKernels } from "../src/components/runtime/cpu-kernels.ts";
+import { ToyRun } from "../../src/components/toy/toy-run.ts";
+import { DEFAULT_TOY_RUN, type ToyRunConfig } from "../../src/components/toy/toy-run-config.ts";
+import { mixturePreset } from "../../src/components/toy/mixture-presets.ts";
+import { exactVelocity } from "../../src/components/trigflow/gaussian-mixture.ts";
+import { exactTeacher } from "../../src/components/toy/exact-teacher.ts";
+import { MixtureSlicedWasserstein } from "../../src/components/toy/sample-metrics.ts";
+import { quasiNormalArray, selectCoordinates } from "../../src/components/math/quasi-random.ts";
+import { arrayOps } from "../../src/components/math/linear-ops.ts";
+import { integrate, uniformTimes, STEPPERS } from "../../src/components/trigflow/ode-solvers.ts";
+import { SIGMA_D, T_MAX, T_MID } from "../../src/components/trigflow/trigflow.ts";
+import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
+import { parseCommandLine } from "../options.ts";
 
-const args = new Map<string, string>();
-process.argv.slice(2).forEach((a, i, all) => a.startsWith("--") && args.set(a.slice(2), all[i + 1]));
+const args = parseCommandLine("bench:toy", { seed: "value", "teacher-steps": "value", "sct-steps": "value", samples: "value", "check-every": "value", hidden: "value", blocks: "value", "sct-batch": "value", lr: "value", "decay-from": "value", warmup: "value", ema: "value", c: "value", adaptive: "value", "p-mean": "value", "p-std": "value" });
 const option = (name: string, fallback: number) => Number(args.get(name) ?? fallback);
 // Defaults sized to finish in about seven minutes on TF.js's CPU backend in Node (with cpu-kernels.ts), where a
 // 1×32 MLP takes ~15 ms per teacher step at batch 128 and ~70 ms per sCT step at batch 512:

@@ -2,8 +2,8 @@
  * Minimal reproduction: a synchronous read (dataSync) of a GPU-resident tensor on TF.js's WebGPU backend in
  * headless Chromium (SwiftShader adapter) returns zeros and loses the device, while `await data()` is right.
  *
- *   node --import tsx scripts/repro-sync-read.ts                # launch flags of scripts/browser/chromium.ts
- *   node --import tsx scripts/repro-sync-read.ts --disable-gpu  # the same plus extra Chromium flags
+ *   node --import tsx scripts/browser/repro-sync-read.ts                # launch flags of scripts/browser/chromium.ts
+ *   node --import tsx scripts/browser/repro-sync-read.ts --disable-gpu  # the same plus extra Chromium flags
  *
  * Bundles @tensorflow/tfjs + @tensorflow/tfjs-backend-webgpu with esbuild into a temporary folder, serves it
  * over http://127.0.0.1 (navigator.gpu exists only in a secure context), computes ones(32×64)·ones(64×64)
@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { serveDirectory } from "./browser/static-server.ts";
+import { serveDirectory } from "./static-server.ts";
 
 // Chromium's stderr carries the GPU process's errors (shared image, device lost). Playwright passes it on only
 // through its debug log "pw:browser", read from DEBUG when playwright-core loads, hence the dynamic imports:
@@ -32,7 +32,7 @@ process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
   return true;
 }) as typeof process.stderr.write;
 const { chromium } = await import("playwright-core");
-const { CHROMIUM, chromiumArgs } = await import("./browser/chromium.ts");
+const { CHROMIUM, chromiumArgs } = await import("./chromium.ts");
 
 const extraArgs = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), "repro-sync-read-"));

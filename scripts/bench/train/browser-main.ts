@@ -1,7 +1,7 @@
 /**
  * The browser side of `npm run bench:train`: a page module (bundled with TF.js by bundle.ts) that activates
  * the backend named in its URL (?backend=webgpu|webgl&preset=…&batch=…&steps=…&warmup=…&resolution=…), runs
- * the kernel, and leaves the outcome in window.__benchTrain for the orchestrator (scripts/bench-train.ts).
+ * the kernel, and leaves the outcome in window.__benchTrain for the orchestrator (scripts/bench/train.ts).
  * Progress goes to the console.
  */
 import * as tf from "@tensorflow/tfjs";

@@ -6,10 +6,10 @@
  * be active before runTrainBench is called. No DOM, no Node: the caller prints.
  */
 import * as tf from "@tensorflow/tfjs";
-import { ImageDataset } from "../../src/components/image/image-dataset.ts";
-import { ImageRun } from "../../src/components/image/image-run.ts";
-import { defaultImageRunConfig, type UNetPresetName } from "../../src/components/image/image-run-config.ts";
-import { createRng } from "../../src/components/math/rng.ts";
+import { ImageDataset } from "../../../src/components/image/image-dataset.ts";
+import { ImageRun } from "../../../src/components/image/image-run.ts";
+import { defaultImageRunConfig, type UNetPresetName } from "../../../src/components/image/image-run-config.ts";
+import { createRng } from "../../../src/components/math/rng.ts";
 
 export interface TrainBenchOptions {
   preset: UNetPresetName;

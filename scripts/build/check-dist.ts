@@ -17,10 +17,10 @@
  */
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
-import config from "../observablehq.config.ts";
-import { serveDirectory } from "./browser/static-server.ts";
-import { CHROMIUM, launchChromium } from "./browser/chromium.ts";
-import { LONG_TASK_LIMIT_MS, longestTask, openPage } from "./browser/page-check.ts";
+import config from "../../observablehq.config.ts";
+import { serveDirectory } from "../browser/static-server.ts";
+import { CHROMIUM, launchChromium } from "../browser/chromium.ts";
+import { LONG_TASK_LIMIT_MS, longestTask, openPage } from "../browser/page-check.ts";
 
 const warnOnly = process.env.CHECK_DIST_WARN_ONLY === "1";
 const dist = resolve("dist");

@@ -8,8 +8,8 @@
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CIFAR10_IMAGE_BYTES, type Cifar10Meta } from "../../src/components/image/cifar10/dataset.ts";
-import { tarChunks } from "../../src/components/image/cifar10/tar.ts";
+import { CIFAR10_IMAGE_BYTES, type Cifar10Meta } from "../../../src/components/image/cifar10/dataset.ts";
+import { tarChunks } from "../../../src/components/image/cifar10/tar.ts";
 
 /** Images per class in preview.bin. */
 export const PREVIEW_PER_CLASS = 8;

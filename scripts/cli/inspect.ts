@@ -9,14 +9,14 @@
 import { dirname, join } from "node:path";
 import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
-import type { ByteSource } from "../src/components/checkpoint/byte-source.ts";
-import { DTYPE_BYTES } from "../src/components/checkpoint/dtypes.ts";
-import { describeError } from "../src/components/checkpoint/errors.ts";
-import { elementCount, type SafetensorsHeader } from "../src/components/checkpoint/header.ts";
-import { nodeFileSource } from "../src/components/checkpoint/node-file-source.ts";
-import { fetchShardIndex, parseShardIndex, readShardHeaders, urlShards, type OpenShard } from "../src/components/checkpoint/sharded.ts";
-import { readSafetensorsHeader } from "../src/components/checkpoint/stream-reader.ts";
-import { urlSource } from "../src/components/checkpoint/url-source.ts";
+import type { ByteSource } from "../../src/components/checkpoint/byte-source.ts";
+import { DTYPE_BYTES } from "../../src/components/checkpoint/dtypes.ts";
+import { describeError } from "../../src/components/checkpoint/errors.ts";
+import { elementCount, type SafetensorsHeader } from "../../src/components/checkpoint/header.ts";
+import { nodeFileSource } from "../../src/components/checkpoint/node-file-source.ts";
+import { fetchShardIndex, parseShardIndex, readShardHeaders, urlShards, type OpenShard } from "../../src/components/checkpoint/sharded.ts";
+import { readSafetensorsHeader } from "../../src/components/checkpoint/stream-reader.ts";
+import { urlSource } from "../../src/components/checkpoint/url-source.ts";
 
 type Print = (line: string) => void;
 

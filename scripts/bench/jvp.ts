@@ -6,13 +6,13 @@
  * machine noise hits all of them alike). Absolute times on a CPU say nothing about a GPU; ratios travel.
  */
 import * as tf from "@tensorflow/tfjs";
-import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
-import { SmallUNet } from "../src/components/nn/unet.ts";
-import { doubleVjpJvp, finiteDifferenceJvp, forward, jvp, type FlowNetwork } from "../src/components/nn/network.ts";
-import { plainAlgebra } from "../src/components/nn/algebra.ts";
+import { TimeConditionedMlp } from "../../src/components/nn/mlp.ts";
+import { SmallUNet } from "../../src/components/nn/unet.ts";
+import { doubleVjpJvp, finiteDifferenceJvp, forward, jvp, type FlowNetwork } from "../../src/components/nn/network.ts";
+import { plainAlgebra } from "../../src/components/nn/algebra.ts";
+import { parseCommandLine } from "../options.ts";
 
-const args = new Map<string, string>();
-process.argv.slice(2).forEach((a, i, all) => a.startsWith("--") && args.set(a.slice(2), all[i + 1]));
+const args = parseCommandLine("bench:jvp", { backend: "value", repeats: "value", "unet-batch": "value", "unet-channels": "value", "mlp-batch": "value" });
 const backend = args.get("backend") ?? "cpu";
 // Defaults sized for TF.js's pure-JavaScript CPU backend in Node (about 0.3 GFLOP/s here): a full-size
 // step would take minutes. On a GPU, raise --unet-batch and --unet-channels.

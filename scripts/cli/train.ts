@@ -1,6 +1,6 @@
 /**
  * npm run train -- --data <preset> --objective <teacher|sct|scd|discrete|ect> [options]
- * npm run train -- --data cifar10 --objective <teacher|sct|scd> [options]   (images: scripts/train-images.ts)
+ * npm run train -- --data cifar10 --objective <teacher|sct|scd> [options]   (images: scripts/cli/train-images.ts)
  *
  * Trains on a 2-D Gaussian mixture in Node (TF.js CPU backend) and writes <out>/model.safetensors (EMA
  * weights, with the run's configuration as metadata) and <out>/metrics.jsonl (one JSON object per report).
@@ -13,14 +13,15 @@
 import { mkdir, readFile, writeFile, appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { NonFiniteLossError, ToyRun, type ToyObjective } from "../src/components/toy/toy-run.ts";
-import { DEFAULT_TOY_RUN, type ToyRunConfig } from "../src/components/toy/toy-run-config.ts";
-import { MIXTURE_PRESETS, mixturePreset, type MixturePresetName } from "../src/components/toy/mixture-presets.ts";
-import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
-import { readSafetensors, writeSafetensors } from "../src/components/checkpoint/safetensors.ts";
-import { exactTeacher } from "../src/components/toy/exact-teacher.ts";
-import type { FlowNetwork } from "../src/components/nn/network.ts";
-import { useFastCpuKernels } from "../src/components/runtime/cpu-kernels.ts";
+import { NonFiniteLossError, ToyRun, type ToyObjective } from "../../src/components/toy/toy-run.ts";
+import { DEFAULT_TOY_RUN, type ToyRunConfig } from "../../src/components/toy/toy-run-config.ts";
+import { MIXTURE_PRESETS, mixturePreset, type MixturePresetName } from "../../src/components/toy/mixture-presets.ts";
+import { TimeConditionedMlp } from "../../src/components/nn/mlp.ts";
+import { readSafetensors, writeSafetensors } from "../../src/components/checkpoint/safetensors.ts";
+import { exactTeacher } from "../../src/components/toy/exact-teacher.ts";
+import type { FlowNetwork } from "../../src/components/nn/network.ts";
+import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
+import { exitWithError, parseCommandLine } from "../options.ts";
 
 // CIFAR-10 images: the image training CLI (same model, data and files as the training page).
 if (process.argv.slice(2).some((a, i, all) => a === "--data" && all[i + 1] === "cifar10")) {
@@ -29,17 +30,13 @@ if (process.argv.slice(2).some((a, i, all) => a === "--data" && all[i + 1] === "
 }
 
 function fail(message: string): never {
-  console.error(`train: ${message}`);
-  process.exit(1);
+  return exitWithError("train", message);
 }
 
-const args = new Map<string, string>();
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  if (!argv[i].startsWith("--")) fail(`unexpected argument "${argv[i]}"`);
-  args.set(argv[i].slice(2), argv[i + 1] ?? "");
-  i++;
-}
+const args = parseCommandLine("train", {
+  data: "value", objective: "value", modes: "value", spread: "value", steps: "value", batch: "value", lr: "value",
+  optimizer: "value", seed: "value", hidden: "value", blocks: "value", N: "value", teacher: "value", out: "value",
+});
 const number = (name: string, fallback: number) => {
   const value = Number(args.get(name) ?? fallback);
   if (!Number.isFinite(value)) fail(`--${name} must be a number`);
