@@ -10,7 +10,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadavg } from "node:os";
 import { longTaskLimitMs } from "../../scripts/browser/page-check.ts";
-import { ARTIFACTS, useBuiltSite } from "./site-fixture.ts";
+import { ARTIFACTS, SLOW_E2E, useBuiltSite } from "./site-fixture.ts";
 import type { Page } from "playwright-core";
 import * as tf from "@tensorflow/tfjs";
 import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
@@ -63,6 +63,13 @@ async function trainedRows(params: TrainedProfileParams): Promise<TrainedProfile
 }
 
 const TRAINED_GPU_TOLERANCE = 0.05;
+/**
+ * The network whose time input is scaled by 1000 embeds sin/cos of arguments near 1000·t ≈ 300 rad. WebGL's sin
+ * and cos lose accuracy with the argument's size (SwiftShader's GLSL reduces it in float32, ~3e-5 per unit at
+ * 300), WebGPU's and the CPU's do not; the ×1000 tangent magnifies it. Measured on SwiftShader's WebGL: trained
+ * profiles from 0.969 to 1.079 times the CPU's, the largest deviation (1.06 at t = 0.30) on this network.
+ */
+const TRAINED_WEBGL_SCALED_TOLERANCE = 0.12;
 
 const relative = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
 
@@ -167,7 +174,9 @@ for (const backend of ["cpu", "webgl", "webgpu"] as const) {
     }
     assert.match(await page.locator(".plot-key").last().innerText(), /best: ε = \de-\d, relative error \d\.\de-\d/);
 
-    // The live training run: the three networks, 20 Adam steps each, trained in the page's worker.
+    // The live training run: the three networks, 20 Adam steps each, trained in the page's worker (on WebGPU
+    // four minutes on SwiftShader: with the slow tests, SLOW_E2E).
+    if (backend === "webgpu" && !SLOW_E2E) return void (await page.close());
     const steps = page.getByRole("spinbutton", { name: /Adam steps per network/ });
     await steps.fill("20");
     await steps.dispatchEvent("input");
@@ -183,7 +192,7 @@ for (const backend of ["cpu", "webgl", "webgpu"] as const) {
     // seed and batches follow the CPU's run with float32 differences in summation order and in sin/cos/exp
     // (~2⁻¹¹ absolute on GPUs); the RMS of sin t·∂F/∂t then differs by at most TRAINED_GPU_TOLERANCE (measured on SwiftShader: see the log line).
     for (const [i, row] of trained.rows.entries()) {
-      const tolerance = backend === "cpu" ? 1e-5 : TRAINED_GPU_TOLERANCE;
+      const tolerance = backend === "cpu" ? 1e-5 : backend === "webgl" && row.cNoise === "scaled1000" ? TRAINED_WEBGL_SCALED_TOLERANCE : TRAINED_GPU_TOLERANCE;
       assert.ok(relative(row.value, trainedReference[i].value) <= tolerance, `${row.cNoise} t=${row.t}: ${row.value} vs CPU ${trainedReference[i].value}`);
     }
 

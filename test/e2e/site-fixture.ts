@@ -14,6 +14,13 @@ import { launchChromium } from "../../scripts/browser/chromium.ts";
 
 export const ARTIFACTS = resolve("test-artifacts");
 
+/**
+ * Run the slow browser tests too: the live runs that take minutes on SwiftShader's WebGPU (CIFAR-10 training,
+ * /discrete's live pair, /jvp's trained networks). CI leaves them out to stay within its time; run them with
+ * `npm run test:e2e:slow` after changing the worker, the training code or the WebGPU path.
+ */
+export const SLOW_E2E = process.env.SCM_LAB_SLOW_E2E === "1";
+
 export interface Site {
   /** the base URL of the served dist/ */
   readonly url: string;
