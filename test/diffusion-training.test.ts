@@ -26,6 +26,7 @@ test("the diffusion loss is zero for the oracle that knows each sample's own vel
       return tf.div(tf.sub(tf.mul(c, z), tf.mul(s, x0)), SIGMA_D) as never;
     },
     logvar: () => tf.zeros([2]),
+    weightHeadNames: [],
     dispose: () => {},
   };
   assertClose(diffusionLoss(oracle, x0, z, t).dataSync()[0], 0, 1e-12);
@@ -42,6 +43,7 @@ test("the exact F* of a Gaussian mixture minimises the diffusion loss: scaling i
       return tf.tensor2d(uu.map((row, i) => Array.from(F(Float64Array.from(row), tt[i])))) as never;
     },
     logvar: () => tf.zeros([1]),
+    weightHeadNames: [],
     dispose: () => {},
   });
   const n = 2000;

@@ -71,7 +71,10 @@ test("stop-gradient: jvp() refuses to run inside a gradient tape; the plain pass
   assert.throws(() => tf.variableGrads(() => tf.sum(jvp(net, u, t, u, t).tangent)), /inside a gradient tape/);
   // The tangent computed outside is a constant to the tape: the gradient of ⟨F_θ, g⟩ is Jᵀ_θ g exactly.
   const g = jvp(net, u, t, tf.onesLike(u), tf.onesLike(t)).tangent;
-  const trainable = net.params.trainableVariables().filter((v) => !net.params.names().some((n) => n.startsWith("logvar") && net.params.get(n) === v));
+  // w_φ is a separate head: F does not depend on it.
+  assert.deepEqual(net.weightHeadNames, ["logvar.weight", "logvar.bias"]);
+  assert.ok(net.weightHeadNames.every((n) => net.params.names().includes(n)));
+  const trainable = net.params.trainableVariables((name) => net.weightHeadNames.includes(name));
   const { grads } = tf.variableGrads(() => tf.sum(tf.mul(forward(net, u, t), g)) as tf.Scalar, trainable);
   assert.equal(Object.keys(grads).length, trainable.length, "every parameter of F receives a gradient");
   net.dispose();

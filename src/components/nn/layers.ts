@@ -231,9 +231,12 @@ export class TimeConditioning {
 export class LogvarHead {
   private readonly embedding: PositionalEmbedding;
   private readonly dense: Dense;
+  /** its parameters' names in the network's ParameterSet */
+  readonly parameterNames: readonly string[];
   constructor(params: ParameterSet, name: string, dim: number, readonly cNoiseKind: CNoiseKind) {
     this.embedding = new PositionalEmbedding(dim);
     this.dense = new Dense(params, name, dim, 1, { gain: 0 });
+    this.parameterNames = [`${name}.weight`, `${name}.bias`];
   }
   apply(t: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.reshape(this.dense.apply(plainAlgebra, this.embedding.apply(plainAlgebra, cNoise(plainAlgebra, t, this.cNoiseKind))), [-1]));

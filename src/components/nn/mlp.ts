@@ -87,6 +87,9 @@ export class TimeConditionedMlp implements FlowNetwork {
   logvar(t: tf.Tensor): tf.Tensor {
     return this.logvarHead.apply(t);
   }
+  get weightHeadNames(): readonly string[] {
+    return this.logvarHead.parameterNames;
+  }
 
   dispose(): void {
     this.params.dispose();

@@ -26,6 +26,11 @@ export interface FlowNetwork {
   apply<X>(alg: TensorAlgebra<X>, u: X, t: X, options?: ApplyOptions): X;
   /** the adaptive-weighting head w_φ(t) (§4.2, Eq. 8): [B] time → [B] log-weight */
   logvar(t: tf.Tensor): tf.Tensor;
+  /**
+   * The names of w_φ's parameters: trained only by the sCM loss with adaptive weighting, and reset when a
+   * consistency model starts from a teacher (w of Eq. 8 is not the diffusion loss's).
+   */
+  readonly weightHeadNames: readonly string[];
   dispose(): void;
 }
 

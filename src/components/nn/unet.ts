@@ -125,6 +125,9 @@ export class SmallUNet implements FlowNetwork {
   logvar(t: tf.Tensor): tf.Tensor {
     return this.logvarHead.apply(t);
   }
+  get weightHeadNames(): readonly string[] {
+    return this.logvarHead.parameterNames;
+  }
 
   dispose(): void {
     this.params.dispose();

@@ -50,6 +50,7 @@ export function exactTeacher(mixture: GaussianMixture, sigmaD = SIGMA_D): FlowNe
       return exactFlowTensor(mixture, u as tf.Tensor, t as tf.Tensor, sigmaD) as X;
     },
     logvar: (t) => tf.zerosLike(t),
+    weightHeadNames: [],
     dispose: () => {},
   };
 }

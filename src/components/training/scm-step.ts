@@ -91,7 +91,7 @@ export function scmTargets(net: FlowNetwork, { x0, z, t, tPrime }: ScmBatch, ite
 export function scmTrainingStep(net: FlowNetwork, optimizer: tf.Optimizer, batch: ScmBatch, iteration: number, dropoutSeed: number, config: ScmStepConfig): ScmStepResult {
   const { t } = batch;
   const prepared = scmTargets(net, batch, iteration, dropoutSeed, config);
-  const variables = net.params.trainableVariables(config.adaptiveWeighting ? undefined : (name) => name.startsWith("logvar"));
+  const variables = net.params.trainableVariables(config.adaptiveWeighting ? undefined : (name) => net.weightHeadNames.includes(name));
   const { loss, gradientNorm } = minimizeMeasuringGradient(
     optimizer,
     () => {

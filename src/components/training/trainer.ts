@@ -73,7 +73,7 @@ const SNAPSHOT_EVERY = 50;
  */
 export function initializeFromTeacher(net: FlowNetwork, teacher: FlowNetwork): void {
   copyParameters(net.params, teacher.params);
-  tf.tidy(() => net.params.names().filter((n) => n.startsWith("logvar")).forEach((n) => net.params.get(n).assign(tf.zerosLike(net.params.get(n)))));
+  tf.tidy(() => net.weightHeadNames.forEach((n) => net.params.get(n).assign(tf.zerosLike(net.params.get(n)))));
 }
 
 export class Trainer {
@@ -165,7 +165,7 @@ export class Trainer {
   /** One optimiser step of the configured objective. */
   private objectiveStep(batch: TrainingBatch, seed: number): MeasuredStep & { tangentNorms?: tf.Tensor1D; times?: Float32Array } {
     const { objective } = this.config;
-    const withoutLogvar = (n: string) => n.startsWith("logvar");
+    const withoutLogvar = (n: string) => this.net.weightHeadNames.includes(n);
     try {
       if (objective === "teacher") {
         return minimizeMeasuringGradient(this.optimizer, () => diffusionLoss(this.net, batch.x0, batch.z, batch.t, { dropoutSeed: seed }), this.net.params.trainableVariables(withoutLogvar));
