@@ -22,7 +22,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { useFastCpuKernels } from "./cpu-kernels.js";
 import { PROBE_TOLERANCE, probeDeviation, runToyProbe } from "./backend-probe.js";
-import { adapterName, isSoftwareAdapter, isSoftwareRenderer, type AdapterLike } from "./adapter-kind.js";
+import { isSoftwareRenderer, probeWebGpu } from "./adapter-kind.js";
 
 export type BackendName = "webgpu" | "webgl" | "cpu";
 
@@ -74,17 +74,11 @@ export function requestedBackend(search: string | undefined = (globalThis as { l
   return BACKEND_NAMES.includes(name) ? { name } : { name: null, invalid: value };
 }
 
-interface GpuLike {
-  requestAdapter(): Promise<AdapterLike | null>;
-}
-
-/** Ask for a WebGPU adapter and classify it. Null: none. */
+/** Ask for a WebGPU adapter and classify it; a string says why there is none. */
 async function webgpuAdapter(): Promise<{ device: DeviceKind; adapter: string } | string> {
-  const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
-  if (!gpu) return "this browser has no WebGPU (navigator.gpu is missing)";
-  const adapter = await gpu.requestAdapter().catch(() => null);
-  if (!adapter) return "WebGPU exists but offers no adapter (no usable GPU, or the browser blocks it)";
-  return { device: isSoftwareAdapter(adapter) ? "software" : "gpu", adapter: adapterName(adapter) || "unnamed adapter" };
+  const probe = await probeWebGpu();
+  if (!probe.found) return probe.reason;
+  return { device: probe.software ? "software" : "gpu", adapter: probe.name || "unnamed adapter" };
 }
 
 /** The renderer behind TF.js's WebGL context, and whether it is software. */

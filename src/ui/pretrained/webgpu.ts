@@ -3,7 +3,7 @@
  * offered only there. Asking for an adapter is cheap and loads no TF.js; the worker's own backend choice
  * (reported by the inspect job) is the final word.
  */
-import { adapterName, isSoftwareAdapter, type AdapterLike } from "../../components/runtime/adapter-kind.js";
+import { probeWebGpu } from "../../components/runtime/adapter-kind.js";
 
 export interface WebGpuStatus {
   available: boolean;
@@ -12,11 +12,9 @@ export interface WebGpuStatus {
 }
 
 export async function webgpuStatus(): Promise<WebGpuStatus> {
-  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<AdapterLike | null> } }).gpu;
-  if (!gpu) return { available: false, reason: "this browser has no WebGPU (navigator.gpu is missing)" };
-  const adapter = await gpu.requestAdapter().catch(() => null);
-  if (!adapter) return { available: false, reason: "WebGPU exists here but offers no adapter (no usable GPU, or the browser blocks it)" };
+  const probe = await probeWebGpu();
+  if (!probe.found) return { available: false, reason: probe.reason };
   // A software adapter would run a 296-million-parameter UNet on the CPU: minutes per image, gigabytes of memory.
-  if (isSoftwareAdapter(adapter)) return { available: false, reason: `WebGPU here runs on a software adapter (${adapterName(adapter) || "a fallback adapter"}), which emulates a GPU on the CPU` };
+  if (probe.software) return { available: false, reason: `WebGPU here runs on a software adapter (${probe.name || "a fallback adapter"}), which emulates a GPU on the CPU` };
   return { available: true, reason: "WebGPU has an adapter" };
 }
