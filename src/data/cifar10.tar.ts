@@ -6,12 +6,13 @@
 // re-hash them. The test set is verified there but not shipped. Logs go to stderr: stdout is the archive.
 import { writeCifar10Archive } from "../../scripts/data/cifar10/archive.ts";
 import { ensureCifar10Shards } from "../../scripts/data/cifar10/shards.ts";
+import { describeError } from "../components/checkpoint/errors.ts";
 
 try {
   const { dir, meta } = await ensureCifar10Shards();
   await writeCifar10Archive(dir, meta, process.stdout);
 } catch (error) {
   // One line in the build log instead of a stack trace: the messages say what is wrong.
-  process.stderr.write(`cifar10 data loader failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`cifar10 data loader failed: ${describeError(error)}\n`);
   process.exit(1);
 }

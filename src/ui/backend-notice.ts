@@ -4,6 +4,7 @@
  */
 import type { BackendReport } from "../components/runtime/backend.js";
 import { pageBackendReport } from "./worker-client.js";
+import { describeError } from "../components/checkpoint/errors.js";
 
 export function backendNotice(report: BackendReport): HTMLElement {
   const element = document.createElement("div");
@@ -47,7 +48,7 @@ export async function* workerBackendNotice(workerUrl: string): AsyncGenerator<HT
   } catch (error) {
     const failed = document.createElement("div");
     failed.className = "notice warn";
-    failed.textContent = `The background worker could not start TF.js: ${error instanceof Error ? error.message : String(error)}`;
+    failed.textContent = `The background worker could not start TF.js: ${describeError(error)}`;
     yield failed;
   }
 }

@@ -6,6 +6,7 @@
 import { backendSelection } from "../components/runtime/backend.js";
 import { JobControl } from "../components/jobs/job-control.js";
 import { serveJob, type JobReply, type JobRequest } from "../components/jobs/serve-job.js";
+import { describeError } from "../components/checkpoint/errors.js";
 
 const scope = self as unknown as { postMessage(message: unknown): void; onmessage: ((event: MessageEvent<JobRequest>) => void) | null };
 const controls = new Map<number, JobControl>();
@@ -25,7 +26,7 @@ scope.onmessage = async ({ data: request }) => {
   try {
     await backendReady;
   } catch (error) {
-    scope.postMessage({ type: "error", id: request.id, message: `no TF.js backend works in this worker: ${error instanceof Error ? error.message : String(error)}` } satisfies JobReply);
+    scope.postMessage({ type: "error", id: request.id, message: `no TF.js backend works in this worker: ${describeError(error)}` } satisfies JobReply);
     return;
   }
   await serveJob(request, (reply: JobReply) => scope.postMessage(reply), control);

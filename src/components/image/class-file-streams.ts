@@ -6,6 +6,7 @@
  */
 import type { ImageDataset } from "./image-dataset.js";
 import { CIFAR10_CLASSES, CIFAR10_IMAGE_BYTES, checkCifar10ClassFileLength, cifar10ClassFile, validateCifar10Meta, type Cifar10Meta } from "./cifar10/dataset.js";
+import { describeError } from "../checkpoint/errors.js";
 
 export interface ClassFileProgress {
   receivedBytes: number;
@@ -80,7 +81,7 @@ export class ClassFileStreams {
       this.finished++;
     } catch (error) {
       if (this.controller.signal.aborted) return;
-      this.failure ??= new Error(`could not load ${name} (${CIFAR10_CLASSES[label]}): ${error instanceof Error ? error.message : String(error)}`);
+      this.failure ??= new Error(`could not load ${name} (${CIFAR10_CLASSES[label]}): ${describeError(error)}`);
       this.cancel();
     }
   }

@@ -17,6 +17,7 @@ import { NonFiniteLossError } from "../training/trainer.js";
 import { GpuMemoryError, openGpuMemoryScope } from "../runtime/gpu-memory.js";
 import { CIFAR10_CLASSES } from "../image/cifar10/dataset.js";
 import type { JobControl } from "./job-control.js";
+import { describeError } from "../checkpoint/errors.js";
 
 export interface ImageTrainParams {
   /** absolute URLs of meta.json and of class-0.bin … class-9.bin */
@@ -76,7 +77,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function explain(error: unknown, saved: number | null): Error {
   const resume = saved !== null ? ` The autosave from step ${saved} can be resumed.` : "";
   if (error instanceof NonFiniteLossError) return new Error(`${error.message}. Try a lower learning rate or keep tangent normalisation on.${resume}`);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   if (error instanceof GpuMemoryError || /out of memory|OOM|allocat|device (was )?lost/i.test(message)) {
     return new Error(`${message}. Try a smaller preset or batch, or close other GPU-heavy tabs.${resume}`);
   }
@@ -175,7 +176,7 @@ export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () =>
           lastSave = run.iteration;
           return { kind: "saved" as const, phase, iteration: run.iteration, bytes: bytes.length, milestone: true as const };
         } catch (error) {
-          return { kind: "saveFailed" as const, message: `could not save the run in this browser: ${error instanceof Error ? error.message : String(error)}`, milestone: true as const };
+          return { kind: "saveFailed" as const, message: `could not save the run in this browser: ${describeError(error)}`, milestone: true as const };
         }
       };
       const checkpointBytes = async (r: ImageRun, p: ImageTrainPhase) =>

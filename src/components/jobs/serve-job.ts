@@ -4,6 +4,7 @@
 import { JOBS, type JobName } from "./registry.js";
 import { JobControl } from "./job-control.js";
 import { deviceLoss } from "../runtime/backend.js";
+import { describeError } from "../checkpoint/errors.js";
 
 /** Messages from page to worker. A command (e.g. "save") is a request a job handles between two of its steps. */
 export type JobRequest =
@@ -60,7 +61,7 @@ export async function serveJob(request: Extract<JobRequest, { type: "start" }>, 
  * instances that says nothing to a reader; name the real cause and the way out instead.
  */
 export function describeJobError(error: unknown, lost: string | null = deviceLoss()): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeError(error);
   if (lost) return `${lost}, so the run stopped (${message}). Reload the page to start again, or add ?backend=webgl to the address to use WebGL.`;
   return message;
 }

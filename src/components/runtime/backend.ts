@@ -23,6 +23,7 @@ import "@tensorflow/tfjs-backend-webgpu";
 import { useFastCpuKernels } from "./cpu-kernels.js";
 import { PROBE_TOLERANCE, probeDeviation, runToyProbe } from "./backend-probe.js";
 import { isSoftwareRenderer, probeWebGpu } from "./adapter-kind.js";
+import { describeError } from "../checkpoint/errors.js";
 
 export type BackendName = "webgpu" | "webgl" | "cpu";
 
@@ -147,7 +148,7 @@ async function tryBackend(name: BackendName): Promise<BackendAttempt> {
     const agreement = measured.deviation === undefined ? "" : ` within ${measured.deviation.toExponential(1)}`;
     return { name, ok: true, reason: name === "cpu" ? "always available" : `initialised; forward, JVP and a training step match the CPU${agreement}`, device, adapter };
   } catch (error) {
-    return { name, ok: false, reason: `initialisation failed: ${error instanceof Error ? error.message : String(error)}`, device, adapter };
+    return { name, ok: false, reason: `initialisation failed: ${describeError(error)}`, device, adapter };
   }
 }
 

@@ -8,6 +8,7 @@ import { checkpointSummary, deleteCheckpoint, loadCheckpoint, type CheckpointSum
 import { readTrainingFile, writeModel } from "../../components/image/image-checkpoint.js";
 import type { UNetConfig } from "../../components/nn/unet-config.js";
 import { downloadBytes } from "../download.js";
+import { describeError } from "../../components/checkpoint/errors.js";
 
 export type StartRequest =
   | { kind: "new"; teacher?: { bytes: Uint8Array; network: UNetConfig; name: string } }
@@ -74,7 +75,7 @@ export function imageTrainingStart(key: string, { problem = () => null }: StartO
       }
     } catch (error) {
       fileNote.className = "training-problem";
-      fileNote.textContent = `${file.name} cannot be used: ${error instanceof Error ? error.message : String(error)}.`;
+      fileNote.textContent = `${file.name} cannot be used: ${describeError(error)}.`;
     }
   };
 
@@ -119,7 +120,7 @@ export function imageTrainingStart(key: string, { problem = () => null }: StartO
     try {
       render(await checkpointSummary(key));
     } catch (error) {
-      render(null, `Saved runs are unavailable here: ${error instanceof Error ? error.message : String(error)}`);
+      render(null, `Saved runs are unavailable here: ${describeError(error)}`);
     }
   };
   const trainRow = document.createElement("div");

@@ -12,6 +12,7 @@ import type { SampleRequest, SampleResult } from "../../components/pretrained/sa
 import { classifyFiles } from "./files.js";
 import { formatBytes } from "./format.js";
 import { ResidentWorker, type RunningJob } from "./worker.js";
+import { describeError } from "../../components/checkpoint/errors.js";
 
 export type TaskKind = "inspect" | "download" | "file" | "sample";
 
@@ -158,7 +159,7 @@ export class PretrainedSession {
     try {
       return await running.result;
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
+      const text = describeError(error);
       this.update({ message: STOPPED.test(text) ? { kind: "note", text: `Stopped: ${task.label} was cancelled and everything it had loaded was freed.`, source: task.kind } : { kind: "error", text: period(explain(text)), source: task.kind } });
       return null;
     } finally {

@@ -7,6 +7,7 @@
  */
 import { Cifar10DataError } from "./errors.js";
 import { concatenate } from "../../checkpoint/byte-source.js";
+import { describeError } from "../../checkpoint/errors.js";
 
 /** zlib-format (RFC 1950) decompression of the concatenated IDAT data. Must throw on corrupt input. */
 export type Inflate = (compressed: Uint8Array) => Uint8Array;
@@ -59,7 +60,7 @@ export function decodePng(bytes: Uint8Array, inflate: Inflate, what = "PNG"): De
   try {
     raw = inflate(concatenate(idat));
   } catch (error) {
-    fail(`image data does not decompress (${error instanceof Error ? error.message : String(error)})`);
+    fail(`image data does not decompress (${describeError(error)})`);
   }
   const stride = width * 3;
   if (raw!.length !== height * (stride + 1)) fail(`image data has ${raw!.length} bytes, expected ${height * (stride + 1)} for ${width}×${height} RGB`);

@@ -11,6 +11,7 @@
 import { CIFAR10_CLASSES, CIFAR10_IMAGE_BYTES } from "./dataset.js";
 import { Cifar10DataError } from "./errors.js";
 import { decodePng, type Inflate } from "./png.js";
+import { describeError } from "../../checkpoint/errors.js";
 
 const CLASSES = CIFAR10_CLASSES.length;
 /** A sprite row is one image: 32·32 pixels side by side. */
@@ -133,7 +134,7 @@ function readLabels(bytes: Uint8Array, name: string, count: number): Uint8Array 
   try {
     parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
-    throw new Cifar10DataError(`${name} is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new Cifar10DataError(`${name} is not valid JSON (${describeError(error)})`);
   }
   if (!Array.isArray(parsed)) throw new Cifar10DataError(`${name} is not a JSON array of labels`);
   if (parsed.length !== count) throw new Cifar10DataError(`${name} has ${parsed.length} labels, expected ${count}`);

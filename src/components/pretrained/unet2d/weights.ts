@@ -9,6 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { StreamedTensor } from "../../checkpoint/streamed-tensor.js";
+import { describeError } from "../../checkpoint/errors.js";
 
 /**
  * How a PyTorch tensor becomes a TF.js tensor:
@@ -164,7 +165,7 @@ export class Unet2DWeights {
 
   private abort(error: unknown): never {
     this.dispose();
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeError(error);
     this.failed = message;
     throw error instanceof WeightLoadError ? error : new WeightLoadError(`uploading weights failed, everything loaded so far was freed: ${message}`);
   }
