@@ -12,7 +12,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { TimeConditionedMlp } from "../nn/mlp.js";
 import type { CNoiseKind, TimeEmbeddingConfig } from "../nn/layers.js";
-import { trainDiffusionOnMixture } from "../objectives/diffusion.js";
+import { ToyRun } from "../toy/toy-run.js";
+import { DEFAULT_TOY_RUN } from "../toy/toy-run-config.js";
 import { dual, dualAlgebra } from "../nn/algebra.js";
 import { halfPrecision, roundToHalf } from "../nn/half-precision.js";
 import { finiteDifferenceJvp, jvp, type FlowNetwork } from "../nn/network.js";
@@ -283,15 +284,27 @@ export async function* trainedProfilesJob(params: TrainedProfileParams, shouldSt
   const inputs = tf.tensor2d(params.inputs, [params.inputs.length / 2, 2]);
   try {
     for (const cNoise of params.cNoiseKinds) {
-      const net = new TimeConditionedMlp({ ...params.network, cNoise, timeEmbedding: params.timeEmbedding, outputGain: 1 });
+      // A diffusion teacher, trained by the same loop as every other run (Adam at 1e-3, EDM's time proposal);
+      // the profile is of the trained network itself, not its EMA.
+      const { seed, ...network } = params.network;
+      const run = new ToyRun(mixture, {
+        ...DEFAULT_TOY_RUN,
+        objective: "teacher",
+        network: { ...network, cNoise, timeEmbedding: params.timeEmbedding, outputGain: 1 },
+        batch: params.batch,
+        learningRate: 1e-3,
+        optimizer: "adam",
+        seed,
+      });
       try {
-        for await (const { step, loss } of trainDiffusionOnMixture(net, mixture, { steps: params.steps, batch: params.batch, reportEvery: 20, seed: 1 })) {
+        while (run.iteration < params.steps) {
+          const { iteration, loss } = await run.step();
           if (shouldStop()) return rows;
-          yield { cNoise, step, steps: params.steps, loss };
+          if (iteration % 20 === 0 || iteration === params.steps) yield { cNoise, step: iteration, steps: params.steps, loss };
         }
-        rows.push(...(await timeDerivativeProfile(net, inputs, params.times)).map((r) => ({ ...r, cNoise })));
+        rows.push(...(await timeDerivativeProfile(run.net, inputs, params.times)).map((r) => ({ ...r, cNoise })));
       } finally {
-        net.dispose();
+        run.dispose();
       }
     }
     return rows;
