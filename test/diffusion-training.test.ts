@@ -4,7 +4,6 @@ import * as tf from "@tensorflow/tfjs";
 import { diffusionLoss } from "../src/components/objectives/diffusion.ts";
 import { ToyRun } from "../src/components/toy/toy-run.ts";
 import { DEFAULT_TOY_RUN } from "../src/components/toy/toy-run-config.ts";
-import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
 import { createMixture, exactFlowNetwork, sampleMixture } from "../src/components/trigflow/gaussian-mixture.ts";
 import { createRng } from "../src/components/math/rng.ts";
 import { plainAlgebra } from "../src/components/nn/algebra.ts";
