@@ -15,7 +15,7 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
-import { DEFAULT_TRAIN_BENCH, describeWebGpuAdapter, resultLines, runTrainBench, type TrainBenchOptions } from "./kernel.ts";
+import { DEFAULT_TRAIN_BENCH, describeWebGpuAdapter, resultLines, runTrainBench } from "./kernel.ts";
 import { parseBenchOptions } from "./options.ts";
 import { useFastCpuKernels } from "../../../src/components/runtime/cpu-kernels.ts";
 

@@ -3,8 +3,9 @@
  * apart from image-run.ts (which trains, with TF.js) so that /cifar10's controls load no TF.js on the page.
  */
 import type { UNetConfig } from "../nn/unet-config.js";
-import { SCM_CIFAR10_PROPOSAL, type TimeProposal } from "../trigflow/time-proposal.js";
+import type { TimeProposal } from "../trigflow/time-proposal.js";
 import type { TrainerConfig } from "../training/trainer.js";
+import { PAPER_SCM, SCALED_WARMUP_ITERATIONS } from "../training/paper-settings.js";
 
 /** Three sizes of the small UNet (all 32×32 RGB); parameter counts are computed, see unetParameterCount. */
 export type UNetPresetName = "tiny" | "small" | "base";
@@ -38,8 +39,8 @@ export function defaultImageRunConfig(objective: "teacher" | "sct" | "scd", pres
     batch: 64,
     learningRate: teacher ? 1e-3 : 1e-4,
     optimizer: teacher ? "adam" : "radam",
-    proposal: SCM_CIFAR10_PROPOSAL,
-    scm: { normalization: { kind: "l2", c: 0.1 }, warmupIterations: 1000, adaptiveWeighting: true },
+    proposal: PAPER_SCM.proposal,
+    scm: { normalization: PAPER_SCM.normalization, warmupIterations: SCALED_WARMUP_ITERATIONS.images, adaptiveWeighting: PAPER_SCM.adaptiveWeighting },
     emaHalfLife: 20_000,
     flip: true,
     seed: 0,

@@ -7,6 +7,7 @@
 import { DEFAULT_UNET_CONFIG, type UNetConfig } from "../nn/unet-config.js";
 import { defaultImageRunConfig, UNET_PRESETS, type UNetPresetName } from "./image-run-config.js";
 import type { RunPlan } from "./image-checkpoint.js";
+import { PAPER_SCM, SCALED_WARMUP_ITERATIONS } from "../training/paper-settings.js";
 
 export type Recipe = "teacher-scd" | "teacher-sct" | "sct-scratch" | "teacher-only";
 
@@ -43,9 +44,9 @@ export const DEFAULT_TRAINING_SETTINGS: TrainingSettings = {
   batch: 64,
   teacherLearningRate: 1e-3,
   studentLearningRate: 1e-4,
-  tangentC: 0.1,
-  warmupIterations: 1000,
-  adaptiveWeighting: true,
+  tangentC: PAPER_SCM.normalization.c,
+  warmupIterations: SCALED_WARMUP_ITERATIONS.images,
+  adaptiveWeighting: PAPER_SCM.adaptiveWeighting,
   flip: true,
   seed: 0,
 };

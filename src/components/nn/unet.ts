@@ -8,7 +8,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { TensorAlgebra } from "./algebra.js";
 import {
   AdaptiveGroupNorm, Conv2d, Dropout, GroupNorm, LogvarHead, SelfAttention, TimeConditioning,
-  downsample2x, residual, silu, type AdaptiveNormKind, type CNoiseKind, type TimeEmbeddingConfig,
+  downsample2x, residual, silu,
 } from "./layers.js";
 import { ParameterSet } from "./parameters.js";
 import type { ApplyOptions, FlowNetwork } from "./network.js";

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { plainAlgebra } from "../nn/algebra.js";
 import type { ApplyOptions, FlowNetwork } from "../nn/network.js";
 import { SIGMA_D } from "../trigflow/trigflow.js";
-import { createRng, normalArray, type Rng } from "../math/rng.js";
+import { normalArray, type Rng } from "../math/rng.js";
 import { sampleMixture, type GaussianMixture } from "../trigflow/gaussian-mixture.js";
 import { sampleTime, type TimeProposal } from "../trigflow/time-proposal.js";
 

@@ -4,7 +4,8 @@
  */
 import type { MlpConfig } from "../nn/mlp.js";
 import type { TrainerConfig } from "../training/trainer.js";
-import { SCM_CIFAR10_PROPOSAL, type TimeProposal } from "../trigflow/time-proposal.js";
+import type { TimeProposal } from "../trigflow/time-proposal.js";
+import { PAPER_SCM, SCALED_WARMUP_ITERATIONS } from "../training/paper-settings.js";
 
 export interface ToyRunConfig extends TrainerConfig {
   network: Partial<MlpConfig>;
@@ -19,8 +20,8 @@ export const DEFAULT_TOY_RUN: ToyRunConfig = {
   batch: 256,
   learningRate: 1e-3,
   optimizer: "adam",
-  proposal: SCM_CIFAR10_PROPOSAL,
-  scm: { normalization: { kind: "l2", c: 0.1 }, warmupIterations: 200, adaptiveWeighting: true },
+  proposal: PAPER_SCM.proposal,
+  scm: { normalization: PAPER_SCM.normalization, warmupIterations: SCALED_WARMUP_ITERATIONS.toy, adaptiveWeighting: PAPER_SCM.adaptiveWeighting },
   emaHalfLife: 5000,
   discreteSteps: 64,
   seed: 0,

@@ -4,7 +4,7 @@
  * exact quality metrics. Knows nothing about pages, workers or files.
  */
 import * as tf from "@tensorflow/tfjs";
-import { TimeConditionedMlp, type MlpConfig } from "../nn/mlp.js";
+import { TimeConditionedMlp } from "../nn/mlp.js";
 import type { FlowNetwork } from "../nn/network.js";
 import { plainAlgebra } from "../nn/algebra.js";
 import { tensorOps } from "../nn/tensor-ops.js";
@@ -14,13 +14,12 @@ import { integrate, uniformTimes, STEPPERS, velocityFromNetwork, type FlowFuncti
 import { idealConsistencyFunction, sampleMixture, type GaussianMixture } from "../trigflow/gaussian-mixture.js";
 import { rmsDistance, slicedWasserstein } from "./sample-metrics.js";
 import { createRng, normalArray, type Rng } from "../math/rng.js";
-import { SCM_CIFAR10_PROPOSAL, type TimeProposal } from "../trigflow/time-proposal.js";
 import { discreteTimeGrid, discreteTimeProbabilities, sampleDiscreteTimePairs } from "../objectives/discrete.js";
 import { SIGMA_D, T_MAX, T_MID } from "../trigflow/trigflow.js";
 import { ECT_DEFAULTS } from "../objectives/ect.js";
 import type { DiagnosticsSnapshot } from "../training/diagnostics.js";
 import type { ToyRunConfig } from "./toy-run-config.js";
-import { initializeFromTeacher, NonFiniteLossError, Trainer, type Objective, type StepReport, type TrainerConfig, type TrainingBatch } from "../training/trainer.js";
+import { initializeFromTeacher, NonFiniteLossError, Trainer, type Objective, type StepReport, type TrainingBatch } from "../training/trainer.js";
 
 /** The teacher (TrigFlow diffusion), sCT, sCD, the discrete-time CM of App. E, and the ECT baseline. */
 export type ToyObjective = Objective;

@@ -7,6 +7,7 @@ import { DEFAULT_TOY_RUN, type ToyRunConfig } from "../toy-run-config.js";
 import type { TangentNormalization } from "../../objectives/scm.js";
 import type { CNoiseKind, AdaptiveNormKind } from "../../nn/layers.js";
 import type { MixturePresetName, MixturePresetOptions } from "../mixture-presets.js";
+import { PAPER_SCM, SCALED_WARMUP_ITERATIONS } from "../../training/paper-settings.js";
 
 /** What the reader can change on the page: every stabilizer of the paper. */
 export interface StabilizerSettings {
@@ -23,9 +24,9 @@ export interface StabilizerSettings {
 
 /** The paper's choices (§4, App. G.2), with warm-up scaled to these short runs. */
 export const PAPER_SETTINGS: StabilizerSettings = {
-  normalization: { kind: "l2", c: 0.1 },
-  warmupIterations: 100,
-  adaptiveWeighting: true,
+  normalization: PAPER_SCM.normalization,
+  warmupIterations: SCALED_WARMUP_ITERATIONS.stabilizers,
+  adaptiveWeighting: PAPER_SCM.adaptiveWeighting,
   timeEmbedding: { kind: "positional" },
   cNoise: "identity",
   norm: "double",
