@@ -9,14 +9,15 @@
  * and each later worker probes one backend instead of trying them all.
  */
 import type { BackendReport } from "../components/runtime/backend.js";
-import type { JobName } from "../components/jobs/registry.js";
+import type { JobName, JobParams, JobProgress, JobResult } from "../components/jobs/registry.js";
 import type { JobReply } from "../components/jobs/serve-job.js";
 
-export type JobEvent = { progress: unknown } | { result: unknown } | { error: string };
+/** What a page sees of job N: its progress reports, then its result or one error message. */
+export type JobEvent<N extends JobName = JobName> = { progress: JobProgress<N> } | { result: JobResult<N> } | { error: string };
 
 /** A job running in its own worker: its events, and the controls the worker understands between two steps. */
-export interface WorkerJob {
-  events: AsyncGenerator<JobEvent>;
+export interface WorkerJob<N extends JobName = JobName> {
+  events: AsyncGenerator<JobEvent<N>>;
   pause(): void;
   resume(): void;
   stop(): void;
@@ -42,7 +43,7 @@ export function pageBackendReport(workerUrl: string): Promise<BackendReport> {
     const worker = new Worker(workerUrlWithBackend(workerUrl, pageBackend), { type: "module" });
     try {
       for await (const event of workerEvents(worker, "backend", {}, new Promise(() => {}))) {
-        if ("result" in event) return event.result as BackendReport;
+        if ("result" in event) return event.result;
         if ("error" in event) throw new Error(event.error);
       }
       throw new Error("the worker ended without choosing a backend");
@@ -53,7 +54,7 @@ export function pageBackendReport(workerUrl: string): Promise<BackendReport> {
   return choice;
 }
 
-export function startJobInWorker(workerUrl: string, job: JobName, params: unknown, invalidation: Promise<unknown>): WorkerJob {
+export function startJobInWorker<N extends JobName>(workerUrl: string, job: N, params: JobParams<N>, invalidation: Promise<unknown>): WorkerJob<N> {
   // The worker starts once the page's backend is known; controls pressed before that are sent when it starts.
   const ready: Promise<Worker | string> = pageBackendReport(workerUrl)
     .then((report) => report.active as string, () => pageBackend)
@@ -73,14 +74,15 @@ export function startJobInWorker(workerUrl: string, job: JobName, params: unknow
   };
 }
 
-async function* workerEvents(worker: Worker, job: JobName, params: unknown, invalidation: Promise<unknown>): AsyncGenerator<JobEvent> {
-  const inbox: JobReply[] = [];
+async function* workerEvents<N extends JobName>(worker: Worker, job: N, params: JobParams<N>, invalidation: Promise<unknown>): AsyncGenerator<JobEvent<N>> {
+  const inbox: JobReply<N>[] = [];
   let wake: (() => void) | null = null;
-  const deliver = (reply: JobReply) => {
+  const deliver = (reply: JobReply<N>) => {
     inbox.push(reply);
     wake?.();
   };
-  worker.onmessage = (event: MessageEvent<JobReply>) => deliver(event.data);
+  // The worker answers the job it was started with (serve-job.ts), so its replies carry job N's types.
+  worker.onmessage = (event: MessageEvent<JobReply<N>>) => deliver(event.data);
   worker.onerror = (event) => deliver({ type: "error", id: 1, message: event.message || "the worker failed to load" });
   invalidation.then(() => worker.terminate());
   worker.postMessage({ type: "start", id: 1, job, params });
@@ -97,6 +99,6 @@ async function* workerEvents(worker: Worker, job: JobName, params: unknown, inva
   }
 }
 
-export function runJobInWorker(workerUrl: string, job: JobName, params: unknown, invalidation: Promise<unknown>): AsyncGenerator<JobEvent> {
+export function runJobInWorker<N extends JobName>(workerUrl: string, job: N, params: JobParams<N>, invalidation: Promise<unknown>): AsyncGenerator<JobEvent<N>> {
   return startJobInWorker(workerUrl, job, params, invalidation).events;
 }

@@ -14,6 +14,7 @@ import { serveJob, type JobReply } from "../../src/components/jobs/serve-job.ts"
 import { loadPretrained, type LoadRequest, type LoadedModel } from "../../src/components/pretrained/loader.ts";
 import { disposeResidentModel } from "../../src/components/jobs/pretrained-jobs.ts";
 import { ConfigMismatchError } from "../../src/components/pretrained/header-check.ts";
+import type { JobParams } from "../../src/components/jobs/registry.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/unet2d/${name}`, import.meta.url));
 const weights = new Blob([fixture("cm.weights.safetensors")]);
@@ -59,7 +60,7 @@ test("an out-of-memory error in the device's error scope fails the sample with o
   const post = (r: JobReply) => replies.push(r);
   await serveJob({ type: "start", id: 1, job: "pretrainedLoad", params: request(config) }, post, new JobControl(), 0);
   assert.equal(replies.at(-1)!.type, "done");
-  const sampleParams = { steps: 1, seed: 0, count: 1, classLabel: 0, twoStep: "cd" };
+  const sampleParams: JobParams<"pretrainedSample"> = { steps: 1, seed: 0, count: 1, classLabel: 0, twoStep: "cd" };
   const device = (tf.backend() as unknown as { device: { popErrorScope(): Promise<unknown> } }).device;
   const popErrorScope = device.popErrorScope.bind(device);
   // Let the real scope close, then report what a failed allocation would.

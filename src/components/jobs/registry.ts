@@ -28,3 +28,9 @@ export const JOBS = {
   imageTrain: imageTrainJob,
 } as const;
 export type JobName = keyof typeof JOBS;
+
+/** What each job takes, yields as progress and returns, read from its generator's type: one declaration per job. */
+type JobFunction<N extends JobName> = (typeof JOBS)[N];
+export type JobParams<N extends JobName> = Parameters<JobFunction<N>> extends [] ? Record<string, never> : Parameters<JobFunction<N>>[0];
+export type JobProgress<N extends JobName> = JobFunction<N> extends (...args: never[]) => AsyncGenerator<infer P, unknown> ? P : never;
+export type JobResult<N extends JobName> = JobFunction<N> extends (...args: never[]) => AsyncGenerator<unknown, infer R> ? R : never;

@@ -1,21 +1,21 @@
 /**
  * The messages between a page and its jobs worker, and serveJob, which runs one job for a start message.
  */
-import { JOBS, type JobName } from "./registry.js";
+import { JOBS, type JobName, type JobParams, type JobProgress, type JobResult } from "./registry.js";
 import { JobControl } from "./job-control.js";
 import { deviceLoss } from "../runtime/backend.js";
 import { describeError } from "../checkpoint/errors.js";
 
 /** Messages from page to worker. A command (e.g. "save") is a request a job handles between two of its steps. */
 export type JobRequest =
-  | { type: "start"; id: number; job: JobName; params: unknown }
+  | { [N in JobName]: { type: "start"; id: number; job: N; params: JobParams<N> } }[JobName]
   | { type: "pause" | "resume" | "stop"; id: number }
   | { type: "command"; id: number; command: string };
 
-/** Messages from worker to page. */
-export type JobReply =
-  | { type: "progress"; id: number; progress: unknown }
-  | { type: "done"; id: number; result: unknown }
+/** Messages from worker to page, about job N. */
+export type JobReply<N extends JobName = JobName> =
+  | { type: "progress"; id: number; progress: JobProgress<N> }
+  | { type: "done"; id: number; result: JobResult<N> }
   | { type: "error"; id: number; message: string };
 
 /**
@@ -28,7 +28,9 @@ export type JobReply =
 const YIELD_EVERY_MS = 50;
 
 export async function serveJob(request: Extract<JobRequest, { type: "start" }>, post: (reply: JobReply) => void, control: JobControl = new JobControl(), throttleMs = 100): Promise<void> {
-  const job = JOBS[request.job] as (params: unknown, stop: () => boolean, control: JobControl) => AsyncGenerator<unknown, unknown>;
+  // The one place where the job's own types are set aside: the request names any job, and its replies go back as
+  // JobReply of that job (the page's worker client reads them with the job's types).
+  const job = JOBS[request.job] as (params: unknown, stop: () => boolean, control: JobControl) => AsyncGenerator<JobProgress<JobName>, JobResult<JobName>>;
   if (!job) return post({ type: "error", id: request.id, message: `unknown job "${request.job}"` });
   let lastPost = 0;
   let lastYield = Date.now();

@@ -4,7 +4,7 @@
  * now, download the checkpoint or the model. Files the worker sends are handed to the browser as downloads.
  * The worker is terminated when the cell is invalidated; the run's last autosave stays in IndexedDB.
  */
-import type { ImageTrainParams, ImageTrainProgress, ImageTrainResult, ImageTrainPhase } from "../../components/jobs/image-jobs.js";
+import type { ImageTrainParams, ImageTrainPhase } from "../../components/jobs/image-jobs.js";
 import type { ImageSamples } from "../../components/image/image-run.js";
 import type { ClassFileProgress } from "../../components/image/class-file-streams.js";
 import { startJobInWorker } from "../worker-client.js";
@@ -115,7 +115,7 @@ export function liveImageTraining(workerUrl: string, params: ImageTrainParams, i
     yield { ...state };
     for await (const event of job.events) {
       if ("progress" in event) {
-        const p = event.progress as ImageTrainProgress;
+        const p = event.progress;
         switch (p.kind) {
           case "data":
             state.data = p.data;
@@ -147,7 +147,7 @@ export function liveImageTraining(workerUrl: string, params: ImageTrainParams, i
             break;
         }
       } else if ("result" in event) {
-        const r = event.result as ImageTrainResult;
+        const r = event.result;
         state.status = r.stopped ? `stopped at step ${r.iteration} of the ${r.phase} phase${state.saved ? ` (saved in this browser: resume it after a reload)` : ""}` : `done: ${r.iteration} step${r.iteration === 1 ? "" : "s"} of the ${r.phase} phase`;
         state.running = false;
         finish();

@@ -3,7 +3,7 @@
  * (the same shape as a precomputed run, plus a status line) and pause / stop buttons. The worker is
  * terminated when the cell is invalidated, so changing an input or leaving the page stops the run.
  */
-import type { ToyRunParams, ToyRunProgress, ToyRunResult } from "../../components/jobs/toy-jobs.js";
+import type { ToyRunParams } from "../../components/jobs/toy-jobs.js";
 import { startJobInWorker } from "../worker-client.js";
 import { pauseStopButtons } from "../job-controls.js";
 import type { RunSeries } from "./toy-run-charts.js";
@@ -42,7 +42,7 @@ export function liveToyRun(workerUrl: string, label: string, params: ToyRunParam
     yield { ...state };
     for await (const event of job.events) {
       if ("progress" in event) {
-        const p = event.progress as ToyRunProgress;
+        const p = event.progress;
         if (p.phase === "teacher") {
           state.status = `training its teacher first (no precomputed teacher has this architecture): step ${p.iteration}/${p.steps}`;
         } else {
@@ -54,7 +54,7 @@ export function liveToyRun(workerUrl: string, label: string, params: ToyRunParam
           state.status = `step ${p.iteration}/${p.steps} · loss ${p.loss.toPrecision(3)}${last ? ` · 2-step sliced W₂ ${last.twoStep.toFixed(4)} at step ${last.iteration}${error}` : ""}`;
         }
       } else if ("result" in event) {
-        const result = event.result as ToyRunResult;
+        const result = event.result;
         state.status = result.iterations < params.steps ? `stopped after ${result.iterations} steps` : `done: ${result.iterations} steps`;
         state.running = false;
         finish();
