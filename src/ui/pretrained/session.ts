@@ -13,6 +13,7 @@ import { classifyFiles } from "./files.js";
 import { formatBytes } from "./format.js";
 import { ResidentWorker, type RunningJob } from "./worker.js";
 import { describeError } from "../../components/checkpoint/errors.js";
+import type { JobParams, JobResult } from "../../components/jobs/registry.js";
 
 export type TaskKind = "inspect" | "download" | "file" | "sample";
 
@@ -67,7 +68,7 @@ export class PretrainedSession {
   /** Read a known model's config.json and weights header (kilobytes) to show its size before the download. */
   async inspect(model: KnownModel): Promise<void> {
     const params: InspectParams = { configUrl: modelFileUrl(model, UNET_CONFIG_PATH), weightsUrl: modelFileUrl(model, UNET_WEIGHTS_PATH) };
-    const result = await this.runTask<InspectResult>({ kind: "inspect", label: `reading ${model.label}'s config.json` }, "pretrainedInspect", params, (error) => `Could not read the model's config.json: ${error}`);
+    const result = await this.runTask({ kind: "inspect", label: `reading ${model.label}'s config.json` }, "pretrainedInspect", params, (error) => `Could not read the model's config.json: ${error}`);
     if (result) this.update({ inspections: { ...this.state.inspections, [model.id]: result } });
   }
 
@@ -104,7 +105,7 @@ export class PretrainedSession {
 
   async sample(request: SampleRequest): Promise<void> {
     if (!this.state.model) return this.update({ message: { kind: "error", text: "Load a model first.", source: "sample" } });
-    const result = await this.runTask<SampleResult>({ kind: "sample", label: `sampling ${request.steps} step${request.steps > 1 ? "s" : ""}` }, "pretrainedSample", request, (error) => `Sampling failed: ${error}`);
+    const result = await this.runTask({ kind: "sample", label: `sampling ${request.steps} step${request.steps > 1 ? "s" : ""}` }, "pretrainedSample", request, (error) => `Sampling failed: ${error}`);
     if (result) this.update({ samples: { result, request, first: this.samplesSinceLoad++ === 0 } });
   }
 
@@ -138,7 +139,7 @@ export class PretrainedSession {
   }
 
   private async load(task: SessionState["task"] & {}, request: LoadRequest): Promise<void> {
-    const info = await this.runTask<ModelInfo>(task, "pretrainedLoad", request, (error) => `Could not load ${request.label}: ${error}`);
+    const info = await this.runTask(task, "pretrainedLoad", request, (error) => `Could not load ${request.label}: ${error}`);
     if (info) {
       this.samplesSinceLoad = 0;
       this.update({ model: info });
@@ -146,11 +147,11 @@ export class PretrainedSession {
   }
 
   /** Run one job; returns its result, or null after putting its failure (or "stopped") in the message. */
-  private async runTask<R>(task: SessionState["task"] & {}, job: "pretrainedInspect" | "pretrainedLoad" | "pretrainedSample", params: unknown, explain: (error: string) => string): Promise<R | null> {
+  private async runTask<N extends "pretrainedInspect" | "pretrainedLoad" | "pretrainedSample">(task: SessionState["task"] & {}, job: N, params: JobParams<N>, explain: (error: string) => string): Promise<JobResult<N> | null> {
     if (this.state.task) return null;
     this.update({ task, progress: null, message: null });
-    const running = this.worker.run<LoadProgress | { stage: string }, R>(job, params, (progress) => {
-      if (!("receivedBytes" in progress)) return;
+    const running = this.worker.run(job, params, (progress) => {
+      if (!isLoadProgress(progress)) return;
       // The worker frees the previous model once the new file passed its checks: forget it here too.
       if (progress.uploading && this.state.model) this.update({ model: null, samples: null });
       this.update({ progress });
@@ -172,4 +173,9 @@ export class PretrainedSession {
     this.state = { ...this.state, ...change };
     for (const listener of this.listeners) listener(this.state);
   }
+}
+
+/** Only loading reports bytes; the other pretrained jobs' progress is a stage marker. */
+function isLoadProgress(progress: unknown): progress is LoadProgress {
+  return typeof progress === "object" && progress !== null && "receivedBytes" in progress;
 }

@@ -6,7 +6,7 @@
  * next job starts a fresh worker, without the model.
  */
 import { workerUrlWithBackend } from "../worker-client.js";
-import type { JobName } from "../../components/jobs/registry.js";
+import type { JobName, JobParams, JobProgress, JobResult } from "../../components/jobs/registry.js";
 import type { JobReply } from "../../components/jobs/serve-job.js";
 
 interface Pending {
@@ -32,7 +32,7 @@ export class ResidentWorker {
     private readonly onLost: (reason: string) => void = () => {},
   ) {}
 
-  run<P, R>(job: JobName, params: unknown, onProgress: (progress: P) => void = () => {}): RunningJob<R> {
+  run<N extends JobName>(job: N, params: JobParams<N>, onProgress: (progress: JobProgress<N>) => void = () => {}): RunningJob<JobResult<N>> {
     const id = this.nextId++;
     let worker: Worker;
     try {
@@ -40,7 +40,8 @@ export class ResidentWorker {
     } catch (error) {
       return { result: Promise.reject(new Error(`this browser cannot start a Web Worker (${(error as Error).message})`)), stop: () => {} };
     }
-    const result = new Promise<R>((resolve, reject) => {
+    // Replies with this id answer job N (serve-job.ts), so its progress and result have N's types.
+    const result = new Promise<JobResult<N>>((resolve, reject) => {
       this.pending.set(id, { onProgress: onProgress as (p: unknown) => void, resolve: resolve as (r: unknown) => void, reject });
     });
     // File and Blob parameters are structured-cloneable: the worker reads them from disk itself.
