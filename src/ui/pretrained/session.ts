@@ -46,7 +46,8 @@ const period = (text: string) => (/[.!?)]$/.test(text.trim()) ? text : `${text}.
 export class PretrainedSession {
   private readonly worker: ResidentWorker;
   private readonly listeners = new Set<(state: SessionState) => void>();
-  private running: RunningJob<unknown> | null = null;
+  /** the job in progress, for Stop */
+  private running: Pick<RunningJob<unknown>, "stop"> | null = null;
   private samplesSinceLoad = 0;
   private state: SessionState = { task: null, progress: null, message: null, inspections: {}, model: null, samples: null, cache: null };
 
@@ -156,7 +157,7 @@ export class PretrainedSession {
       if (progress.uploading && this.state.model) this.update({ model: null, samples: null });
       this.update({ progress });
     });
-    this.running = running as RunningJob<unknown>;
+    this.running = running;
     try {
       return await running.result;
     } catch (error) {
