@@ -33,7 +33,8 @@ try {
   for (const path of pages) {
     for (const width of widths) {
       const { page, errors } = await openPage(browser, `${server.url}${path}${query}`, { width, quietMs: 1500 });
-      await page.waitForFunction(() => !document.body.innerText.includes("computing…"), null, { timeout: 90_000 }).catch(() => {});
+      // Framework marks a cell still computing with an <observablehq-loading> element; wait (bounded) until none is left.
+      await page.waitForFunction(() => document.querySelector("observablehq-loading") === null && !document.body.innerText.includes("computing…"), null, { timeout: 90_000 }).catch(() => {});
       const file = join(out, `${path.replace(/^\//, "") || "index"}-${width}.png`);
       await page.screenshot({ path: file, fullPage: true });
       const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
