@@ -69,7 +69,7 @@ function explain(error: Error & { code?: string }, spec: OptionSpec): string {
   }
 }
 
-/** The valid name within edit distance 2 of `name` (or a third of its length), the nearest first; null if none. */
+/** The valid name nearest to `name` within edit distance max(2, a third of its length); null if none. */
 export function closestName(name: string, names: readonly string[]): string | null {
   let best: string | null = null;
   let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
