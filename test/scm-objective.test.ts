@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { normalizeTangent, scmJvpTangents, scmLoss, scmTangent, warmupFactor, perSample } from "../src/components/objectives/scm.ts";
+import { normalizeTangent, scmJvpTangents, scmLoss, scmTangent, warmupFactor } from "../src/components/objectives/scm.ts";
+import { perSample } from "../src/components/trigflow/trigflow-batch.ts";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
 import { forward, jvp } from "../src/components/nn/network.ts";
 import { plainAlgebra } from "../src/components/nn/algebra.ts";

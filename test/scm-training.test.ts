@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { scmTargets, scmTrainingStep, type ScmStepConfig } from "../src/components/training/scm-step.ts";
-import { scmLoss } from "../src/components/objectives/scm.ts";
+import { scmTrainingStep, type ScmStepConfig } from "../src/components/training/scm-step.ts";
+import { scmLoss, scmTargets } from "../src/components/objectives/scm.ts";
 import { diffusionLoss } from "../src/components/objectives/diffusion.ts";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
 import { createMixture, sampleMixture } from "../src/components/trigflow/gaussian-mixture.ts";
@@ -29,7 +29,7 @@ const sct: ScmStepConfig = { objective: "sct", normalization: { kind: "l2", c: 0
 test("F_θ and F⁻ come from the same pass: the step's loss is exactly e^w‖g‖²/D − w (here w = 0 at init)", () => {
   const net = small();
   const data = batch(createRng(1), 32);
-  const targets = scmTargets(net, data, 5, 123, sct);
+  const targets = scmTargets(net, data, 5, 123, { ...sct, objective: "sct" });
   const expected = scmLoss(targets.Fminus, targets.Fminus, targets.g, tf.zeros([32])).dataSync()[0];
   const { loss } = scmTrainingStep(net, tf.train.adam(1e-3), data, 5, 123, sct);
   // With a different dropout mask F − F⁻ ≠ 0 and the loss would be larger by ‖F − F⁻‖²/D.

@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { plainAlgebra } from "../nn/algebra.js";
 import type { ApplyOptions, FlowNetwork } from "../nn/network.js";
 import { SIGMA_D } from "../trigflow/trigflow.js";
+import { diffuseBatch, pathVelocityBatch } from "../trigflow/trigflow-batch.js";
 import { normalArray, type Rng } from "../math/rng.js";
 import { sampleMixture, type GaussianMixture } from "../trigflow/gaussian-mixture.js";
 import { sampleTime, type TimeProposal } from "../trigflow/time-proposal.js";
@@ -17,11 +18,8 @@ export const EDM_PROPOSAL: TimeProposal = { pMean: -1.2, pStd: 1.2 };
 /** mean over the batch and dimensions of (σd·F(x_t/σd, t) − v_t)², for x0, z: [B, …] and t: [B]. */
 export function diffusionLoss(net: FlowNetwork, x0: tf.Tensor, z: tf.Tensor, t: tf.Tensor, options: ApplyOptions = {}, sigmaD = SIGMA_D): tf.Scalar {
   return tf.tidy(() => {
-    const perRow = [x0.shape[0], ...new Array<number>(x0.rank - 1).fill(1)];
-    const cos = tf.reshape(tf.cos(t), perRow);
-    const sin = tf.reshape(tf.sin(t), perRow);
-    const xt = tf.add(tf.mul(cos, x0), tf.mul(sin, z));
-    const velocity = tf.sub(tf.mul(cos, z), tf.mul(sin, x0));
+    const xt = diffuseBatch(x0, z, t);
+    const velocity = pathVelocityBatch(x0, z, t);
     const F = net.apply(plainAlgebra, tf.div(xt, sigmaD), t, options);
     return tf.mean(tf.square(tf.sub(tf.mul(F, sigmaD), velocity))) as tf.Scalar;
   });

@@ -4,8 +4,11 @@
  * finer (N → ∞) it tends to the continuous tangent, which page "continuous vs discrete" measures.
  */
 import * as tf from "@tensorflow/tfjs";
-import { perSample } from "./scm.js";
+import { plainAlgebra } from "../nn/algebra.js";
+import type { FlowNetwork } from "../nn/network.js";
+import { normalizeTangent, tangentNorms, warmupFactor, type ScmBatch, type ScmTargets, type TangentNormalization } from "./scm.js";
 import { SIGMA_D, SIGMA_MAX } from "../trigflow/trigflow.js";
+import { diffuseBatch, perSample } from "../trigflow/trigflow-batch.js";
 import type { Rng } from "../math/rng.js";
 import type { TimeProposal } from "../trigflow/time-proposal.js";
 
@@ -57,6 +60,34 @@ export function discreteTangent({ xt, t, tPrime, FminusAtT, FminusAtTPrime, Ftea
     const difference = tf.div(tf.sub(tf.mul(tf.cos(gap), FminusAtT), FminusAtTPrime), tf.sin(gap));
     const second = tf.mul(-warmup, tf.mul(sinPrime, tf.add(xt, tf.mul(difference, sigmaD))));
     return tf.mul(perSample(tf.cos(t), r), tf.add(mismatch, second));
+  });
+}
+
+export interface DiscreteTargetSettings {
+  /** the teacher whose DDIM step gives x_{t'} (evaluated without dropout) */
+  teacher: FlowNetwork;
+  normalization: TangentNormalization;
+  warmupIterations: number;
+  sigmaD?: number;
+}
+
+/**
+ * The discrete counterpart of scmTargets (Alg. 2): one teacher DDIM step from t to t', the student's F⁻ at
+ * both ends with the same dropout seed, and the finite-difference tangent of Eq. 37, normalised as in sCM.
+ */
+export function discreteTargets(net: FlowNetwork, { x0, z, t, tPrime }: ScmBatch, iteration: number, dropoutSeed: number, settings: DiscreteTargetSettings): ScmTargets {
+  const sigmaD = settings.sigmaD ?? SIGMA_D;
+  if (!tPrime) throw new Error("the discrete-time objective needs the previous grid time t'");
+  return tf.tidy(() => {
+    const xt = diffuseBatch(x0, z, t);
+    const u = tf.div(xt, sigmaD);
+    const Fteacher = settings.teacher.apply(plainAlgebra, u, t);
+    const xtPrime = teacherDdimStep(xt, t, tPrime, Fteacher, sigmaD);
+    const Fminus = net.apply(plainAlgebra, u, t, { dropoutSeed });
+    const FminusAtTPrime = net.apply(plainAlgebra, tf.div(xtPrime, sigmaD), tPrime, { dropoutSeed });
+    const warmup = warmupFactor(iteration, settings.warmupIterations);
+    const g = discreteTangent({ xt, t, tPrime, FminusAtT: Fminus, FminusAtTPrime, Fteacher, warmup, sigmaD });
+    return { u, Fminus, g: normalizeTangent(g, settings.normalization), tangentNorms: tangentNorms(g) };
   });
 }
 

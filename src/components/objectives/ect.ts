@@ -15,8 +15,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { plainAlgebra } from "../nn/algebra.js";
 import type { FlowNetwork } from "../nn/network.js";
-import { perSample } from "./scm.js";
 import { SIGMA_D } from "../trigflow/trigflow.js";
+import { consistencyBatch, diffuseBatch } from "../trigflow/trigflow-batch.js";
 import type { TimeProposal } from "../trigflow/time-proposal.js";
 
 export interface EctConfig {
@@ -47,7 +47,7 @@ export function ectWeight(sigma: number, sigmaD = SIGMA_D): number {
 export function consistencyOutput(net: FlowNetwork, xt: tf.Tensor, t: tf.Tensor, dropoutSeed: number | null, sigmaD = SIGMA_D): tf.Tensor {
   return tf.tidy(() => {
     const F = net.apply(plainAlgebra, tf.div(xt, sigmaD), t, { dropoutSeed });
-    return tf.sub(tf.mul(perSample(tf.cos(t), xt.rank), xt), tf.mul(perSample(tf.mul(tf.sin(t), sigmaD), xt.rank), F));
+    return consistencyBatch(xt, F, t, sigmaD);
   });
 }
 
@@ -65,10 +65,9 @@ export function ectLossClosure(net: FlowNetwork, { x0, z, sigmas }: EctBatch, st
   const t = tf.tensor1d(sigmas.map(toTime));
   const tr = tf.tensor1d(sigmas.map((s) => toTime(ectSmallerSigma(s, stage, config))));
   const weight = tf.tensor1d(sigmas.map((s) => ectWeight(s, sigmaD)));
-  const path = (time: tf.Tensor) => tf.add(tf.mul(perSample(tf.cos(time), x0.rank), x0), tf.mul(perSample(tf.sin(time), x0.rank), z));
-  const xt = tf.tidy(() => path(t));
+  const xt = diffuseBatch(x0, z, t);
   // Stop-gradient target: computed here, outside the tape that `loss` will run under.
-  const target = tf.tidy(() => consistencyOutput(net, path(tr), tr, dropoutSeed, sigmaD));
+  const target = tf.tidy(() => consistencyOutput(net, diffuseBatch(x0, z, tr), tr, dropoutSeed, sigmaD));
   return {
     loss: () =>
       tf.tidy(() => {

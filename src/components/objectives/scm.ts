@@ -1,26 +1,63 @@
 /**
- * The continuous-time consistency objective of sCM, exactly as Algorithm 1 of Lu & Song (2024):
+ * The continuous-time consistency objective of sCM, in the order of Algorithm 1 of Lu & Song (2024):
  *
- *   t from the proposal; x_t = cos t·x0 + sin t·z;  dx/dt = cos t·z − sin t·x0 (sCT)  or  σd·F_teacher(x_t/σd, t) (sCD)
- *   g = −cos²t·(σd F⁻ − dx/dt) − r·cos t sin t·(x_t + σd·dF⁻/dt)          (the tangent; = cos t·df/dt at r = 1)
- *   g ← g / (‖g‖ + c)                                                       (tangent normalisation, c = 0.1)
- *   L = e^{w(t)}/D · ‖F_θ − F⁻ − g‖² − w(t)                                  (Eq. 8 with adaptive weighting)
+ *   t from the proposal (§4.2);  x_t = cos t·x0 + sin t·z (Eq. 3)
+ *   dx/dt = cos t·z − sin t·x0 (sCT, Eq. 4)   or   σd·F_teacher(x_t/σd, t) (sCD)
+ *   F⁻, J = one dual pass of the network with stop-gradient (the rearranged JVP of §5.1)
+ *   g = −cos²t·(σd F⁻ − dx/dt) − r·cos t sin t·(x_t + σd·dF⁻/dt)     (= cos t·df⁻/dt at r = 1, Eq. 6)
+ *   r = min(1, iteration/H)                                            (tangent warm-up, §4.2)
+ *   g ← g / (‖g‖ + c)                                                  (tangent normalisation, §4.2, c = 0.1)
+ *   L = e^{w(t)}/D · ‖F_θ − F⁻ − g‖² − w(t)                            (Eq. 8 with adaptive weighting)
  *
- * F⁻ and dF⁻/dt are the *same* network with stop-gradient, from one dual pass (network.ts jvp()).
+ * `scmTargets` computes the first five lines outside any gradient tape (so F⁻ and g are constants), and
+ * `scmLoss` is the last; training/scm-step.ts runs them as one optimiser step.
  *
- * JVP convention (§5.1, as the public implementations write it): primal (x_t/σd, t), tangent (cos t sin t·(dx/dt)/σd, cos t sin t),
- * so the JVP returns J = cos t sin t·dF/dt and the second term of g is −r·(cos t sin t·x_t + σd·J). Scaling the
- * tangent by cos t sin t *before* the JVP is the rearrangement that keeps fp16 from overflowing (§5.1).
+ * JVP convention (§5.1, as the public implementations write it): primal (x_t/σd, t), tangent
+ * (cos t sin t·(dx/dt)/σd, cos t sin t), so the JVP returns J = cos t sin t·dF/dt and the second term of g is
+ * −r·(cos t sin t·x_t + σd·J). Scaling the tangent by cos t sin t *before* the JVP is the rearrangement that
+ * keeps fp16 from overflowing (§5.1).
  */
 import * as tf from "@tensorflow/tfjs";
+import { plainAlgebra } from "../nn/algebra.js";
+import { jvp, type FlowNetwork } from "../nn/network.js";
 import { SIGMA_D } from "../trigflow/trigflow.js";
+import { diffuseBatch, pathVelocityBatch, perSample } from "../trigflow/trigflow-batch.js";
 
-/** [B] → [B, 1, …] so per-sample scalars broadcast over a sample of the given rank. */
-export function perSample(values: tf.Tensor, rank: number): tf.Tensor {
-  return tf.reshape(values, [values.shape[0], ...new Array<number>(rank - 1).fill(1)]);
+/** Tangent normalisation (§4.2, Fig. 5a): per-sample L2 g/(‖g‖ + c), clipping to [−limit, limit], or none. */
+export type TangentNormalization = { kind: "l2"; c: number } | { kind: "clip"; limit: number } | { kind: "off" };
+
+export interface ScmBatch {
+  x0: tf.Tensor;
+  z: tf.Tensor;
+  t: tf.Tensor;
+  /** the previous grid time t' < t (the discrete objective of App. E only) */
+  tPrime?: tf.Tensor;
 }
 
-/** The rearranged JVP tangents for the network input u = x_t/σd and for t. */
+/** What the regression of Eq. 8 needs, all constants (stop-gradient). */
+export interface ScmTargets {
+  /** the network input x_t/σd */
+  u: tf.Tensor;
+  /** F⁻ = F_θ(x_t/σd, t), from the dual pass */
+  Fminus: tf.Tensor;
+  /** the normalised tangent g */
+  g: tf.Tensor;
+  /** ‖g‖ per sample before normalisation, for diagnostics */
+  tangentNorms: tf.Tensor1D;
+}
+
+export interface ScmTargetSettings {
+  /** sCT (from data) or sCD (from a teacher's velocity) */
+  objective: "sct" | "scd";
+  /** the teacher for sCD, evaluated without dropout */
+  teacher?: FlowNetwork;
+  normalization: TangentNormalization;
+  /** H of the tangent warm-up r = min(1, iteration/H) */
+  warmupIterations: number;
+  sigmaD?: number;
+}
+
+/** The rearranged JVP tangents for the network input u = x_t/σd and for t (§5.1). */
 export function scmJvpTangents(dxdt: tf.Tensor, t: tf.Tensor, sigmaD = SIGMA_D): { uDot: tf.Tensor; tDot: tf.Tensor } {
   return tf.tidy(() => {
     const cs = tf.mul(tf.cos(t), tf.sin(t));
@@ -42,7 +79,7 @@ export interface TangentInputs {
   sigmaD?: number;
 }
 
-/** g = −cos²t·(σd F⁻ − dx/dt) − r·(cos t sin t·x_t + σd·J) (Alg. 1), before normalisation. */
+/** g = −cos²t·(σd F⁻ − dx/dt) − r·(cos t sin t·x_t + σd·J) (Eq. 6 times cos t, Alg. 1), before normalisation. */
 export function scmTangent({ xt, t, dxdt, Fminus, jvp, warmup, sigmaD = SIGMA_D }: TangentInputs): tf.Tensor {
   return tf.tidy(() => {
     const cos = perSample(tf.cos(t), xt.rank);
@@ -54,8 +91,15 @@ export function scmTangent({ xt, t, dxdt, Fminus, jvp, warmup, sigmaD = SIGMA_D 
   });
 }
 
-/** Tangent normalisation (§4.2, Fig. 5a): per-sample L2 g/(‖g‖ + c), clipping to [−limit, limit], or none. */
-export type TangentNormalization = { kind: "l2"; c: number } | { kind: "clip"; limit: number } | { kind: "off" };
+/** r = min(1, iteration/H): tangent warm-up over H iterations (§4.2; H = 0 disables it). */
+export function warmupFactor(iteration: number, warmupIterations: number): number {
+  return warmupIterations <= 0 ? 1 : Math.min(1, iteration / warmupIterations);
+}
+
+/** ‖g‖₂ of each sample over all its dimensions. */
+export function tangentNorms(g: tf.Tensor): tf.Tensor1D {
+  return tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.reshape(g, [g.shape[0], -1])), 1)) as tf.Tensor1D);
+}
 
 export function normalizeTangent(g: tf.Tensor, normalization: TangentNormalization): tf.Tensor {
   return tf.tidy(() => {
@@ -64,18 +108,28 @@ export function normalizeTangent(g: tf.Tensor, normalization: TangentNormalizati
         return tf.clone(g);
       case "clip":
         return tf.clipByValue(g, -normalization.limit, normalization.limit);
-      case "l2": {
+      case "l2":
         // L2 over all dimensions of each sample (the paper's and edm2_sCM's choice; RMS would divide by √D).
-        const norms = tf.sqrt(tf.sum(tf.square(tf.reshape(g, [g.shape[0], -1])), 1));
-        return tf.div(g, perSample(tf.add(norms, normalization.c), g.rank));
-      }
+        return tf.div(g, perSample(tf.add(tangentNorms(g), normalization.c), g.rank));
     }
   });
 }
 
-/** r = min(1, iteration/H): tangent warm-up over H iterations (H = 0 disables it). */
-export function warmupFactor(iteration: number, warmupIterations: number): number {
-  return warmupIterations <= 0 ? 1 : Math.min(1, iteration / warmupIterations);
+/** Alg. 1 up to the loss: x_t, dx/dt, the dual pass and the normalised tangent, outside any gradient tape. */
+export function scmTargets(net: FlowNetwork, { x0, z, t }: ScmBatch, iteration: number, dropoutSeed: number, settings: ScmTargetSettings): ScmTargets {
+  const sigmaD = settings.sigmaD ?? SIGMA_D;
+  const { teacher } = settings;
+  if (settings.objective === "scd" && !teacher) throw new Error("sCD needs a teacher network");
+  return tf.tidy(() => {
+    const xt = diffuseBatch(x0, z, t);
+    const u = tf.div(xt, sigmaD);
+    // sCT uses the same x0 and z that built x_t; sCD the teacher's PF-ODE velocity at x_t.
+    const dxdt = settings.objective === "sct" ? pathVelocityBatch(x0, z, t) : tf.mul(teacher!.apply(plainAlgebra, u, t), sigmaD);
+    const { uDot, tDot } = scmJvpTangents(dxdt, t, sigmaD);
+    const { value: Fminus, tangent } = jvp(net, u, t, uDot, tDot, { dropoutSeed });
+    const g = scmTangent({ xt, t, dxdt, Fminus, jvp: tangent, warmup: warmupFactor(iteration, settings.warmupIterations), sigmaD });
+    return { u, Fminus, g: normalizeTangent(g, settings.normalization), tangentNorms: tangentNorms(g) };
+  });
 }
 
 /**

@@ -9,8 +9,8 @@
 import * as tf from "@tensorflow/tfjs";
 export { DISCRETE_GRID_SIZES, TANGENT_GAP_SIZES } from "./discrete-sizes.js";
 import type { FlowNetwork } from "../../nn/network.js";
-import { scmTargets, type ScmStepConfig } from "../../training/scm-step.js";
-import { discreteTimeGrid, discreteTimeProbabilities, sampleDiscreteTimePairs } from "../../objectives/discrete.js";
+import { scmTargets } from "../../objectives/scm.js";
+import { discreteTargets, discreteTimeGrid, discreteTimeProbabilities, sampleDiscreteTimePairs } from "../../objectives/discrete.js";
 import { mixtureBatch } from "../../objectives/diffusion.js";
 import { createRng } from "../../math/rng.js";
 import type { GaussianMixture } from "../../trigflow/gaussian-mixture.js";
@@ -30,7 +30,8 @@ export interface TangentGap {
  * as in training.
  */
 export async function tangentGapByGridSize(net: FlowNetwork, teacher: FlowNetwork, mixture: GaussianMixture, sizes: readonly number[], n: number, seed: number, proposal: TimeProposal = SCM_CIFAR10_PROPOSAL): Promise<TangentGap[]> {
-  const raw = (objective: ScmStepConfig["objective"]): ScmStepConfig => ({ objective, teacher, normalization: { kind: "off" }, warmupIterations: 0, adaptiveWeighting: false });
+  // Raw tangents at r = 1: no normalisation, no warm-up.
+  const raw = { teacher, normalization: { kind: "off" }, warmupIterations: 0 } as const;
   const rows: TangentGap[] = [];
   for (const N of sizes) {
     const rng = createRng(seed);
@@ -39,8 +40,8 @@ export async function tangentGapByGridSize(net: FlowNetwork, teacher: FlowNetwor
     const data = mixtureBatch(mixture, n, rng, proposal);
     data.t.dispose();
     const batch = { x0: data.x0, z: data.z, t: tf.tensor1d(pairs.t), tPrime: tf.tensor1d(pairs.tPrime) };
-    const discrete = scmTargets(net, batch, 0, 0, raw("discrete"));
-    const continuous = scmTargets(net, batch, 0, 0, raw("scd"));
+    const discrete = discreteTargets(net, batch, 0, 0, raw);
+    const continuous = scmTargets(net, batch, 0, 0, { ...raw, objective: "scd" });
     const relativeError = tf.tidy(() => {
       const rows = (g: tf.Tensor) => tf.reshape(g, [n, -1]);
       const gap = tf.norm(tf.sub(rows(discrete.g), rows(continuous.g)), "euclidean", 1);

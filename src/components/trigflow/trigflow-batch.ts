@@ -1,0 +1,27 @@
+/**
+ * Eqs. 3–5 of TrigFlow on a training batch: tensors of samples [B, …] with one time per sample, t: [B].
+ * trigflow.ts writes the same equations for plain arrays at one time; every objective builds x_t, its
+ * velocity and the consistency function from here, so the paper's formulas exist once on each side.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { SIGMA_D } from "./trigflow.js";
+
+/** [B] → [B, 1, …] so per-sample scalars broadcast over a sample of the given rank. */
+export function perSample(values: tf.Tensor, rank: number): tf.Tensor {
+  return tf.reshape(values, [values.shape[0], ...new Array<number>(rank - 1).fill(1)]);
+}
+
+/** x_t = cos t·x0 + sin t·z (Eq. 3), z ~ N(0, σd² I). */
+export function diffuseBatch(x0: tf.Tensor, z: tf.Tensor, t: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.add(tf.mul(perSample(tf.cos(t), x0.rank), x0), tf.mul(perSample(tf.sin(t), x0.rank), z)));
+}
+
+/** dx_t/dt = cos t·z − sin t·x0 for the same (x0, z) (Eq. 4): the diffusion target and sCT's tangent input. */
+export function pathVelocityBatch(x0: tf.Tensor, z: tf.Tensor, t: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.mul(perSample(tf.cos(t), x0.rank), z), tf.mul(perSample(tf.sin(t), x0.rank), x0)));
+}
+
+/** f(x_t, t) = cos t·x_t − σd sin t·F (Eq. 5), for F = F_θ(x_t/σd, t) already evaluated. */
+export function consistencyBatch(xt: tf.Tensor, F: tf.Tensor, t: tf.Tensor, sigmaD = SIGMA_D): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.mul(perSample(tf.cos(t), xt.rank), xt), tf.mul(perSample(tf.mul(tf.sin(t), sigmaD), xt.rank), F)));
+}
