@@ -1,36 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MixtureSlicedWasserstein, mmdSquared, rmsDistance, slicedWasserstein } from "../src/components/toy/sample-metrics.ts";
-import { createRng, normalArray } from "../src/components/math/rng.ts";
+import { MixtureSlicedWasserstein, mixtureMetric, rmsDistance } from "../src/components/toy/sample-metrics.ts";
+import { createRng } from "../src/components/math/rng.ts";
 import { createMixture, sampleMixture } from "../src/components/trigflow/gaussian-mixture.ts";
 import { mixturePreset } from "../src/components/toy/mixture-presets.ts";
 import { normalQuantile } from "../src/components/math/normal-distribution.ts";
 import { quasiNormalArray } from "../src/components/math/quasi-random.ts";
 import { assertClose } from "./helpers.ts";
-
-const n = 4000;
-const a = normalArray(createRng(1), 2 * n, 0.5);
-const b = normalArray(createRng(2), 2 * n, 0.5);
-const shifted = b.map((v, i) => v + (i % 2 === 0 ? 0.3 : 0.4)); // shift m = (0.3, 0.4), |m| = 0.5
-
-test("sliced Wasserstein: a shift by m gives |m|/√dim; the same distribution gives nearly 0", () => {
-  // 256 directions: the direction average of (θ·m)² converges like 1/√256; sampling noise of W₂ with
-  // n = 4000 is ~0.5/√4000 ≈ 0.008.
-  assertClose(slicedWasserstein(a, shifted, 2, createRng(3), 256), 0.5 / Math.SQRT2, 0.03);
-  assert.ok(slicedWasserstein(a, b, 2, createRng(3)) < 0.03);
-  // Different sizes are quantile-matched.
-  assertClose(slicedWasserstein(a.slice(0, 2000), shifted, 2, createRng(3), 256), 0.5 / Math.SQRT2, 0.04);
-});
-
-test("MMD² is near zero for equal distributions, clearly positive for different ones, and symmetric", () => {
-  const small = 600;
-  const x = a.slice(0, 2 * small);
-  const y = b.slice(0, 2 * small);
-  const z = shifted.slice(0, 2 * small);
-  assert.ok(Math.abs(mmdSquared(x, y, 2)) < 0.01, `equal: ${mmdSquared(x, y, 2)}`);
-  assert.ok(mmdSquared(x, z, 2) > 0.1, `shifted: ${mmdSquared(x, z, 2)}`);
-  assertClose(mmdSquared(x, z, 2), mmdSquared(z, x, 2), 1e-12);
-});
 
 test("RMS distance between matched points", () => {
   assertClose(rmsDistance(Float64Array.from([0, 0, 1, 1]), Float64Array.from([3, 4, 1, 1]), 2), Math.sqrt(25 / 2), 1e-12);
@@ -94,4 +70,13 @@ test("exact sliced W₂ to a mixture: near-perfect quasi-random samples score ne
   const shifted = balanced.map((v, i) => v + (i % 2 === 0 ? 0.03 : 0.04));
   assertClose(metric.distance(shifted), 0.05 / Math.SQRT2, 0.003);
   assert.throws(() => metric.distance(balanced.slice(0, 100)), /expected 4096 samples/);
+});
+
+test("mixtureMetric builds each (mixture, n) once and keeps sizes apart", () => {
+  const mixture = createMixture([[0.3, -0.2], [-0.5, 0.1]], 0.1);
+  const metric = mixtureMetric(mixture, 64);
+  assert.equal(mixtureMetric(mixture, 64), metric);
+  assert.notEqual(mixtureMetric(mixture, 65), metric);
+  assert.equal(mixtureMetric(mixture, 65).n, 65);
+  assert.notEqual(mixtureMetric(createMixture([[0.3, -0.2], [-0.5, 0.1]], 0.1), 64), metric, "another mixture, even an equal one, gets its own");
 });

@@ -12,19 +12,19 @@ const base: ToyRunConfig = { ...DEFAULT_TOY_RUN, network: { hidden: 32, blocks: 
 
 test("a teacher, then sCT from the teacher: 2-step samples beat the untrained start by a wide margin; tensors stay flat", async () => {
   const untrained = new ToyRun(mixture, { ...base, objective: "sct" });
-  const startDistance = untrained.distanceToData(await untrained.sampleConsistency(1000, 2, 5), 6);
+  const startDistance = untrained.distanceToData(await untrained.sampleConsistency(1000, 2, 5));
   untrained.dispose();
 
   const teacher = new ToyRun(mixture, { ...base, objective: "teacher" });
   for (let i = 0; i < 300; i++) await teacher.step();
-  const teacherDistance = teacher.distanceToData(await teacher.sampleOde(1000, 20, 5), 6);
+  const teacherDistance = teacher.distanceToData(await teacher.sampleOde(1000, 20, 5));
 
   const student = new ToyRun(mixture, { ...base, objective: "sct", scm: { ...base.scm, warmupIterations: 50 } }, teacher.ema);
   await student.step();
   const before = tf.memory().numTensors;
   for (let i = 0; i < 200; i++) await student.step();
   assert.equal(tf.memory().numTensors, before, "numTensors flat over 200 sCT steps");
-  const twoStep = student.distanceToData(await student.sampleConsistency(1000, 2, 5), 6);
+  const twoStep = student.distanceToData(await student.sampleConsistency(1000, 2, 5));
   // Measured: untrained start 0.32 (samples bunched near the origin), teacher's 40-evaluation ODE 0.044,
   // sCT 2-step 0.058 after 200 steps. Asserting < 0.5× the start leaves room for other CPUs' float rounding.
   assert.ok(twoStep < 0.5 * startDistance, `2-step sliced W₂ ${twoStep} vs untrained ${startDistance} (teacher ODE ${teacherDistance})`);
@@ -48,10 +48,10 @@ test("sCD and the discrete-time CM distil the exact teacher: both beat the untra
   const teacher = exactTeacher(mixture);
   for (const objective of ["scd", "discrete"] as const) {
     const run = new ToyRun(mixture, { ...base, objective, discreteSteps: 32, scm: { ...base.scm, warmupIterations: 30 } }, teacher);
-    const start = run.distanceToData(await run.sampleConsistency(1000, 2, 5), 6);
+    const start = run.distanceToData(await run.sampleConsistency(1000, 2, 5));
     const errorBefore = await run.consistencyError([0.5, 1.2], 200, 7);
     for (let i = 0; i < 150; i++) await run.step();
-    const end = run.distanceToData(await run.sampleConsistency(1000, 2, 5), 6);
+    const end = run.distanceToData(await run.sampleConsistency(1000, 2, 5));
     const errorAfter = await run.consistencyError([0.5, 1.2], 200, 7);
     assert.ok(end < 0.6 * start, `${objective}: 2-step sliced W₂ ${start} → ${end}`);
     // ‖f_θ − f*‖ against the exact ideal consistency function falls at both times.

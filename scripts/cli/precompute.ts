@@ -12,6 +12,7 @@ import { NonFiniteLossError, ToyRun } from "../../src/components/toy/toy-run.ts"
 import type { ToyRunConfig } from "../../src/components/toy/toy-run-config.ts";
 import { mixturePreset } from "../../src/components/toy/mixture-presets.ts";
 import { evaluateToyRun } from "../../src/components/toy/toy-evaluation.ts";
+import { mixtureMetric } from "../../src/components/toy/sample-metrics.ts";
 import { ABLATIONS, PAPER_SETTINGS, STABILIZER_DATA, STABILIZER_TRAINING, architectureKey, configFromSettings, type StabilizerSettings } from "../../src/components/toy/experiments/stabilizers.ts";
 import { DISCRETE_GRID_SIZES, TANGENT_GAP_SIZES, tangentGapByGridSize } from "../../src/components/toy/experiments/discrete.ts";
 import { exactVelocity } from "../../src/components/trigflow/gaussian-mixture.ts";
@@ -34,14 +35,15 @@ const { evaluateEvery, evaluationSamples } = STABILIZER_TRAINING;
 await tf.setBackend("cpu");
 useFastCpuKernels();
 const mixture = mixturePreset(STABILIZER_DATA.preset, STABILIZER_DATA.options);
-const header = { format: PRECOMPUTED_FORMAT, mixture: { preset: STABILIZER_DATA.preset, ...STABILIZER_DATA.options }, evaluationSamples } as const;
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const significant = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : x);
+const metricFloor = significant(mixtureMetric(mixture, evaluationSamples).floor);
+const header = { format: PRECOMPUTED_FORMAT, mixture: { preset: STABILIZER_DATA.preset, ...STABILIZER_DATA.options }, evaluationSamples, metricFloor } as const;
 
 const exactOdeQuality = (() => {
   const run = new ToyRun(mixture, configFromSettings(PAPER_SETTINGS, "teacher"));
   const samples = integrate(arrayOps, exactVelocity(mixture), normalArray(createRng(1), 2 * evaluationSamples, SIGMA_D), uniformTimes(T_MAX, 0, 50), STEPPERS.heun);
-  const quality = run.distanceToData(samples, 2);
+  const quality = run.distanceToData(samples);
   run.dispose();
   return quality;
 })();
@@ -54,7 +56,7 @@ async function teacherFor(settings: StabilizerSettings) {
     const config = configFromSettings(settings, "teacher");
     const run = new ToyRun(mixture, config);
     for (let i = 0; i < teacherSteps; i++) await run.step();
-    const odeQuality = run.distanceToData(await run.sampleOde(evaluationSamples, 50, 1), 2);
+    const odeQuality = run.distanceToData(await run.sampleOde(evaluationSamples, 50, 1));
     teachers.set(key, { run, saved: { key, config, weights: packWeights(await run.ema.params.save()), odeQuality, exactOdeQuality } });
     log(`teacher ${key}: ${teacherSteps} steps in ${((performance.now() - started) / 1000).toFixed(0)} s, ODE sliced W₂ ${odeQuality.toFixed(4)} (exact ODE ${exactOdeQuality.toFixed(4)})`);
   }

@@ -95,7 +95,7 @@ await writeFile(metricsPath, "");
 const started = Date.now();
 const evaluate = async () =>
   objective === "teacher"
-    ? { ode_40nfe: run.distanceToData(await run.sampleOde(1000, 20, 1), 2) }
+    ? { ode_40nfe: run.distanceToData(await run.sampleOde(1000, 20, 1)) }
     : (({ oneStep, twoStep }) => ({ one_step: oneStep, two_step: twoStep }))(await run.consistencyQuality(1000, 1));
 try {
   for (let i = 1; i <= steps; i++) {

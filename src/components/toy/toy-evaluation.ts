@@ -1,6 +1,6 @@
 /**
  * One measurement of a toy run, the unit that precomputed files and live worker reports are made of:
- * exact sample quality (sliced W₂ of 1- and 2-step samples against fresh true samples), the training
+ * exact sample quality (sliced W₂ of 1- and 2-step samples to the true mixture), the training
  * diagnostics since the last measurement, and optionally the samples themselves for a scatter plot.
  */
 import type { ToyRun } from "./toy-run.js";
@@ -42,8 +42,8 @@ export async function evaluateToyRun(run: ToyRun, { samples, keepSamples, consis
   const dim = run.mixture.dim;
   return {
     iteration: run.iteration,
-    oneStep: run.distanceToData(one, seed + 1),
-    twoStep: run.distanceToData(two, seed + 1),
+    oneStep: run.distanceToData(one),
+    twoStep: run.distanceToData(two),
     diagnostics: run.takeDiagnostics(),
     ...(consistencyError ? { consistencyError } : {}),
     ...(keepSamples > 0 ? { samples: { oneStep: rounded(one, keepSamples * dim), twoStep: rounded(two, keepSamples * dim) } } : {}),

@@ -31,7 +31,7 @@ export interface PrecomputedTeacher {
   config: ToyRunConfig;
   /** EMA weights, the student's starting point (App. G.2) */
   weights: PackedWeights;
-  /** sliced W₂ of 100-NFE Heun ODE samples (50 steps) against the true mixture */
+  /** sliced W₂ of 100-NFE Heun ODE samples (50 steps) to the true mixture */
   odeQuality: number;
   /** the same for the analytic F*: the best a perfect teacher could do with this sampler and sample count */
   exactOdeQuality: number;
@@ -41,6 +41,8 @@ export interface PrecomputedHeader {
   format: typeof PRECOMPUTED_FORMAT;
   mixture: { preset: string; modes: number; spread: number };
   evaluationSamples: number;
+  /** the least sliced W₂ any evaluationSamples atoms can have to the mixture (MixtureSlicedWasserstein.floor) */
+  metricFloor: number;
   /** seconds the whole file took in Node's CPU backend, for the README */
   seconds: number;
 }
