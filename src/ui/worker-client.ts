@@ -1,21 +1,29 @@
 /**
- * Run a job of components/jobs/registry.ts in the jobs Web Worker and expose it as an async generator for a Framework
- * cell: it yields {progress} messages and finally {result}, or {error} with a readable message. The worker
- * is terminated when the job ends or when the cell is invalidated (the reader changed an input); pause,
- * resume and stop reach the job between two of its steps (components/jobs/job-control.ts).
+ * The page side of the jobs worker (src/workers/jobs-worker.ts), the one client every page uses.
  *
- * One backend per page: the first worker chooses (backend.ts, honouring the page's `?backend=`), and every
- * job's worker is then started with `?backend=<that choice>`. So all figures of a page run on the same backend,
- * and each later worker probes one backend instead of trying them all.
+ * A JobsWorker is one Web Worker that runs jobs of components/jobs/registry.ts, each addressed by its own id;
+ * a started job is a WorkerJob: an async generator of {progress} events ending in {result} or one {error}
+ * message, plus pause, resume, stop and commands, which the job sees between two of its steps
+ * (components/jobs/job-control.ts). Two ways to use it:
+ * - startJobInWorker: a worker for one job, for a Framework cell; it is terminated when the job ends or the cell
+ *   is invalidated (the reader changed an input);
+ * - a resident JobsWorker kept across jobs (the pretrained page: the loaded model lives in the worker between
+ *   "load" and every "sample"), with resultOf for a job whose progress goes to a callback.
+ * If a worker dies (a crash, or the browser killing it), each of its jobs ends with one error and `onLost` hears
+ * the reason; the next job starts a fresh worker, without what the old one held.
+ *
+ * One backend per page: the first worker chooses (backend.ts, honouring the page's `?backend=`), and every job's
+ * worker is then started with `?backend=<that choice>`. So all figures of a page run on the same backend, and
+ * each later worker probes one backend instead of trying them all.
  */
 import type { BackendReport } from "../components/runtime/backend.js";
 import type { JobName, JobParams, JobProgress, JobResult } from "../components/jobs/registry.js";
-import type { JobReply } from "../components/jobs/serve-job.js";
+import type { JobReply, JobRequest } from "../components/jobs/serve-job.js";
 
 /** What a page sees of job N: its progress reports, then its result or one error message. */
 export type JobEvent<N extends JobName = JobName> = { progress: JobProgress<N> } | { result: JobResult<N> } | { error: string };
 
-/** A job running in its own worker: its events, and the controls the worker understands between two steps. */
+/** A job running in a worker: its events, and the controls the worker understands between two steps. */
 export interface WorkerJob<N extends JobName = JobName> {
   events: AsyncGenerator<JobEvent<N>>;
   pause(): void;
@@ -31,7 +39,116 @@ export function workerUrlWithBackend(workerUrl: string, backend: string | null):
   return `${workerUrl}${workerUrl.includes("?") ? "&" : "?"}backend=${encodeURIComponent(backend)}`;
 }
 
-const pageBackend = new URLSearchParams(globalThis.location?.search ?? "").get("backend");
+/** The backend the page's address asks for (`?backend=webgl`), or null to let backend.ts choose. */
+const requestedBackend = new URLSearchParams(globalThis.location?.search ?? "").get("backend");
+
+export class JobsWorker {
+  private worker: Promise<Worker> | null = null;
+  private nextId = 1;
+  /** the inbox of every job still running, by id */
+  private readonly inboxes = new Map<number, (reply: JobReply) => void>();
+
+  /**
+   * @param backend the backend to start the worker on (or a promise of it, e.g. the page's choice); null: the page's `?backend=`
+   * @param onLost called when a started worker dies, with the reason: whatever it held is gone
+   */
+  constructor(
+    private readonly url: string,
+    private readonly backend: string | null | Promise<string | null> = requestedBackend,
+    private readonly onLost: (reason: string) => void = () => {},
+  ) {}
+
+  start<N extends JobName>(job: N, params: JobParams<N>): WorkerJob<N> {
+    const id = this.nextId++;
+    const inbox: JobReply<N>[] = [];
+    let wake: (() => void) | null = null;
+    // Replies with this id answer job N (serve-job.ts), so its progress and result have N's types.
+    this.inboxes.set(id, (reply) => {
+      inbox.push(reply as JobReply<N>);
+      wake?.();
+    });
+    const worker = this.running();
+    const send = (message: JobRequest) => worker.then((w) => w.postMessage(message), () => {});
+    // File and Blob parameters are structured-cloneable: the worker reads them itself.
+    send({ type: "start", id, job, params } as JobRequest);
+    const inboxes = this.inboxes;
+    return {
+      events: (async function* () {
+        try {
+          await worker;
+        } catch (error) {
+          inboxes.delete(id);
+          return yield { error: `this browser cannot start a Web Worker (${(error as Error).message})` };
+        }
+        try {
+          for (;;) {
+            if (inbox.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+            const reply = inbox.shift()!;
+            if (reply.type === "progress") yield { progress: reply.progress };
+            else if (reply.type === "done") return yield { result: reply.result };
+            else return yield { error: reply.message };
+          }
+        } finally {
+          inboxes.delete(id);
+        }
+      })(),
+      pause: () => send({ type: "pause", id }),
+      resume: () => send({ type: "resume", id }),
+      stop: () => send({ type: "stop", id }),
+      command: (command) => send({ type: "command", id, command }),
+    };
+  }
+
+  /** Stop the worker now; each running job ends with `reason` as its error. */
+  terminate(reason = "the page was closed or reloaded"): void {
+    this.worker?.then((w) => w.terminate(), () => {});
+    this.worker = null;
+    this.failAll(reason);
+  }
+
+  /** The worker, started on first use. */
+  private running(): Promise<Worker> {
+    if (this.worker) return this.worker;
+    const started = Promise.resolve(this.backend).then((backend) => {
+      const worker = new Worker(workerUrlWithBackend(this.url, backend), { type: "module" });
+      worker.onmessage = ({ data: reply }: MessageEvent<JobReply>) => this.inboxes.get(reply.id)?.(reply);
+      const lost = (reason: string) => {
+        if (this.worker !== started) return;
+        worker.terminate();
+        this.worker = null;
+        this.failAll(reason);
+        this.onLost(reason);
+      };
+      worker.onerror = (event) => {
+        event.preventDefault();
+        lost(`the worker stopped: ${event.message || "it failed to load or crashed"}`);
+      };
+      worker.onmessageerror = () => lost("the worker sent a message the page could not read");
+      return worker;
+    });
+    this.worker = started;
+    started.catch(() => {
+      if (this.worker === started) this.worker = null;
+    });
+    return started;
+  }
+
+  private failAll(message: string): void {
+    for (const [id, deliver] of this.inboxes) deliver({ type: "error", id, message });
+    this.inboxes.clear();
+  }
+}
+
+/** A job's result, its progress reported to `onProgress`; rejects with the job's error message. */
+export async function resultOf<N extends JobName>(job: WorkerJob<N>, onProgress: (progress: JobProgress<N>) => void = () => {}): Promise<JobResult<N>> {
+  for await (const event of job.events) {
+    if ("progress" in event) onProgress(event.progress);
+    else if ("result" in event) return event.result;
+    else throw new Error(event.error);
+  }
+  throw new Error("the job ended without a result");
+}
+
 let choice: Promise<BackendReport> | null = null;
 
 /**
@@ -40,13 +157,9 @@ let choice: Promise<BackendReport> | null = null;
  */
 export function pageBackendReport(workerUrl: string): Promise<BackendReport> {
   choice ??= (async () => {
-    const worker = new Worker(workerUrlWithBackend(workerUrl, pageBackend), { type: "module" });
+    const worker = new JobsWorker(workerUrl);
     try {
-      for await (const event of workerEvents(worker, "backend", {}, new Promise(() => {}))) {
-        if ("result" in event) return event.result;
-        if ("error" in event) throw new Error(event.error);
-      }
-      throw new Error("the worker ended without choosing a backend");
+      return await resultOf(worker.start("backend", {}));
     } finally {
       worker.terminate();
     }
@@ -54,49 +167,23 @@ export function pageBackendReport(workerUrl: string): Promise<BackendReport> {
   return choice;
 }
 
+/** Job N in a worker of its own on the page's backend, ended with the job or when `invalidation` resolves. */
 export function startJobInWorker<N extends JobName>(workerUrl: string, job: N, params: JobParams<N>, invalidation: Promise<unknown>): WorkerJob<N> {
-  // The worker starts once the page's backend is known; controls pressed before that are sent when it starts.
-  const ready: Promise<Worker | string> = pageBackendReport(workerUrl)
-    .then((report) => report.active as string, () => pageBackend)
-    .then((backend) => new Worker(workerUrlWithBackend(workerUrl, backend), { type: "module" }))
-    .catch((error: Error) => `this browser cannot start a Web Worker (${error.message})`);
-  const send = (message: object) => ready.then((worker) => typeof worker !== "string" && worker.postMessage({ id: 1, ...message }));
+  // A page whose backend cannot be chosen still runs its jobs on what its address asks for (the job reports why).
+  const backend = pageBackendReport(workerUrl).then((report) => report.active as string, () => requestedBackend);
+  const worker = new JobsWorker(workerUrl, backend);
+  const started = worker.start(job, params);
+  invalidation.then(() => worker.terminate("the figure was redrawn"));
   return {
+    ...started,
     events: (async function* () {
-      const worker = await ready;
-      if (typeof worker === "string") return yield { error: worker };
-      yield* workerEvents(worker, job, params, invalidation);
+      try {
+        yield* started.events;
+      } finally {
+        worker.terminate();
+      }
     })(),
-    pause: () => send({ type: "pause" }),
-    resume: () => send({ type: "resume" }),
-    stop: () => send({ type: "stop" }),
-    command: (command) => send({ type: "command", command }),
   };
-}
-
-async function* workerEvents<N extends JobName>(worker: Worker, job: N, params: JobParams<N>, invalidation: Promise<unknown>): AsyncGenerator<JobEvent<N>> {
-  const inbox: JobReply<N>[] = [];
-  let wake: (() => void) | null = null;
-  const deliver = (reply: JobReply<N>) => {
-    inbox.push(reply);
-    wake?.();
-  };
-  // The worker answers the job it was started with (serve-job.ts), so its replies carry job N's types.
-  worker.onmessage = (event: MessageEvent<JobReply<N>>) => deliver(event.data);
-  worker.onerror = (event) => deliver({ type: "error", id: 1, message: event.message || "the worker failed to load" });
-  invalidation.then(() => worker.terminate());
-  worker.postMessage({ type: "start", id: 1, job, params });
-  try {
-    for (;;) {
-      if (inbox.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      const reply = inbox.shift()!;
-      if (reply.type === "progress") yield { progress: reply.progress };
-      else if (reply.type === "done") return yield { result: reply.result };
-      else return yield { error: reply.message };
-    }
-  } finally {
-    worker.terminate();
-  }
 }
 
 export function runJobInWorker<N extends JobName>(workerUrl: string, job: N, params: JobParams<N>, invalidation: Promise<unknown>): AsyncGenerator<JobEvent<N>> {

@@ -9,7 +9,7 @@ import type { ImageSamples } from "../../components/image/image-run.js";
 import type { ClassFileProgress } from "../../components/image/class-file-streams.js";
 import { startJobInWorker } from "../worker-client.js";
 import { downloadBytes } from "../download.js";
-import { pauseStopButtons } from "../job-controls.js";
+import { liveJobStates, pauseStopButtons, type LiveJobState } from "../live-job.js";
 
 export interface StepPoint {
   phase: ImageTrainPhase;
@@ -20,10 +20,7 @@ export interface StepPoint {
   stepMs: number;
 }
 
-export interface ImageTrainingState {
-  status: string;
-  running: boolean;
-  failed: boolean;
+export interface ImageTrainingState extends LiveJobState {
   phase: ImageTrainPhase | null;
   objective: string | null;
   parameters: number | null;
@@ -107,58 +104,47 @@ export function liveImageTraining(workerUrl: string, params: ImageTrainParams, i
     for (const b of [save, exportCheckpoint, exportModel]) b.hidden = true;
   };
 
-  async function* states(): AsyncGenerator<ImageTrainingState> {
-    const state: ImageTrainingState = {
-      status: "starting the worker…", running: true, failed: false, phase: null, objective: null, parameters: null, backend: null,
-      data: null, points: [], memory: null, samples: null, saved: null, note: null,
-    };
-    yield { ...state };
-    for await (const event of job.events) {
-      if ("progress" in event) {
-        const p = event.progress;
-        switch (p.kind) {
-          case "data":
-            state.data = p.data;
-            if (state.points.length === 0) state.status = `downloading CIFAR-10: ${MB(p.data.receivedBytes)} of ${MB(p.data.totalBytes)} — training starts once every class has a few images`;
-            break;
-          case "phase":
-            Object.assign(state, { phase: p.phase, objective: p.objective, parameters: p.parameters, backend: p.backend });
-            state.status = `${p.phase === "teacher" ? "training the teacher (TrigFlow diffusion)" : `training the consistency model (${p.objective === "sct" ? "sCT" : "sCD"})`} from step ${p.startIteration}`;
-            break;
-          case "step":
-            state.data = p.data;
-            state.memory = p.memory;
-            state.points.push({ phase: p.phase, iteration: p.iteration, loss: p.loss, gradientNorm: p.gradientNorm, imagesPerSecond: p.imagesPerSecond, stepMs: p.stepMs });
-            state.status = `${p.phase === "teacher" ? "teacher" : state.objective === "sct" ? "sCT" : "sCD"} step ${p.iteration}/${p.steps} · loss ${formatTick(Number(p.loss.toPrecision(3)))} · ${p.stepMs.toFixed(0)} ms/step · ${formatTick(Number(p.imagesPerSecond.toPrecision(2)))} images/s`;
-            if (isPaused()) state.status = `paused at ${state.status}`;
-            break;
-          case "samples":
-            state.samples = { ...p.samples, phase: p.phase };
-            break;
-          case "saved":
-            state.saved = { iteration: p.iteration, bytes: p.bytes };
-            break;
-          case "saveFailed":
-            state.note = p.message;
-            break;
-          case "file":
-            downloadBytes(p.fileName, p.bytes);
-            state.note = `downloaded ${p.fileName} (${MB(p.bytes.length)})`;
-            break;
-        }
-      } else if ("result" in event) {
-        const r = event.result;
-        state.status = r.stopped ? `stopped at step ${r.iteration} of the ${r.phase} phase${state.saved ? ` (saved in this browser: resume it after a reload)` : ""}` : `done: ${r.iteration} step${r.iteration === 1 ? "" : "s"} of the ${r.phase} phase`;
-        state.running = false;
-        finish();
-      } else {
-        state.status = `training stopped: ${event.error}`;
-        state.running = false;
-        state.failed = true;
-        finish();
+  const state: ImageTrainingState = {
+    status: "starting the worker…", running: true, failed: false, phase: null, objective: null, parameters: null, backend: null,
+    data: null, points: [], memory: null, samples: null, saved: null, note: null,
+  };
+  const states = liveJobStates(job, state, {
+    progress(p) {
+      switch (p.kind) {
+        case "data":
+          state.data = p.data;
+          if (state.points.length === 0) state.status = `downloading CIFAR-10: ${MB(p.data.receivedBytes)} of ${MB(p.data.totalBytes)} — training starts once every class has a few images`;
+          break;
+        case "phase":
+          Object.assign(state, { phase: p.phase, objective: p.objective, parameters: p.parameters, backend: p.backend });
+          state.status = `${p.phase === "teacher" ? "training the teacher (TrigFlow diffusion)" : `training the consistency model (${p.objective === "sct" ? "sCT" : "sCD"})`} from step ${p.startIteration}`;
+          break;
+        case "step":
+          state.data = p.data;
+          state.memory = p.memory;
+          state.points.push({ phase: p.phase, iteration: p.iteration, loss: p.loss, gradientNorm: p.gradientNorm, imagesPerSecond: p.imagesPerSecond, stepMs: p.stepMs });
+          state.status = `${p.phase === "teacher" ? "teacher" : state.objective === "sct" ? "sCT" : "sCD"} step ${p.iteration}/${p.steps} · loss ${formatTick(Number(p.loss.toPrecision(3)))} · ${p.stepMs.toFixed(0)} ms/step · ${formatTick(Number(p.imagesPerSecond.toPrecision(2)))} images/s`;
+          if (isPaused()) state.status = `paused at ${state.status}`;
+          break;
+        case "samples":
+          state.samples = { ...p.samples, phase: p.phase };
+          break;
+        case "saved":
+          state.saved = { iteration: p.iteration, bytes: p.bytes };
+          break;
+        case "saveFailed":
+          state.note = p.message;
+          break;
+        case "file":
+          downloadBytes(p.fileName, p.bytes);
+          state.note = `downloaded ${p.fileName} (${MB(p.bytes.length)})`;
+          break;
       }
-      yield { ...state, points: state.points.slice() };
-    }
-  }
-  return { states: states(), controls };
+    },
+    result: (r) =>
+      r.stopped ? `stopped at step ${r.iteration} of the ${r.phase} phase${state.saved ? ` (saved in this browser: resume it after a reload)` : ""}` : `done: ${r.iteration} step${r.iteration === 1 ? "" : "s"} of the ${r.phase} phase`,
+    finish,
+    snapshot: (s) => ({ ...s, points: s.points.slice() }),
+  });
+  return { states, controls };
 }

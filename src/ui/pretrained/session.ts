@@ -1,6 +1,6 @@
 /**
  * The state of the pretrained-models page and the actions that change it. Every action runs as a job in one
- * resident worker (worker.ts), so downloads, file reads, GPU uploads and sampling never block the
+ * resident worker (../worker-client.ts), so downloads, file reads, GPU uploads and sampling never block the
  * page. One action at a time; each ends in a new state with at most one message (an error, or a note such as
  * "stopped"). The panels subscribe and redraw themselves from the state.
  */
@@ -11,7 +11,7 @@ import { KNOWN_MODELS, modelFileUrl, UNET_CONFIG_PATH, UNET_WEIGHTS_PATH, type K
 import type { SampleRequest, SampleResult } from "../../components/pretrained/sampling.js";
 import { classifyFiles } from "./files.js";
 import { formatBytes } from "./format.js";
-import { ResidentWorker, type RunningJob } from "./worker.js";
+import { JobsWorker, resultOf, type WorkerJob } from "../worker-client.js";
 import { describeError } from "../../components/checkpoint/errors.js";
 import type { JobParams, JobResult } from "../../components/jobs/registry.js";
 
@@ -44,15 +44,15 @@ const sentence = (text: string) => `${text[0]?.toUpperCase() ?? ""}${text.slice(
 const period = (text: string) => (/[.!?)]$/.test(text.trim()) ? text : `${text}.`);
 
 export class PretrainedSession {
-  private readonly worker: ResidentWorker;
+  private readonly worker: JobsWorker;
   private readonly listeners = new Set<(state: SessionState) => void>();
   /** the job in progress, for Stop */
-  private running: Pick<RunningJob<unknown>, "stop"> | null = null;
+  private running: Pick<WorkerJob, "stop"> | null = null;
   private samplesSinceLoad = 0;
   private state: SessionState = { task: null, progress: null, message: null, inspections: {}, model: null, samples: null, cache: null };
 
   constructor(workerUrl: string) {
-    this.worker = new ResidentWorker(workerUrl, (reason) => this.update({ model: null, samples: null, message: { kind: "error", text: `${sentence(reason)}; the loaded model is gone, load it again.`, source: "worker" } }));
+    this.worker = new JobsWorker(workerUrl, undefined, (reason) => this.update({ model: null, samples: null, message: { kind: "error", text: `${sentence(reason)}; the loaded model is gone, load it again.`, source: "worker" } }));
   }
 
   /** Call `listener` now and after every change; returns the unsubscribe function. */
@@ -151,15 +151,15 @@ export class PretrainedSession {
   private async runTask<N extends "pretrainedInspect" | "pretrainedLoad" | "pretrainedSample">(task: SessionState["task"] & {}, job: N, params: JobParams<N>, explain: (error: string) => string): Promise<JobResult<N> | null> {
     if (this.state.task) return null;
     this.update({ task, progress: null, message: null });
-    const running = this.worker.run(job, params, (progress) => {
-      if (!isLoadProgress(progress)) return;
-      // The worker frees the previous model once the new file passed its checks: forget it here too.
-      if (progress.uploading && this.state.model) this.update({ model: null, samples: null });
-      this.update({ progress });
-    });
+    const running = this.worker.start(job, params);
     this.running = running;
     try {
-      return await running.result;
+      return await resultOf(running, (progress) => {
+        if (!isLoadProgress(progress)) return;
+        // The worker frees the previous model once the new file passed its checks: forget it here too.
+        if (progress.uploading && this.state.model) this.update({ model: null, samples: null });
+        this.update({ progress });
+      });
     } catch (error) {
       const text = describeError(error);
       this.update({ message: STOPPED.test(text) ? { kind: "note", text: `Stopped: ${task.label} was cancelled and everything it had loaded was freed.`, source: task.kind } : { kind: "error", text: period(explain(text)), source: task.kind } });

@@ -5,14 +5,10 @@
  */
 import type { ToyRunParams } from "../../components/jobs/toy-jobs.js";
 import { startJobInWorker } from "../worker-client.js";
-import { pauseStopButtons } from "../job-controls.js";
+import { liveJobStates, pauseStopButtons, type LiveJobState } from "../live-job.js";
 import type { RunSeries } from "./toy-run-charts.js";
 
-export interface LiveRunState extends RunSeries {
-  status: string;
-  running: boolean;
-  failed: boolean;
-}
+export interface LiveRunState extends RunSeries, LiveJobState {}
 
 /**
  * A run's status line, carrying its latest measurement as data attributes (`data-run`, `data-measurement`
@@ -37,36 +33,24 @@ export function liveToyRun(workerUrl: string, label: string, params: ToyRunParam
   const { pause, stop } = pauseStopButtons(job, controls);
   const finish = () => (pause.disabled = stop.disabled = true);
 
-  async function* states(): AsyncGenerator<LiveRunState> {
-    const state: LiveRunState = { label, loss: [], gradientNorm: [], evaluations: [], status: "starting the worker…", running: true, failed: false };
-    yield { ...state };
-    for await (const event of job.events) {
-      if ("progress" in event) {
-        const p = event.progress;
-        if (p.phase === "teacher") {
-          state.status = `training its teacher first (no precomputed teacher has this architecture): step ${p.iteration}/${p.steps}`;
-        } else {
-          state.loss[p.iteration - 1] = p.loss;
-          state.gradientNorm[p.iteration - 1] = p.gradientNorm;
-          if (p.evaluation) state.evaluations.push(p.evaluation);
-          const last = state.evaluations.at(-1);
-          const error = last?.consistencyError ? ` · ‖f − f*‖ ${last.consistencyError.map((e) => e.error.toFixed(3)).join(" / ")}` : "";
-          state.status = `step ${p.iteration}/${p.steps} · loss ${p.loss.toPrecision(3)}${last ? ` · 2-step sliced W₂ ${last.twoStep.toFixed(4)} at step ${last.iteration}${error}` : ""}`;
-        }
-      } else if ("result" in event) {
-        const result = event.result;
-        state.status = result.iterations < params.steps ? `stopped after ${result.iterations} steps` : `done: ${result.iterations} steps`;
-        state.running = false;
-        finish();
-      } else {
-        state.status = `training stopped: ${event.error}`;
-        state.running = false;
-        state.failed = true;
-        finish();
+  const state: LiveRunState = { label, loss: [], gradientNorm: [], evaluations: [], status: "starting the worker…", running: true, failed: false };
+  const states = liveJobStates(job, state, {
+    progress(p) {
+      if (p.phase === "teacher") {
+        state.status = `training its teacher first (no precomputed teacher has this architecture): step ${p.iteration}/${p.steps}`;
+        return;
       }
-      // Steps that the worker's throttle skipped stay holes; charts read only finite values.
-      yield { ...state, loss: Array.from(state.loss, (v) => v ?? NaN), gradientNorm: Array.from(state.gradientNorm, (v) => v ?? NaN) };
-    }
-  }
-  return { states: states(), controls };
+      state.loss[p.iteration - 1] = p.loss;
+      state.gradientNorm[p.iteration - 1] = p.gradientNorm;
+      if (p.evaluation) state.evaluations.push(p.evaluation);
+      const last = state.evaluations.at(-1);
+      const error = last?.consistencyError ? ` · ‖f − f*‖ ${last.consistencyError.map((e) => e.error.toFixed(3)).join(" / ")}` : "";
+      state.status = `step ${p.iteration}/${p.steps} · loss ${p.loss.toPrecision(3)}${last ? ` · 2-step sliced W₂ ${last.twoStep.toFixed(4)} at step ${last.iteration}${error}` : ""}`;
+    },
+    result: (result) => (result.iterations < params.steps ? `stopped after ${result.iterations} steps` : `done: ${result.iterations} steps`),
+    finish,
+    // Steps that the worker's throttle skipped stay holes; charts read only finite values.
+    snapshot: (s) => ({ ...s, loss: Array.from(s.loss, (v) => v ?? NaN), gradientNorm: Array.from(s.gradientNorm, (v) => v ?? NaN) }),
+  });
+  return { states, controls };
 }
