@@ -50,16 +50,15 @@
  * 0.0184 and 0.0140 against 0.025, and sCT does not keep up).
  */
 import * as tf from "@tensorflow/tfjs";
-import { ToyRun } from "../../src/components/toy/toy-run.ts";
+import { ToyRun, evaluationNoise } from "../../src/components/toy/toy-run.ts";
 import { DEFAULT_TOY_RUN, type ToyRunConfig } from "../../src/components/toy/toy-run-config.ts";
 import { mixturePreset } from "../../src/components/toy/mixture-presets.ts";
 import { exactVelocity } from "../../src/components/trigflow/gaussian-mixture.ts";
 import { exactTeacher } from "../../src/components/toy/exact-teacher.ts";
 import { MixtureSlicedWasserstein } from "../../src/components/toy/sample-metrics.ts";
-import { quasiNormalArray, selectCoordinates } from "../../src/components/math/quasi-random.ts";
 import { arrayOps } from "../../src/components/math/linear-ops.ts";
 import { integrate, uniformTimes, STEPPERS } from "../../src/components/trigflow/ode-solvers.ts";
-import { SIGMA_D, T_MAX, T_MID } from "../../src/components/trigflow/trigflow.ts";
+import { T_MAX, T_MID } from "../../src/components/trigflow/trigflow.ts";
 import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
 import { parseCommandLine } from "../options.ts";
 
@@ -104,8 +103,8 @@ const base: ToyRunConfig = {
 const metric = new MixtureSlicedWasserstein(mixture, samples, 64);
 /** Noise pair of one replicate: z1 at t_max (every sampler), z2 for sCT's second step; N(0, σd² I). */
 function noise(replicate: number): { z1: Float64Array; z2: Float64Array } {
-  const z = quasiNormalArray(samples, 4, 1_000 * seed + replicate, SIGMA_D);
-  return { z1: selectCoordinates(z, 4, 0, 2), z2: selectCoordinates(z, 4, 2, 4) };
+  const { first, second } = evaluationNoise(samples, 2, 1_000 * seed + replicate);
+  return { z1: first, z2: second };
 }
 /** The teacher's sampler: 50 Heun steps of its PF-ODE from t_max to 0 (100 network evaluations). */
 const sampleOde = (run: ToyRun, z1: Float64Array) => run.sampleOdeFrom(z1, 50);

@@ -8,7 +8,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs";
-import { NonFiniteLossError, ToyRun } from "../../src/components/toy/toy-run.ts";
+import { NonFiniteLossError, ToyRun, evaluationNoise } from "../../src/components/toy/toy-run.ts";
 import type { ToyRunConfig } from "../../src/components/toy/toy-run-config.ts";
 import { mixturePreset } from "../../src/components/toy/mixture-presets.ts";
 import { evaluateToyRun } from "../../src/components/toy/toy-evaluation.ts";
@@ -19,8 +19,7 @@ import { exactVelocity } from "../../src/components/trigflow/gaussian-mixture.ts
 import { ECT_DEFAULTS } from "../../src/components/objectives/ect.ts";
 import { arrayOps } from "../../src/components/math/linear-ops.ts";
 import { integrate, uniformTimes, STEPPERS } from "../../src/components/trigflow/ode-solvers.ts";
-import { createRng, normalArray } from "../../src/components/math/rng.ts";
-import { SIGMA_D, T_MAX } from "../../src/components/trigflow/trigflow.ts";
+import { T_MAX } from "../../src/components/trigflow/trigflow.ts";
 import { PRECOMPUTED_FORMAT, packWeights, unpackWeights, type DiscreteFile, type PrecomputedRun, type PrecomputedTeacher, type StabilizersFile } from "../../src/components/toy/experiments/precomputed.ts";
 import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
 import { parseCommandLine } from "../options.ts";
@@ -42,7 +41,7 @@ const header = { format: PRECOMPUTED_FORMAT, mixture: { preset: STABILIZER_DATA.
 
 const exactOdeQuality = (() => {
   const run = new ToyRun(mixture, configFromSettings(PAPER_SETTINGS, "teacher"));
-  const samples = integrate(arrayOps, exactVelocity(mixture), normalArray(createRng(1), 2 * evaluationSamples, SIGMA_D), uniformTimes(T_MAX, 0, 50), STEPPERS.heun);
+  const samples = integrate(arrayOps, exactVelocity(mixture), evaluationNoise(evaluationSamples, mixture.dim, 1).first, uniformTimes(T_MAX, 0, 50), STEPPERS.heun);
   const quality = run.distanceToData(samples);
   run.dispose();
   return quality;
@@ -56,7 +55,7 @@ async function teacherFor(settings: StabilizerSettings) {
     const config = configFromSettings(settings, "teacher");
     const run = new ToyRun(mixture, config);
     for (let i = 0; i < teacherSteps; i++) await run.step();
-    const odeQuality = run.distanceToData(await run.sampleOde(evaluationSamples, 50, 1));
+    const odeQuality = run.distanceToData(await run.sampleOdeFrom(evaluationNoise(evaluationSamples, mixture.dim, 1).first, 50));
     teachers.set(key, { run, saved: { key, config, weights: packWeights(await run.ema.params.save()), odeQuality, exactOdeQuality } });
     log(`teacher ${key}: ${teacherSteps} steps in ${((performance.now() - started) / 1000).toFixed(0)} s, ODE sliced W₂ ${odeQuality.toFixed(4)} (exact ODE ${exactOdeQuality.toFixed(4)})`);
   }

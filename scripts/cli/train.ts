@@ -13,7 +13,7 @@
 import { mkdir, readFile, writeFile, appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { NonFiniteLossError, ToyRun, type ToyObjective } from "../../src/components/toy/toy-run.ts";
+import { NonFiniteLossError, ToyRun, evaluationNoise, type ToyObjective } from "../../src/components/toy/toy-run.ts";
 import { DEFAULT_TOY_RUN, type ToyRunConfig } from "../../src/components/toy/toy-run-config.ts";
 import { MIXTURE_PRESETS, mixturePreset, type MixturePresetName } from "../../src/components/toy/mixture-presets.ts";
 import { TimeConditionedMlp } from "../../src/components/nn/mlp.ts";
@@ -95,8 +95,8 @@ await writeFile(metricsPath, "");
 const started = Date.now();
 const evaluate = async () =>
   objective === "teacher"
-    ? { ode_40nfe: run.distanceToData(await run.sampleOde(1000, 20, 1)) }
-    : (({ oneStep, twoStep }) => ({ one_step: oneStep, two_step: twoStep }))(await run.consistencyQuality(1000, 1));
+    ? { ode_40nfe: run.distanceToData(await run.sampleOdeFrom(evaluationNoise(1024, run.mixture.dim, 1).first, 20)) }
+    : (({ oneStep, twoStep }) => ({ one_step: oneStep, two_step: twoStep }))(await run.consistencyQuality(1024, 1));
 try {
   for (let i = 1; i <= steps; i++) {
     const report = await run.step();

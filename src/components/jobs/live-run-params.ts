@@ -10,7 +10,7 @@ import { unpackWeights } from "../toy/experiments/precomputed.js";
 import { architectureKey, configFromSettings, PAPER_SETTINGS, STABILIZER_TRAINING, type StabilizerSettings } from "../toy/experiments/stabilizers.js";
 
 /** What every live toy run measures: 1000 samples for quality, 400 kept for the scatter plots, 100 points for ‖f − f*‖. */
-const MEASURE = { evaluationSamples: 1000, keepSamples: 400, consistencyPoints: 100 } as const;
+const MEASURE = { evaluationSamples: 1024, keepSamples: 400, consistencyPoints: 100 } as const;
 
 const mixtureOf = (m: GaussianMixture) => ({ means: m.means, stds: m.stds, weights: m.weights });
 

@@ -60,7 +60,7 @@ export interface ToyRunResult {
  */
 export async function* toyRunJob(params: ToyRunParams, shouldStop: () => boolean = () => false): AsyncGenerator<ToyRunProgress, ToyRunResult> {
   const mixture = createMixture(params.mixture.means, params.mixture.stds, params.mixture.weights);
-  const measure = { samples: params.evaluationSamples ?? 1000, keepSamples: params.keepSamples ?? 0, consistencyPoints: params.consistencyPoints ?? 0, seed: 1 };
+  const measure = { samples: params.evaluationSamples ?? 1024, keepSamples: params.keepSamples ?? 0, consistencyPoints: params.consistencyPoints ?? 0, seed: 1 };
   let teacher: FlowNetwork | undefined;
   let trainedTeacher: ToyRun | undefined;
   const runs: ToyRun[] = [];

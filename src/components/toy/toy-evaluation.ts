@@ -1,6 +1,6 @@
 /**
  * One measurement of a toy run, the unit that precomputed files and live worker reports are made of:
- * exact sample quality (sliced W₂ of 1- and 2-step samples to the true mixture), the training
+ * exact sample quality (sliced W₂ of 1- and 2-step samples to the true mixture, from quasi-random noise), the training
  * diagnostics since the last measurement, and optionally the samples themselves for a scatter plot.
  */
 import type { ToyRun } from "./toy-run.js";
@@ -34,16 +34,16 @@ const rounded = (values: Float64Array, count: number) => Array.from(values.subar
 
 /** Measure a run now. The same noise seed at every measurement, so curves compare the model, not the noise. */
 export async function evaluateToyRun(run: ToyRun, { samples, keepSamples, consistencyPoints = 0, seed }: EvaluationOptions): Promise<ToyEvaluation> {
-  const [one, two, consistencyError] = await Promise.all([
-    run.sampleConsistency(samples, 1, seed),
-    run.sampleConsistency(samples, 2, seed),
+  const [quality, consistencyError] = await Promise.all([
+    run.consistencyQuality(samples, seed),
     consistencyPoints > 0 ? run.consistencyError(CONSISTENCY_ERROR_TIMES, consistencyPoints, seed + 2) : null,
   ]);
   const dim = run.mixture.dim;
+  const { oneStep: one, twoStep: two } = quality.samples;
   return {
     iteration: run.iteration,
-    oneStep: run.distanceToData(one),
-    twoStep: run.distanceToData(two),
+    oneStep: quality.oneStep,
+    twoStep: quality.twoStep,
     diagnostics: run.takeDiagnostics(),
     ...(consistencyError ? { consistencyError } : {}),
     ...(keepSamples > 0 ? { samples: { oneStep: rounded(one, keepSamples * dim), twoStep: rounded(two, keepSamples * dim) } } : {}),

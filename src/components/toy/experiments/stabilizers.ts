@@ -45,7 +45,7 @@ export const STABILIZER_TRAINING = {
   batch: 128,
   evaluateEvery: 50,
   /** samples per quality measurement (sliced W₂ against as many fresh true samples) */
-  evaluationSamples: 2000,
+  evaluationSamples: 2048,
 };
 
 /** The whole run configuration for a setting; `objective` decides teacher or student. */
