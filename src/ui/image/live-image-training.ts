@@ -9,6 +9,7 @@ import type { ImageSamples } from "../../components/image/image-run.js";
 import type { ClassFileProgress } from "../../components/image/class-file-streams.js";
 import { startJobInWorker } from "../worker-client.js";
 import { downloadBytes } from "../download.js";
+import { ProgressBar } from "../progress-bar.js";
 import { liveJobStates, pauseStopButtons, type LiveJobState } from "../live-job.js";
 
 export interface StepPoint {
@@ -147,4 +148,35 @@ export function liveImageTraining(workerUrl: string, params: ImageTrainParams, i
     snapshot: (s) => ({ ...s, points: s.points.slice() }),
   });
   return { states, controls };
+}
+
+/**
+ * The run's status line (data-run="cifar10", which browser tests read) and, under it, where it runs: backend,
+ * size, tensors and memory, the last save and the last note.
+ */
+export function trainingStatus(state: ImageTrainingState): HTMLElement {
+  const box = document.createElement("div");
+  box.className = state.failed ? "notice warn" : "notice";
+  box.dataset.run = "cifar10";
+  const status = document.createElement("strong");
+  status.textContent = state.status;
+  box.append(status);
+  if (state.backend) {
+    const memory = state.memory;
+    const details = [
+      `worker backend: ${state.backend}`,
+      state.parameters !== null ? `${(state.parameters / 1e6).toFixed(2)} M parameters` : null,
+      memory ? `${memory.tensors} tensors, ${(memory.bytes / 1e6).toFixed(0)} MB${memory.gpuBytes != null ? `, ${(memory.gpuBytes / 1e6).toFixed(0)} MB on the GPU` : ""}` : null,
+      state.saved ? `saved at step ${state.saved.iteration}` : null,
+      state.note,
+    ];
+    const line = Object.assign(document.createElement("span"), { className: "muted", textContent: details.filter((d) => d).join(" · ") });
+    box.append(document.createElement("br"), line);
+  }
+  return box;
+}
+
+/** The CIFAR-10 download while it lasts: bytes so far and images per class. */
+export function dataProgress(data: ClassFileProgress): HTMLElement {
+  return new ProgressBar("Data:").update(data.receivedBytes, data.totalBytes, `${MB(data.receivedBytes)} / ${MB(data.totalBytes)} (${data.perClass.join(" + ")} images)`).element;
 }

@@ -6,7 +6,7 @@
 import { KNOWN_MODELS, modelPageUrl, type KnownModel } from "../../components/pretrained/models.js";
 import type { InspectResult } from "../../components/jobs/pretrained-jobs.js";
 import { element } from "./dom.js";
-import { formatBytes, formatCount } from "./format.js";
+import { formatBytes, formatCount } from "../format.js";
 import { taskStatus } from "./status.js";
 import type { PretrainedSession, SessionState } from "./session.js";
 import type { WebGpuStatus } from "./webgpu.js";

@@ -5,7 +5,7 @@
  */
 import type { RgbaImage } from "../../components/pretrained/sampling.js";
 import { element } from "./dom.js";
-import { formatMs } from "./format.js";
+import { formatMs } from "../format.js";
 import type { PretrainedSession, SessionState } from "./session.js";
 
 const DISPLAY_PIXELS = 128;

@@ -10,7 +10,7 @@ import type { LoadProgress, LoadRequest, ModelInfo } from "../../components/pret
 import { KNOWN_MODELS, modelFileUrl, UNET_CONFIG_PATH, UNET_WEIGHTS_PATH, type KnownModel, type TwoStepSetting } from "../../components/pretrained/models.js";
 import type { SampleRequest, SampleResult } from "../../components/pretrained/sampling.js";
 import { classifyFiles } from "./files.js";
-import { formatBytes } from "./format.js";
+import { formatBytes } from "../format.js";
 import { JobsWorker, resultOf, type WorkerJob } from "../worker-client.js";
 import { describeError } from "../../components/checkpoint/errors.js";
 import type { JobParams, JobResult } from "../../components/jobs/registry.js";

@@ -7,7 +7,8 @@
  */
 import type { LoadProgress } from "../../components/pretrained/loader.js";
 import { element } from "./dom.js";
-import { formatBytes, formatCount, formatEta, formatRate } from "./format.js";
+import { ProgressBar } from "../progress-bar.js";
+import { formatBytes, formatCount, formatEta, formatRate } from "../format.js";
 import type { PretrainedSession, SessionState, TaskKind } from "./session.js";
 
 const STAGES: Record<LoadProgress["stage"], string> = {
@@ -31,11 +32,10 @@ export function messageFor(state: SessionState, kinds: readonly (TaskKind | "wor
 /** The running task and the last message of the tasks of these kinds, for placing under the button that starts them. */
 export function taskStatus(session: PretrainedSession, kinds: readonly (TaskKind | "worker")[]): HTMLElement {
   const label = element("span");
-  const bar = element("progress", { max: 1 });
-  const detail = element("span", { className: "muted pretrained-progress-text" });
+  const progress = new ProgressBar();
   const stop = element("button", { type: "button", textContent: "Stop" });
   stop.addEventListener("click", () => session.stop());
-  const running = element("div", { className: "pretrained-running" }, label, " ", stop, element("div", {}, bar), detail);
+  const running = element("div", { className: "pretrained-running" }, label, " ", stop, progress.element);
   const message = element("div", { role: "status" });
   message.setAttribute("aria-live", "polite");
   const root = element("div", { className: "pretrained-task" }, running, message);
@@ -46,9 +46,7 @@ export function taskStatus(session: PretrainedSession, kinds: readonly (TaskKind
       label.textContent = `Working: ${task.label}…`;
       stop.hidden = task.kind !== "download" && task.kind !== "file";
       const p = state.progress;
-      if (p && p.totalBytes) bar.value = p.receivedBytes / p.totalBytes;
-      else bar.removeAttribute("value"); // an indeterminate bar while the size is unknown
-      detail.textContent = p ? progressText(p) : "";
+      progress.update(p?.receivedBytes ?? 0, p?.totalBytes, p ? progressText(p) : "");
     }
     const shown = messageFor(state, kinds);
     message.hidden = shown === null;

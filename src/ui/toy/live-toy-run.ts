@@ -54,3 +54,23 @@ export function liveToyRun(workerUrl: string, label: string, params: ToyRunParam
   });
   return { states, controls };
 }
+
+/**
+ * A live run once the reader asked for one (`params`), or a single idle state saying how to start it: the
+ * pages' run lines and figures then read the same generator either way.
+ */
+export function liveToyRunOrIdle(workerUrl: string, label: string, params: ToyRunParams | null, idleStatus: string, invalidation: Promise<unknown>): { states: AsyncGenerator<LiveRunState> | Generator<LiveRunState>; controls: HTMLElement | null } {
+  if (params) return liveToyRun(workerUrl, label, params, invalidation);
+  const idle: LiveRunState = { label, loss: [], gradientNorm: [], evaluations: [], status: idleStatus, running: false, failed: false };
+  return { states: (function* () { yield idle; })(), controls: null };
+}
+
+/** "<strong>A</strong> [Pause] [Stop] status": one run's line above the live figures. */
+export function runLine(title: string, key: string, controls: HTMLElement | null, state: LiveRunState): HTMLElement {
+  const line = document.createElement("p");
+  line.className = "run-line";
+  const strong = document.createElement("strong");
+  strong.textContent = title;
+  line.append(strong, " ", ...(controls ? [controls, " "] : []), runStatus(key, state));
+  return line;
+}

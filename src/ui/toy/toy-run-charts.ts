@@ -139,3 +139,19 @@ export const SUMMARY_FORMAT = {
   "grad-norm mean": (x: number) => x.toPrecision(3),
   "grad-norm CV": (x: number) => x.toFixed(2),
 };
+
+/** The 1- and 2-step samples of each run's latest measurement that kept samples, side by side (runs without any are skipped). */
+export function samplesRow(runs: readonly RunSeries[], mixture: { means: number[][]; stds: number[] }, width: number): HTMLElement {
+  const row = document.createElement("div");
+  row.className = "sample-row";
+  for (const run of runs) {
+    const samples = [...run.evaluations].reverse().find((e) => e.samples)?.samples;
+    if (!samples) continue;
+    for (const [key, steps] of [["oneStep", 1], ["twoStep", 2]] as const) {
+      const cell = document.createElement("div");
+      cell.append(samplesChart(samples[key], mixture.means, mixture.stds, width, `${run.label}: ${steps}-step`));
+      row.append(cell);
+    }
+  }
+  return row;
+}

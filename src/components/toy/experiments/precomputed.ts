@@ -8,7 +8,8 @@ import type { ToyEvaluation } from "../toy-evaluation.js";
 import type { StabilizerSettings } from "./stabilizers.js";
 import type { TangentGap } from "./discrete.js";
 
-export const PRECOMPUTED_FORMAT = "sCM Lab precomputed v1";
+/** v2: quality is the exact sliced W₂ of quasi-random samples to the mixture (v1 compared with fresh i.i.d. samples). */
+export const PRECOMPUTED_FORMAT = "sCM Lab precomputed v2";
 
 /** One trained run: per-step loss and gradient norm, the measurements, and how it ended. */
 export interface PrecomputedRun {

@@ -1,4 +1,4 @@
-/** Numbers for the pretrained-models page, in the units the hub and download managers use (decimal GB/MB). */
+/** Numbers for the pages, in the units the hub and download managers use (decimal GB/MB). */
 
 export function formatBytes(bytes: number): string {
   if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
