@@ -58,7 +58,7 @@ function explain(error: Error & { code?: string }, spec: OptionSpec): string {
   switch (error.code) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
       const closest = closestName(name, names);
-      return `unknown option ${quoted}${closest ? `; did you mean --${closest}?` : ""} (options: ${names.map((n) => `--${n}`).join(" ")})`;
+      return `unknown option ${quoted}${closest ? `; did you mean --${closest}?` : ""} (${names.length > 0 ? `options: ${names.map((n) => `--${n}`).join(" ")}` : "it takes no options"})`;
     }
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
       return spec[name] === "flag" ? `--${name} takes no value` : `--${name} needs a value`;
@@ -99,8 +99,17 @@ export function exitWithError(tool: string, message: string): never {
 
 /** parseOptions on this process's arguments; a mistake ends the script with its message. */
 export function parseCommandLine(tool: string, spec: OptionSpec, argv: readonly string[] = process.argv.slice(2)): Map<string, string> {
+  return exitOnUsageError(tool, () => parseOptions(argv, spec));
+}
+
+/** parseOptionsAndArguments on this process's arguments; a mistake ends the script with its message. */
+export function parseCommandLineAndArguments(tool: string, spec: OptionSpec, argv: readonly string[] = process.argv.slice(2)): { options: Map<string, string>; positionals: string[] } {
+  return exitOnUsageError(tool, () => parseOptionsAndArguments(argv, spec));
+}
+
+function exitOnUsageError<T>(tool: string, parse: () => T): T {
   try {
-    return parseOptions(argv, spec);
+    return parse();
   } catch (error) {
     if (error instanceof UsageError) exitWithError(tool, error.message);
     throw error;

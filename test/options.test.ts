@@ -1,7 +1,7 @@
 // The scripts' one command-line parser: strict, and a typo names the option that was meant.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { UsageError, closestName, editDistance, parseOptions } from "../scripts/options.ts";
+import { UsageError, closestName, editDistance, parseOptions, parseOptionsAndArguments } from "../scripts/options.ts";
 
 const spec = { hidden: "value", steps: "value", "p-mean": "value", json: "flag" } as const;
 const refusal = (argv: string[]) => {
@@ -35,4 +35,8 @@ test("edit distance and the closest name", () => {
   assert.equal(editDistance("kitten", "sitting"), 3);
   assert.equal(closestName("STEPS", ["steps", "seed"]), "steps");
   assert.equal(closestName("batch", ["hidden", "steps"]), null);
+});
+
+test("a tool without options says so when given one", () => {
+  assert.throws(() => parseOptionsAndArguments(["--json", "file"], {}), /unknown option --json \(it takes no options\)/);
 });

@@ -11,15 +11,9 @@ import { join } from "node:path";
 import { launchChromium } from "./chromium.ts";
 import { openPage } from "./page-check.ts";
 import { serveDirectory } from "./static-server.ts";
-import { exitWithError, parseOptionsAndArguments } from "../options.ts";
+import { exitWithError, parseCommandLineAndArguments } from "../options.ts";
 
-let args: Map<string, string>;
-let positionals: string[];
-try {
-  ({ options: args, positionals } = parseOptionsAndArguments(process.argv.slice(2), { out: "value", widths: "value", query: "value" }));
-} catch (error) {
-  exitWithError("screenshot", (error as Error).message);
-}
+const { options: args, positionals } = parseCommandLineAndArguments("screenshot", { out: "value", widths: "value", query: "value" });
 const pages = positionals.length > 0 ? positionals : ["/"];
 const out = args.get("out") ?? "/tmp/shots";
 const widths = (args.get("widths") ?? "1280,390").split(",").map(Number);

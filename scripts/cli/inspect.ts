@@ -9,6 +9,7 @@
 import { dirname, join } from "node:path";
 import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
+import { parseCommandLineAndArguments } from "../options.ts";
 import type { ByteSource } from "../../src/components/checkpoint/byte-source.ts";
 import { DTYPE_BYTES } from "../../src/components/checkpoint/dtypes.ts";
 import { describeError } from "../../src/components/checkpoint/errors.ts";
@@ -90,9 +91,11 @@ export async function inspectCheckpoint(target: string, print: Print = console.l
 
 // Run as a script (not when a test imports the function above).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const target = process.argv[2];
+  // No options, one argument: the shared parser still turns "--anything" into a clear error instead of a file name.
+  const { positionals } = parseCommandLineAndArguments("inspect", {});
+  const target = positionals[0];
   try {
-    if (!target || process.argv.length > 3) throw new Error(USAGE);
+    if (!target || positionals.length > 1) throw new Error(USAGE);
     await inspectCheckpoint(target);
   } catch (error) {
     const message = describeError(error);
