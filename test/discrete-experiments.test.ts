@@ -31,5 +31,7 @@ test("precomputed weights round-trip exactly through base64; a foreign file is r
   assert.ok(Object.is(back.a.data[1], -0));
   assert.equal(back.b.data[0], Math.fround(Math.PI));
   assert.throws(() => unpackWeights({ a: { shape: [3], base64: packWeights({ a: weights.b }).a.base64 } }), /holds 1 values, its shape \[3\] needs 3/);
-  assert.throws(() => checkPrecomputed({ format: "other" }, "stabilizers.json"), /not a sCM Lab precomputed v1 file: run npm run precompute/);
+  assert.throws(() => checkPrecomputed({ format: "other" }, "stabilizers.json"), /not a sCM Lab precomputed v2 file: run npm run precompute/);
+  // A file of the previous version measured quality with another metric: its numbers must not be shown as these.
+  assert.throws(() => checkPrecomputed({ format: "sCM Lab precomputed v1" }, "stabilizers.json"), /not a sCM Lab precomputed v2 file/);
 });
