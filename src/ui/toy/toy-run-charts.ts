@@ -42,6 +42,8 @@ export function stepChart(runs: RunSeries[], key: "loss" | "gradientNorm", width
   return Plot.plot({
     width,
     height: 240,
+    // The lowest reference line (often the exact ODE) would otherwise lie on the x-axis.
+    insetBottom: 10,
     x: { label: "training step →" },
     y: { type: log ? "log" : "linear", label: `↑ ${label}`, grid: true, ...(log ? { tickFormat: LOG_TICKS } : {}) },
     color: colorScale(runs),
@@ -55,6 +57,8 @@ export function qualityChart(runs: RunSeries[], width: number, references: { lab
   return Plot.plot({
     width,
     height: 240,
+    // The lowest reference line (often the exact ODE) would otherwise lie on the x-axis.
+    insetBottom: 10,
     x: { label: "training step →" },
     y: { type: "log", label: `↑ sliced W₂ of ${which === "twoStep" ? "2-step" : "1-step"} samples (lower is better)`, grid: true, tickFormat: LOG_TICKS },
     color: colorScale(runs),
