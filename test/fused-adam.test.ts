@@ -1,7 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { RAdamOptimizer } from "../src/components/training/radam.ts";
+import { FusedAdam } from "../src/components/training/fused-adam.ts";
+import { updateEma } from "../src/components/training/ema.ts";
+import { ParameterSet } from "../src/components/nn/parameters.ts";
+import { createRng, normalArray } from "../src/components/math/rng.ts";
 import { assertClose } from "./helpers.ts";
 
 await tf.setBackend("cpu");
@@ -30,10 +33,10 @@ function reference(theta0: number, grad: (theta: number) => number, steps: numbe
   return path;
 }
 
-test("RAdam matches PyTorch's update rule, through the un-rectified warm-up and after it", () => {
+test("rectified: RAdam matches PyTorch's update rule, through the un-rectified warm-up and after it", () => {
   // f(θ) = (θ − 3)²·½·c with c = 4: gradient 4(θ − 3). β2 = 0.9 makes ρ_k > 5 from step 6 on, so both branches run.
   const theta = tf.variable(tf.scalar(0.5));
-  const optimizer = new RAdamOptimizer(0.05, 0.9, 0.9, 1e-8);
+  const optimizer = new FusedAdam(0.05, { rectified: true, beta1: 0.9, beta2: 0.9, epsilon: 1e-8 });
   const path: number[] = [];
   for (let k = 0; k < 20; k++) {
     optimizer.minimize(() => tf.mul(2, tf.square(tf.sub(theta, 3))) as tf.Scalar, false, [theta]);
@@ -44,4 +47,116 @@ test("RAdam matches PyTorch's update rule, through the un-rectified warm-up and 
   assertClose(path[0], 0.5 + 0.05 * 10, 1e-6, "step 1 is plain momentum: θ − lr·g");
   assert.ok(Math.abs(path[19] - 3) < Math.abs(0.5 - 3), "it moves toward the minimum");
   optimizer.dispose();
+});
+
+// ---- All parameters at once: bit-identical to the per-variable optimisers ----
+
+/** Three variables of different shapes and a loss that couples them, so every gradient differs from step to step. */
+function problem(seed: number) {
+  const rng = createRng(seed);
+  const make = (shape: number[]) => tf.variable(tf.tensor(Float32Array.from(normalArray(rng, shape.reduce((a, b) => a * b, 1), 1)), shape));
+  const variables = [make([3, 4]), make([4]), make([2, 2, 3])];
+  const target = tf.tensor(Float32Array.from(normalArray(rng, 12, 1)), [3, 4]);
+  const loss = () =>
+    tf.tidy(() => {
+      const [w, b, c] = variables;
+      const y = tf.add(tf.mul(w, tf.reshape(tf.sum(c, 0), [3, 2]).sum(1).reshape([3, 1])), b);
+      return tf.add(tf.sum(tf.square(tf.sub(tf.sin(y), target))), tf.mul(0.1, tf.sum(tf.pow(c, 4)))) as tf.Scalar;
+    });
+  return { variables, loss, dispose: () => tf.dispose([...variables, target]) };
+}
+
+async function values(variables: tf.Variable[]): Promise<number[]> {
+  return (await Promise.all(variables.map((v) => v.data()))).flatMap((d) => Array.from(d));
+}
+
+test("Adam over one vector takes exactly tf.train.adam's steps, bit for bit", async () => {
+  const reference = problem(1);
+  const fused = problem(1);
+  const adam = tf.train.adam(0.01, 0.9, 0.99);
+  const mine = new FusedAdam(0.01, { rectified: false, beta1: 0.9, beta2: 0.99 });
+  for (let k = 0; k < 12; k++) {
+    adam.minimize(reference.loss, false, reference.variables);
+    mine.minimize(fused.loss, false, fused.variables);
+  }
+  assert.deepEqual(await values(fused.variables), await values(reference.variables));
+  adam.dispose();
+  mine.dispose();
+  reference.dispose();
+  fused.dispose();
+});
+
+test("a saved state resumes exactly, in Adam's layout [iter, m…, v…], and tf.train.adam reads it too", async () => {
+  for (const rectified of [false, true]) {
+    const straight = problem(2);
+    const resumed = problem(2);
+    const a = new FusedAdam(0.02, { rectified });
+    const b = new FusedAdam(0.02, { rectified });
+    for (let k = 0; k < 7; k++) {
+      a.minimize(straight.loss, false, straight.variables);
+      b.minimize(resumed.loss, false, resumed.variables);
+    }
+    const state = await b.getWeights();
+    assert.deepEqual(state.map((w) => w.name), ["iter", "0/m", "1/m", "2/m", "0/v", "1/v", "2/v"]);
+    assert.deepEqual(state.slice(1).map((w) => w.tensor.shape), [[3, 4], [4], [2, 2, 3], [3, 4], [4], [2, 2, 3]]);
+    const fresh = new FusedAdam(0.02, { rectified });
+    await fresh.setWeights(state);
+    tf.dispose(state.map((w) => w.tensor)); // the state is the caller's: the optimiser keeps its own copy
+    b.dispose();
+    for (let k = 0; k < 5; k++) {
+      a.minimize(straight.loss, false, straight.variables);
+      fresh.minimize(resumed.loss, false, resumed.variables);
+    }
+    assert.deepEqual(await values(resumed.variables), await values(straight.variables), rectified ? "RAdam" : "Adam");
+    a.dispose();
+    fresh.dispose();
+    straight.dispose();
+    resumed.dispose();
+  }
+  // A state written by FusedAdam (Adam) resumes in tf.train.adam with the same next steps, to the last bit or two:
+  // tf.train.adam recomputes β^k with pow where FusedAdam keeps the running product.
+  const ours = problem(3);
+  const theirs = problem(3);
+  const fused = new FusedAdam(0.02, { rectified: false });
+  for (let k = 0; k < 4; k++) fused.minimize(ours.loss, false, ours.variables);
+  theirs.variables.forEach((v, i) => v.assign(ours.variables[i]));
+  const state = await fused.getWeights();
+  const adam = tf.train.adam(0.02, 0.9, 0.99);
+  await adam.setWeights(state);
+  for (let k = 0; k < 3; k++) {
+    fused.minimize(ours.loss, false, ours.variables);
+    adam.minimize(theirs.loss, false, theirs.variables);
+  }
+  assertClose(await values(ours.variables), await values(theirs.variables), 1e-6);
+  fused.dispose();
+  adam.dispose();
+  ours.dispose();
+  theirs.dispose();
+});
+
+test("one optimiser serves one list of variables; its steps leak no tensors", () => {
+  const { variables, loss, dispose } = problem(4);
+  const optimizer = new FusedAdam(0.01, { rectified: true });
+  optimizer.minimize(loss, false, variables);
+  const before = tf.memory().numTensors;
+  for (let k = 0; k < 10; k++) optimizer.minimize(loss, false, variables);
+  assert.equal(tf.memory().numTensors, before);
+  assert.throws(() => optimizer.minimize(loss, false, variables.slice(0, 2)), /variables changed between steps/);
+  optimizer.dispose();
+  dispose();
+});
+
+test("the EMA over all parameters at once is, bit for bit, β·target + (1 − β)·source per parameter", async () => {
+  const rng = createRng(5);
+  const sets = [new ParameterSet(), new ParameterSet()];
+  for (const set of sets) {
+    set.create("a", [2, 3], (shape) => tf.tensor(Float32Array.from(normalArray(rng, 6, 1)), shape));
+    set.create("b", [5], (shape) => tf.tensor(Float32Array.from(normalArray(rng, 5, 1)), shape));
+  }
+  const [target, source] = sets;
+  const decay = 0.9993;
+  const expected = await Promise.all(["a", "b"].map((n) => tf.tidy(() => tf.add(tf.mul(target.get(n), decay), tf.mul(source.get(n), 1 - decay))).data()));
+  updateEma(target, source, decay);
+  for (const [i, n] of ["a", "b"].entries()) assert.deepEqual(Array.from(await target.get(n).data()), Array.from(expected[i]));
+  sets.forEach((s) => s.dispose());
 });

@@ -9,6 +9,7 @@
  *   sct_seconds_to_target      training seconds until sCT's 2-step metric is within 1.2× the teacher's (goal ≤ 10)
  *   sct_step_over_diffusion_step_mlp   one sCT step / one diffusion step, timed interleaved
  *   scd_exact_two_step_over_teacher    the control: the same student trained by sCD from the analytic F*
+ *   kernels_per_diffusion_step_mlp, kernels_per_sct_step_mlp   TF.js kernels one step dispatches (hardware-independent)
  *   sct_step_stock_over_fast_cpu_kernels   an sCT step with TF.js's CPU kernels / with cpu-kernels.ts's
  * and `#` lines with the raw metrics and the metric's own floor and spread.
  *
@@ -61,6 +62,7 @@ import { integrate, uniformTimes, STEPPERS } from "../../src/components/trigflow
 import { T_MAX, T_MID } from "../../src/components/trigflow/trigflow.ts";
 import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
 import { parseCommandLine } from "../options.ts";
+import { countKernels, describeKernelCount } from "../../src/components/runtime/kernel-count.ts";
 
 const args = parseCommandLine("bench:toy", { seed: "value", "teacher-steps": "value", "sct-steps": "value", samples: "value", "check-every": "value", hidden: "value", blocks: "value", "sct-batch": "value", lr: "value", "decay-from": "value", warmup: "value", ema: "value", c: "value", adaptive: "value", "p-mean": "value", "p-std": "value" });
 const option = (name: string, fallback: number) => Number(args.get(name) ?? fallback);
@@ -190,6 +192,8 @@ for (let r = 0; r < 20; r++) {
   await student.step();
   stepTimes.sct.push(performance.now() - start);
 }
+// Kernels per step, counted on one more step of each (hardware-independent: what a GPU would dispatch).
+const kernels = { diffusion: await countKernels(() => timedTeacher.step()), sct: await countKernels(() => student.step()) };
 timedTeacher.dispose();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // The same sCT step with TF.js's own CPU kernels and with cpu-kernels.ts's strided ones, interleaved. The
@@ -217,6 +221,9 @@ console.log(`two_step_over_exact_ode: ${(twoStep / exactMetric).toFixed(3)}`);
 console.log(`sct_seconds_to_target: ${Number.isNaN(secondsToTarget) ? `not reached in ${trainingSeconds.toFixed(0)} s` : secondsToTarget.toFixed(1)}`);
 console.log(`sct_step_over_diffusion_step_mlp: ${(median(stepTimes.sct) / median(stepTimes.diffusion)).toFixed(3)}`);
 console.log(`scd_exact_two_step_over_teacher: ${(controlTwoStep / teacherMetric).toFixed(3)}`);
+console.log(`kernels_per_diffusion_step_mlp: ${kernels.diffusion.total}`);
+console.log(`kernels_per_sct_step_mlp: ${kernels.sct.total}`);
+console.log(`# sCT step kernels by name: ${describeKernelCount(kernels.sct)}`);
 console.log(`sct_step_stock_over_fast_cpu_kernels: ${(median(kernelTimes.stock) / median(kernelTimes.fast)).toFixed(2)}`);
 teacher.dispose();
 student.dispose();

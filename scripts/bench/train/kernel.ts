@@ -10,6 +10,7 @@ import { ImageDataset } from "../../../src/components/image/image-dataset.ts";
 import { ImageRun } from "../../../src/components/image/image-run.ts";
 import { defaultImageRunConfig, type UNetPresetName } from "../../../src/components/image/image-run-config.ts";
 import { createRng } from "../../../src/components/math/rng.ts";
+import { countKernels, describeKernelCount, type KernelCount } from "../../../src/components/runtime/kernel-count.ts";
 
 export interface TrainBenchOptions {
   preset: UNetPresetName;
@@ -38,6 +39,8 @@ export interface TrainBenchResult {
   firstDiffusionStepMs: number;
   firstSctStepMs: number;
   finalLoss: { diffusion: number; sct: number };
+  /** TF.js kernels one step dispatches (one more, untimed step of each, under tf.profile) */
+  kernels: { diffusion: KernelCount; sct: KernelCount };
   /** tensors alive after the last step minus after the warm-up (0 when nothing leaks) */
   tensorGrowth: number;
   /** bytes TF.js holds on the GPU at the end (WebGPU/WebGL), if it reports them */
@@ -116,6 +119,8 @@ export async function runTrainBench(options: TrainBenchOptions, log: (line: stri
       for (const which of order) timed[which].push(await timeStep(which));
       log(`repeat ${r + 1}/${steps}: diffusion ${timed.diffusion.at(-1)!.toFixed(0)} ms, sCT ${timed.sct.at(-1)!.toFixed(0)} ms`);
     }
+    // Counted on an extra, untimed step of each: profiling records every kernel, which costs time.
+    const kernels = { diffusion: await countKernels(() => timeStep("diffusion")), sct: await countKernels(() => timeStep("sct")) };
     await new Promise((resolve) => setTimeout(resolve, 100)); // device errors arrive asynchronously
     const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesInGPUAllocated?: number };
     return {
@@ -129,6 +134,7 @@ export async function runTrainBench(options: TrainBenchOptions, log: (line: stri
       firstDiffusionStepMs: first.diffusion,
       firstSctStepMs: first.sct,
       finalLoss,
+      kernels,
       tensorGrowth: memory.numTensors - tensorsAfterWarmup,
       gpuBytes: memory.numBytesInGPUAllocated ?? memory.numBytesInGPU ?? null,
       deviceErrors,
@@ -167,6 +173,15 @@ export function resultLines(prefix: string, r: TrainBenchResult): [string, strin
     // Each repeat's own ratio (its sCT and diffusion steps ran back to back): the spread shows the machine's noise.
     [`${prefix}sct_over_diffusion_per_repeat`, r.sctMs.map((ms, i) => (ms / r.diffusionMs[i]).toFixed(2)).join(", ")],
     [`${prefix}first_step_ms`, `${r.firstDiffusionStepMs.toFixed(0)} diffusion, ${r.firstSctStepMs.toFixed(0)} sct`],
+    [`${prefix}kernels_per_diffusion_step`, String(r.kernels.diffusion.total)],
+    [`${prefix}kernels_per_sct_step`, String(r.kernels.sct.total)],
+    ...(r.kernels.sct.dispatches !== null
+      ? ([
+          [`${prefix}dispatches_per_diffusion_step`, String(r.kernels.diffusion.dispatches)],
+          [`${prefix}dispatches_per_sct_step`, String(r.kernels.sct.dispatches)],
+        ] as [string, string][])
+      : []),
+    [`# ${prefix}kernels_sct_by_name`, describeKernelCount(r.kernels.sct)],
     ...(r.deviceErrors.count > 0 ? [[`${prefix}webgpu_errors`, `${r.deviceErrors.count}: timings INVALID, the GPU skipped work (first: ${r.deviceErrors.first})`] as [string, string]] : []),
   ];
 }

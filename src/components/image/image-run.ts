@@ -130,8 +130,7 @@ export class ImageRun {
   async state(): Promise<ImageRunState> {
     const weights = await this.trainer.optimizerState();
     const optimizer = await Promise.all(weights.map(async ({ name, tensor }) => ({ name, shape: [...tensor.shape], data: Float32Array.from(await tensor.data()) })));
-    // The step-count scalar is made fresh by each getWeights call (TF.js's Adam and our RAdam alike); the moments are the optimiser's own.
-    weights[0].tensor.dispose();
+    tf.dispose(weights.map((w) => w.tensor));
     return { iteration: this.iteration, net: await this.net.params.save(), ema: await this.ema.params.save(), optimizer };
   }
 

@@ -4,6 +4,7 @@
  * optimizer.minimize hides the gradients; this computes them with tf.variableGrads and applies them itself.
  */
 import * as tf from "@tensorflow/tfjs";
+import { FusedAdam, flatten } from "./fused-adam.js";
 
 export interface MeasuredStep {
   loss: tf.Scalar;
@@ -13,10 +14,11 @@ export interface MeasuredStep {
 /** Minimise `lossFn` over `variables` by one step of `optimizer`; the caller disposes both returned scalars. */
 export function minimizeMeasuringGradient(optimizer: tf.Optimizer, lossFn: () => tf.Scalar, variables: tf.Variable[]): MeasuredStep {
   const { value, grads } = tf.variableGrads(lossFn, variables);
-  // Summed pairwise, not with tf.addN: WebGPU binds every input of one kernel as a storage buffer, and real GPUs
-  // allow 8 per shader stage by default (a UNet has ~200 variables). test/webgpu/image-training-webgpu.test.ts catches it.
-  const gradientNorm = tf.tidy(() => tf.sqrt(Object.values(grads).reduce<tf.Tensor>((total, g) => tf.add(total, tf.sum(tf.square(g))), tf.scalar(0))) as tf.Scalar);
-  optimizer.applyGradients(grads);
-  tf.dispose(Object.values(grads));
+  // All gradients as one vector: its norm is three kernels, and FusedAdam updates from it directly.
+  const gradient = flatten(variables.map((v) => grads[v.name]));
+  const gradientNorm = tf.tidy(() => tf.sqrt(tf.sum(tf.square(gradient))) as tf.Scalar);
+  if (optimizer instanceof FusedAdam) optimizer.applyFlatGradient(gradient, variables);
+  else optimizer.applyGradients(grads);
+  tf.dispose([gradient, ...Object.values(grads)]);
   return { loss: value, gradientNorm };
 }

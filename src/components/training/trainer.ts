@@ -9,7 +9,7 @@ import type { FlowNetwork } from "../nn/network.js";
 import { diffusionLoss } from "../objectives/diffusion.js";
 import { scmTrainingStep, type ScmStepConfig } from "./scm-step.js";
 import { copyParameters, emaDecayFromHalfLife, updateEma } from "./ema.js";
-import { RAdamOptimizer } from "./radam.js";
+import { FusedAdam } from "./fused-adam.js";
 import { minimizeMeasuringGradient, type MeasuredStep } from "./measured-step.js";
 import { ECT_DEFAULTS, ectLossClosure, type EctConfig } from "../objectives/ect.js";
 import { TrainingDiagnostics, type DiagnosticsSnapshot } from "./diagnostics.js";
@@ -78,7 +78,7 @@ export function initializeFromTeacher(net: FlowNetwork, teacher: FlowNetwork): v
 
 export class Trainer {
   iteration = 0;
-  private readonly optimizer: tf.Optimizer;
+  private readonly optimizer: FusedAdam;
   private readonly emaDecay: number;
   private lastGood: tf.Tensor[] | null = null;
   private readonly diagnostics = new TrainingDiagnostics();
@@ -91,7 +91,7 @@ export class Trainer {
   constructor(readonly net: FlowNetwork, readonly ema: FlowNetwork, readonly config: TrainerConfig, readonly teacher?: FlowNetwork) {
     if ((config.objective === "scd" || config.objective === "discrete") && !teacher) throw new Error(`${config.objective} needs a teacher`);
     copyParameters(ema.params, net.params);
-    this.optimizer = config.optimizer === "radam" ? new RAdamOptimizer(config.learningRate, 0.9, 0.99) : tf.train.adam(config.learningRate, 0.9, 0.99);
+    this.optimizer = new FusedAdam(config.learningRate, { rectified: config.optimizer === "radam", beta1: 0.9, beta2: 0.99 });
     this.emaDecay = emaDecayFromHalfLife(config.emaHalfLife, config.batch);
   }
 
@@ -120,7 +120,7 @@ export class Trainer {
    * `learningRate` field at every step, so this is safe between steps.
    */
   setLearningRate(learningRate: number): void {
-    (this.optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+    this.optimizer.learningRate = learningRate;
   }
 
   /** Loss, gradient norm and tangent statistics accumulated since the last call (training/diagnostics.ts). */
@@ -129,8 +129,8 @@ export class Trainer {
   }
 
   /**
-   * The optimiser's state (moments and step count) for a checkpoint that resumes exactly. The moment tensors
-   * are the optimiser's own: read them, do not dispose them.
+   * The optimiser's state (moments and step count, in Adam's per-variable layout) for a checkpoint that resumes
+   * exactly: new tensors, which the caller disposes.
    */
   async optimizerState(): Promise<OptimizerState> {
     return this.optimizer.getWeights();
