@@ -134,15 +134,20 @@ test("a saved state resumes exactly, in Adam's layout [iter, m…, v…], and tf
   theirs.dispose();
 });
 
-test("one optimiser serves one list of variables; its steps leak no tensors", () => {
+test("one optimiser serves one list of variables; it leaks no tensors, from its first step to its disposal", () => {
   const { variables, loss, dispose } = problem(4);
+  const start = tf.memory().numTensors;
   const optimizer = new FusedAdam(0.01, { rectified: true });
   optimizer.minimize(loss, false, variables);
   const before = tf.memory().numTensors;
   for (let k = 0; k < 10; k++) optimizer.minimize(loss, false, variables);
   assert.equal(tf.memory().numTensors, before);
-  assert.throws(() => optimizer.minimize(loss, false, variables.slice(0, 2)), /variables changed between steps/);
   optimizer.dispose();
+  assert.equal(tf.memory().numTensors, start, "the moments go with the optimiser");
+  const other = new FusedAdam(0.01, { rectified: false });
+  other.minimize(loss, false, variables);
+  assert.throws(() => other.applyGradients(tf.variableGrads(loss, variables.slice(0, 2)).grads), /variables changed between steps/);
+  other.dispose();
   dispose();
 });
 

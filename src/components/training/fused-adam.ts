@@ -117,8 +117,9 @@ export class FusedAdam extends tf.Optimizer {
     }
     this.shapes = shapes;
     const size = shapes.reduce((total, s) => total + s.reduce((a, b) => a * b, 1), 0);
-    this.moments = { m: tf.variable(tf.zeros([size]), false), v: tf.variable(tf.zeros([size]), false) };
-    this.accumulatedBeta = { beta1: tf.variable(tf.scalar(this.beta1), false), beta2: tf.variable(tf.scalar(this.beta2), false) };
+    // Inside tidy: a variable made from a tensor leaves that tensor behind otherwise.
+    this.moments = tf.tidy(() => ({ m: tf.variable(tf.zeros([size]), false), v: tf.variable(tf.zeros([size]), false) }));
+    this.accumulatedBeta = tf.tidy(() => ({ beta1: tf.variable(tf.scalar(this.beta1), false), beta2: tf.variable(tf.scalar(this.beta2), false) }));
     return this.moments;
   }
 
@@ -151,13 +152,13 @@ export class FusedAdam extends tf.Optimizer {
     this.iterations_ = this.step;
     if (n === 0) return;
     this.shapes = rest.slice(0, n).map(({ tensor }) => [...tensor.shape]);
-    this.moments = { m: tf.variable(flatten(rest.slice(0, n).map((w) => w.tensor)), false), v: tf.variable(flatten(rest.slice(n).map((w) => w.tensor)), false) };
+    this.moments = tf.tidy(() => ({ m: tf.variable(flatten(rest.slice(0, n).map((w) => w.tensor)), false), v: tf.variable(flatten(rest.slice(n).map((w) => w.tensor)), false) }));
     // β^(k+1) for the next step as the running product it would have been, so a resumed run takes the very steps
     // the uninterrupted one takes (tf.train.adam's setWeights uses pow, which can differ in the last bit).
-    this.accumulatedBeta = {
+    this.accumulatedBeta = tf.tidy(() => ({
       beta1: tf.variable(tf.scalar(float32Power(this.beta1, this.step + 1)), false),
       beta2: tf.variable(tf.scalar(float32Power(this.beta2, this.step + 1)), false),
-    };
+    }));
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -171,4 +172,9 @@ function float32Power(beta: number, k: number): number {
   let product = b;
   for (let i = 1; i < k; i++) product = Math.fround(product * b);
   return product;
+}
+
+/** Whether an optimiser is a FusedAdam (tf.Optimizer's `instanceof` accepts any object with minimize and applyGradients). */
+export function isFusedAdam(optimizer: tf.Optimizer): optimizer is FusedAdam {
+  return typeof (optimizer as Partial<FusedAdam>).applyFlatGradient === "function";
 }

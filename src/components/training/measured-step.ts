@@ -4,7 +4,7 @@
  * optimizer.minimize hides the gradients; this computes them with tf.variableGrads and applies them itself.
  */
 import * as tf from "@tensorflow/tfjs";
-import { FusedAdam, flatten } from "./fused-adam.js";
+import { flatten, isFusedAdam } from "./fused-adam.js";
 
 export interface MeasuredStep {
   loss: tf.Scalar;
@@ -17,7 +17,8 @@ export function minimizeMeasuringGradient(optimizer: tf.Optimizer, lossFn: () =>
   // All gradients as one vector: its norm is three kernels, and FusedAdam updates from it directly.
   const gradient = flatten(variables.map((v) => grads[v.name]));
   const gradientNorm = tf.tidy(() => tf.sqrt(tf.sum(tf.square(gradient))) as tf.Scalar);
-  if (optimizer instanceof FusedAdam) optimizer.applyFlatGradient(gradient, variables);
+  // Not `instanceof`: tf.Optimizer answers it for any object with an optimiser's methods.
+  if (isFusedAdam(optimizer)) optimizer.applyFlatGradient(gradient, variables);
   else optimizer.applyGradients(grads);
   tf.dispose([gradient, ...Object.values(grads)]);
   return { loss: value, gradientNorm };
