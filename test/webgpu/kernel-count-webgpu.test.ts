@@ -12,11 +12,11 @@ import { countKernels } from "../../src/components/runtime/kernel-count.ts";
 test("WebGPU: dispatches count the programs launched, not the engine's kernels", async () => {
   await tf.setBackend("webgpu");
   await tf.ready();
-  // Small tensors whose values are on the CPU would otherwise run there, launching nothing.
-  tf.env().set("WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD", 0);
+  // Small tensors whose values are still on the CPU would otherwise be computed there, launching nothing.
+  const forward = tf.env().getBool("WEBGPU_CPU_FORWARD");
+  tf.env().set("WEBGPU_CPU_FORWARD", false);
   const inputs = Array.from({ length: 20 }, (_, i) => tf.fill([4], i));
   const a = tf.tensor1d([1, 2, 3, 4]);
-  await Promise.all([...inputs, a].map((t) => t.data())); // on the GPU before counting
   const simple = await countKernels(() => tf.tidy(() => tf.add(tf.reshape(tf.mul(a, 2), [2, 2]), 1)).dispose());
   assert.equal(simple.total, 3, "Multiply, Reshape, Add");
   assert.equal(simple.dispatches, 2, "the reshape launches nothing");
@@ -27,5 +27,7 @@ test("WebGPU: dispatches count the programs launched, not the engine's kernels",
   // The backend's own method is back in place afterwards.
   const after = await countKernels(() => tf.neg(a).dispose());
   assert.equal(after.dispatches, 1);
+  assert.ok(concat.dispatchesByProgram.some(([name]) => /Concat/.test(name)), JSON.stringify(concat.dispatchesByProgram));
   tf.dispose([...inputs, a]);
+  tf.env().set("WEBGPU_CPU_FORWARD", forward);
 });
