@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { backendLabel, requestedBackend, selectBackend } from "../src/components/runtime/backend.ts";
+import { WASM_FILES, backendLabel, requestedBackend, selectBackend, wasmFilesFrom } from "../src/components/runtime/backend.ts";
+import { resolve } from "node:path";
 import { probeDeviation, runToyProbe, PROBE_TOLERANCE } from "../src/components/runtime/backend-probe.ts";
 
 test("in Node without a GPU the selector falls back to CPU and says why", async () => {
@@ -22,7 +23,8 @@ test("CPU is always appended as the last resort", async () => {
 test("?backend= forces a backend first; an unknown value is ignored and reported", async () => {
   assert.deepEqual(requestedBackend("?backend=webgl"), { name: "webgl" });
   assert.deepEqual(requestedBackend("?x=1&backend=CPU"), { name: "cpu" });
-  assert.deepEqual(requestedBackend("?backend=wasm"), { name: null, invalid: "wasm" });
+  assert.deepEqual(requestedBackend("?backend=wasm"), { name: "wasm" });
+  assert.deepEqual(requestedBackend("?backend=wasn"), { name: null, invalid: "wasn" });
   assert.deepEqual(requestedBackend(""), { name: null });
   const forced = await selectBackend(undefined, "?backend=cpu");
   assert.equal(forced.requested, "cpu");
@@ -67,4 +69,20 @@ test("a software WebGPU adapter is tried after WebGL, and a requested backend st
     if (saved) Object.defineProperty(globalThis, "navigator", saved);
     else delete g.navigator;
   }
+});
+
+test("a page that offers WebAssembly kernels gets WASM first, checked by the probe; without the files WASM is refused", async () => {
+  const query = new URLSearchParams(Object.fromEntries(WASM_FILES.map((file) => [file, resolve("node_modules/@tensorflow/tfjs-backend-wasm/dist", file)]))).toString();
+  assert.equal(wasmFilesFrom(""), null);
+  assert.equal(wasmFilesFrom(`?${WASM_FILES[0]}=a.wasm`), null, "all three binaries or none");
+  assert.deepEqual(Object.keys(wasmFilesFrom(`?${query}`)!), [...WASM_FILES]);
+  const refused = await selectBackend(undefined, "?backend=wasm");
+  assert.equal(refused.active, "cpu");
+  assert.match(refused.attempts[0].reason, /offers no WebAssembly kernels/);
+  const report = await selectBackend(undefined, `?${query}`);
+  assert.equal(report.active, "wasm");
+  assert.deepEqual(report.attempts.map((a) => a.name), ["wasm"]);
+  assert.match(report.attempts[0].reason, /match the CPU within/);
+  assert.equal(report.label, "WebAssembly on the CPU (TF.js's WASM kernels)");
+  await tf.setBackend("cpu");
 });

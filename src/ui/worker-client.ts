@@ -16,7 +16,7 @@
  * worker is then started with `?backend=<that choice>`. So all figures of a page run on the same backend, and
  * each later worker probes one backend instead of trying them all.
  */
-import type { BackendReport } from "../components/runtime/backend.js";
+import type { BackendReport, WasmFiles } from "../components/runtime/backend.js";
 import type { JobName, JobParams, JobProgress, JobResult } from "../components/jobs/registry.js";
 import type { JobReply, JobRequest } from "../components/jobs/serve-job.js";
 
@@ -37,6 +37,15 @@ export interface WorkerJob<N extends JobName = JobName> {
 export function workerUrlWithBackend(workerUrl: string, backend: string | null): string {
   if (!backend) return workerUrl;
   return `${workerUrl}${workerUrl.includes("?") ? "&" : "?"}backend=${encodeURIComponent(backend)}`;
+}
+
+/**
+ * The jobs worker's URL with the WebAssembly binaries' URLs (components/runtime/backend.ts wasmFilesFrom): a page
+ * whose jobs are 2-D toy runs offers them, and its worker then prefers WASM.
+ */
+export function withWasmFiles(workerUrl: string, files: WasmFiles): string {
+  const query = new URLSearchParams(files).toString();
+  return `${workerUrl}${workerUrl.includes("?") ? "&" : "?"}${query}`;
 }
 
 /** The backend the page's address asks for (`?backend=webgl`), or null to let backend.ts choose. */

@@ -27,7 +27,7 @@ import type { TangentGap } from "../../src/components/toy/experiments/discrete.t
 import { TANGENT_GAP_SIZES } from "../../src/components/toy/experiments/discrete.ts";
 
 const site = useBuiltSite();
-const BACKENDS = ["webgpu", "webgl", "cpu"] as const;
+const BACKENDS = ["webgpu", "webgl", "wasm", "cpu"] as const;
 type Backend = (typeof BACKENDS)[number];
 
 const stabilizers = checkPrecomputed<StabilizersFile>(JSON.parse(readFileSync("src/data/stabilizers.json", "utf8")), "stabilizers.json");

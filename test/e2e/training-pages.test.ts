@@ -79,14 +79,15 @@ test("stabilizers page on the CPU fallback: a live run trains in the worker, and
   // Every jobs worker, with or without the ?backend= that worker-client.ts adds after the first one chose.
   await page.route((url) => url.pathname.includes("/jobs-worker"), async (route) => {
     const response = await route.fetch();
-    const prelude = "delete self.OffscreenCanvas; Object.defineProperty(self.navigator, 'gpu', { value: undefined });\n";
+    // No WebAssembly either: the page offers TF.js's WASM kernels, which would otherwise come first.
+    const prelude = "delete self.OffscreenCanvas; delete self.WebAssembly; Object.defineProperty(self.navigator, 'gpu', { value: undefined });\n";
     await route.fulfill({ response, body: prelude + (await response.text()) });
   });
   await page.goto(`${site.url}/stabilizers`, { waitUntil: "networkidle" });
   await page.getByRole("button", { name: "Train A and B" }).click();
   await status(page, "A", /2-step sliced W₂ \d\.\d{4} at step 50/);
   for (const worker of page.workers()) {
-    assert.deepEqual(await worker.evaluate(() => [typeof OffscreenCanvas, typeof navigator.gpu]), ["undefined", "undefined"], "every worker is on the CPU fallback");
+    assert.deepEqual(await worker.evaluate(() => [typeof OffscreenCanvas, typeof navigator.gpu, typeof WebAssembly]), ["undefined", "undefined", "undefined"], "every worker is on the CPU fallback");
   }
   await page.getByRole("button", { name: "Stop" }).first().click();
   await status(page, "A", /stopped after \d+ steps/, 30_000);

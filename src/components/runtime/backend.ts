@@ -1,8 +1,11 @@
 /**
  * Choose the TF.js backend that runs sCM Lab's math here, and say honestly which device that is.
  *
- * Order: WebGPU on a real GPU, then WebGL, then WebGPU on a software adapter, then CPU. A reader (or a test)
- * can force one with the URL parameter `?backend=webgpu|webgl|cpu`; if the forced one fails, the others follow
+ * Order: WebGPU on a real GPU, then WebGL, then WebGPU on a software adapter, then CPU. A page whose jobs are
+ * 2-D toy runs offers TF.js's WebAssembly kernels too (it passes their file URLs in the worker's address, see
+ * wasmFilesFrom), and WASM then comes first: a small MLP is bound by per-kernel overhead, not arithmetic, and
+ * WASM runs its steps 2–3.5× faster than the CPU kernels (measured in Node, README). A reader (or a test) can
+ * force one with the URL parameter `?backend=webgpu|webgl|wasm|cpu`; if the forced one fails, the others follow
  * in the usual order and the report says why.
  *
  * Each candidate must pass three checks, because "setBackend returned" is not "it works":
@@ -16,7 +19,7 @@
  *
  * Why a software WebGPU adapter goes after WebGL: Chromium's SwiftShader adapter (`isFallbackAdapter`) runs
  * WebGPU on the CPU, measured 6× slower than WebGL on the same machine (0.57 vs 3.41 GFLOP/s on /backend).
- * WASM is not offered: its TF.js backend lacks convolution gradients, which every image model here needs.
+ * Image pages do not offer WASM: its TF.js backend lacks convolution gradients, which every image model needs.
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
@@ -25,7 +28,7 @@ import { PROBE_TOLERANCE, probeDeviation, runToyProbe } from "./backend-probe.js
 import { isSoftwareRenderer, probeWebGpu } from "./adapter-kind.js";
 import { describeError } from "../checkpoint/errors.js";
 
-export type BackendName = "webgpu" | "webgl" | "cpu";
+export type BackendName = "webgpu" | "webgl" | "wasm" | "cpu";
 
 /** Which device runs the math: a GPU, a software emulation of one, or TF.js's CPU kernels. */
 export type DeviceKind = "gpu" | "software" | "cpu";
@@ -58,11 +61,15 @@ export interface BackendReport {
 }
 
 export const BACKEND_NAMES: readonly BackendName[] = ["webgpu", "webgl", "cpu"];
-const API_LABELS: Record<BackendName, string> = { webgpu: "WebGPU", webgl: "WebGL", cpu: "CPU" };
+/** Where the page offers WebAssembly kernels (wasmFilesFrom): WASM first, then the usual order. */
+export const WASM_FIRST: readonly BackendName[] = ["wasm", ...BACKEND_NAMES];
+const ALL_BACKENDS: readonly BackendName[] = WASM_FIRST;
+const API_LABELS: Record<BackendName, string> = { webgpu: "WebGPU", webgl: "WebGL", wasm: "WebAssembly", cpu: "CPU" };
 
 /** "WebGPU on the GPU", "WebGL on a software renderer (…)", "CPU (TF.js's JavaScript kernels)". */
 export function backendLabel(name: BackendName, device: DeviceKind, adapter?: string): string {
   if (name === "cpu") return "CPU (TF.js's JavaScript kernels)";
+  if (name === "wasm") return "WebAssembly on the CPU (TF.js's WASM kernels)";
   const soft = name === "webgpu" ? "a software adapter" : "a software renderer";
   return device === "software" ? `${API_LABELS[name]} on ${soft}${adapter ? ` (${adapter})` : ""}, emulated on the CPU` : `${API_LABELS[name]} on the GPU`;
 }
@@ -72,7 +79,30 @@ export function requestedBackend(search: string | undefined = (globalThis as { l
   const value = new URLSearchParams(search ?? "").get("backend");
   if (value === null || value === "") return { name: null };
   const name = value.toLowerCase() as BackendName;
-  return BACKEND_NAMES.includes(name) ? { name } : { name: null, invalid: value };
+  return ALL_BACKENDS.includes(name) ? { name } : { name: null, invalid: value };
+}
+
+/** TF.js's three WebAssembly binaries (plain, SIMD, threaded SIMD), which the build serves. */
+export const WASM_FILES = ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"] as const;
+export type WasmFiles = Record<(typeof WASM_FILES)[number], string>;
+
+/**
+ * The WebAssembly binaries' URLs a worker's address carries (`?tfjs-backend-wasm.wasm=…&…`), or null when the
+ * page offers none. Pages put them there (ui/worker-client.ts withWasmFiles), since only a page can resolve
+ * Framework's file attachments.
+ */
+export function wasmFilesFrom(search: string | undefined = (globalThis as { location?: { search?: string } }).location?.search): WasmFiles | null {
+  const params = new URLSearchParams(search ?? "");
+  const urls = WASM_FILES.map((file) => params.get(file));
+  if (urls.some((url) => !url)) return null;
+  return Object.fromEntries(WASM_FILES.map((file, i) => [file, urls[i]!])) as WasmFiles;
+}
+
+let wasmReady: Promise<void> | null = null;
+/** Load TF.js's WASM backend on first use only: registering it would make it a default candidate everywhere. */
+function loadWasmBackend(files: WasmFiles): Promise<void> {
+  wasmReady ??= import("@tensorflow/tfjs-backend-wasm").then(({ setWasmPaths }) => setWasmPaths(files));
+  return wasmReady;
 }
 
 /** Ask for a WebGPU adapter and classify it; a string says why there is none. */
@@ -123,8 +153,8 @@ async function probe(name: BackendName, measured: { deviation?: number } = {}): 
   return null;
 }
 
-async function tryBackend(name: BackendName): Promise<BackendAttempt> {
-  let device: DeviceKind = name === "cpu" ? "cpu" : "gpu";
+async function tryBackend(name: BackendName, search?: string): Promise<BackendAttempt> {
+  let device: DeviceKind = name === "cpu" || name === "wasm" ? "cpu" : "gpu";
   let adapter: string | undefined;
   if (name === "webgpu") {
     const found = await webgpuAdapter();
@@ -138,6 +168,11 @@ async function tryBackend(name: BackendName): Promise<BackendAttempt> {
   // The CPU fallback gets strided kernels that give TF.js's results several times faster (cpu-kernels.ts).
   if (name === "cpu") useFastCpuKernels();
   try {
+    if (name === "wasm") {
+      const files = wasmFilesFrom(search ?? (globalThis as { location?: { search?: string } }).location?.search);
+      if (!files) return { name, ok: false, reason: "this page offers no WebAssembly kernels (image models need convolution gradients, which TF.js's WASM backend lacks)" };
+      await loadWasmBackend(files);
+    }
     // setBackend awaits the backend's initialisation; its boolean is the only reliable verdict.
     const ok = await tf.setBackend(name);
     if (!ok || tf.getBackend() !== name) return { name, ok: false, reason: "TF.js could not initialise it (no suitable adapter or context)" };
@@ -157,8 +192,10 @@ async function tryBackend(name: BackendName): Promise<BackendAttempt> {
  * WebGPU on a software adapter, CPU. CPU is always the last resort, so the result always names a working
  * backend. `order` restricts the candidates (tests).
  */
-export async function selectBackend(order: readonly BackendName[] = BACKEND_NAMES, search?: string): Promise<BackendReport> {
-  const request = requestedBackend(search ?? (globalThis as { location?: { search?: string } }).location?.search);
+export async function selectBackend(order?: readonly BackendName[], search?: string): Promise<BackendReport> {
+  search ??= (globalThis as { location?: { search?: string } }).location?.search;
+  order ??= wasmFilesFrom(search) ? WASM_FIRST : BACKEND_NAMES;
+  const request = requestedBackend(search);
   const attempts: BackendAttempt[] = [];
   let candidates = [...(request.name ? [request.name] : []), ...order.filter((n) => n !== request.name)];
   if (!candidates.includes("cpu")) candidates.push("cpu");
@@ -186,7 +223,7 @@ export async function selectBackend(order: readonly BackendName[] = BACKEND_NAME
     };
   };
   for (const name of candidates) {
-    const attempt = await tryBackend(name);
+    const attempt = await tryBackend(name, search);
     if (attempt.device) attempt.label = backendLabel(attempt.name, attempt.device, attempt.adapter);
     attempts.push(attempt);
     if (attempt.ok) {
