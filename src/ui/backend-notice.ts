@@ -1,7 +1,7 @@
 /**
  * The backend notice every TF.js page shows: which device runs the math (the jobs worker's backend, since the
  * worker does the work), and, after a fallback, why. A software WebGPU/WebGL or the CPU gets a warning style;
- * WebAssembly does not, since the 2-D pages choose it on purpose.
+ * WebAssembly does not: a reader asks for it on the 2-D pages, where it is the fastest.
  */
 import type { BackendReport } from "../components/runtime/backend.js";
 import { pageBackendReport } from "./worker-client.js";
@@ -19,7 +19,7 @@ export function backendNotice(report: BackendReport): HTMLElement {
   if (report.requested) notes.push(`Chosen with ?backend=${report.requested} in the address.`);
   if (report.ignoredRequest !== undefined) notes.push(`?backend=${report.ignoredRequest} is not a backend (use webgpu, webgl, wasm or cpu), so it was ignored.`);
   if (report.device === "software") notes.push("No GPU is in use: the math runs on the CPU through a software emulation, so training is slow.");
-  if (report.active === "wasm") notes.push("The small 2-D networks on this page train fastest with TF.js's WebAssembly kernels, whose steps are bound by per-kernel overhead rather than arithmetic (2–3.4× faster than its JavaScript kernels, measured); add ?backend=webgpu or ?backend=webgl to use a GPU instead.");
+  if (report.active === "wasm") notes.push("The small 2-D networks on this page train fastest with TF.js's WebAssembly kernels, whose steps are bound by per-kernel overhead rather than arithmetic (2–3.4× faster than its JavaScript kernels, measured).");
   else if (report.device === "cpu") notes.push("No GPU backend is in use, so TF.js runs on the CPU: small demos work, image training is very slow.");
   for (const text of notes) {
     const note = document.createElement("div");

@@ -79,7 +79,7 @@ test("stabilizers page on the CPU fallback: a live run trains in the worker, and
   // Every jobs worker, with or without the ?backend= that worker-client.ts adds after the first one chose.
   await page.route((url) => url.pathname.includes("/jobs-worker"), async (route) => {
     const response = await route.fetch();
-    // No WebAssembly either: the page offers TF.js's WASM kernels, which would otherwise come first.
+    // No WebAssembly either: the page offers TF.js's WASM kernels (on request only, but a fallback must not need them).
     const prelude = "delete self.OffscreenCanvas; delete self.WebAssembly; Object.defineProperty(self.navigator, 'gpu', { value: undefined });\n";
     await route.fulfill({ response, body: prelude + (await response.text()) });
   });
