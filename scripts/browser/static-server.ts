@@ -12,6 +12,9 @@ const TYPES: Record<string, string> = {
   ".png": "image/png",
   ".bin": "application/octet-stream",
   ".safetensors": "application/octet-stream",
+  // As every web host serves it: WebAssembly.instantiateStreaming refuses any other type, and TF.js's WASM backend
+  // then fetches the binary a second time, leaving the first response unread (the page never looks idle).
+  ".wasm": "application/wasm",
 };
 
 async function resolveFile(root: string, urlPath: string): Promise<string | null> {
