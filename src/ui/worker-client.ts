@@ -35,17 +35,20 @@ export interface WorkerJob<N extends JobName = JobName> {
 
 /** The worker's URL with a `?backend=` for backend.ts to read from the worker's own location. */
 export function workerUrlWithBackend(workerUrl: string, backend: string | null): string {
-  if (!backend) return workerUrl;
-  return `${workerUrl}${workerUrl.includes("?") ? "&" : "?"}backend=${encodeURIComponent(backend)}`;
+  return backend ? withQuery(workerUrl, { backend }) : workerUrl;
+}
+
+/** `url` with more query parameters, after any it already has. */
+function withQuery(url: string, params: Record<string, string>): string {
+  return `${url}${url.includes("?") ? "&" : "?"}${new URLSearchParams(params)}`;
 }
 
 /**
  * The jobs worker's URL with the WebAssembly binaries' URLs (components/runtime/backend.ts wasmFilesFrom): a page
- * whose jobs are 2-D toy runs offers them, and its worker then prefers WASM.
+ * whose jobs are 2-D toy runs offers them, so that ?backend=wasm works there.
  */
 export function withWasmFiles(workerUrl: string, files: WasmFiles): string {
-  const query = new URLSearchParams(files).toString();
-  return `${workerUrl}${workerUrl.includes("?") ? "&" : "?"}${query}`;
+  return withQuery(workerUrl, files);
 }
 
 /** The backend the page's address asks for (`?backend=webgl`), or null to let backend.ts choose. */

@@ -151,7 +151,8 @@ async function probe(name: BackendName, measured: { deviation?: number } = {}): 
   return null;
 }
 
-async function tryBackend(name: BackendName, search?: string): Promise<BackendAttempt> {
+/** `search` is the address's query (wasmFilesFrom reads the WebAssembly binaries from it). */
+async function tryBackend(name: BackendName, search: string | undefined): Promise<BackendAttempt> {
   let device: DeviceKind = name === "cpu" || name === "wasm" ? "cpu" : "gpu";
   let adapter: string | undefined;
   if (name === "webgpu") {
@@ -167,7 +168,7 @@ async function tryBackend(name: BackendName, search?: string): Promise<BackendAt
   if (name === "cpu") useFastCpuKernels();
   try {
     if (name === "wasm") {
-      const files = wasmFilesFrom(search ?? (globalThis as { location?: { search?: string } }).location?.search);
+      const files = wasmFilesFrom(search);
       if (!files) return { name, ok: false, reason: "this page offers no WebAssembly kernels (image models need convolution gradients, which TF.js's WASM backend lacks)" };
       await loadWasmBackend(files);
     }
