@@ -71,7 +71,7 @@ test("a software WebGPU adapter is tried after WebGL, and a requested backend st
   }
 });
 
-test("?backend=wasm runs WASM where the page offers its binaries, checked by the probe; without them it is refused", async () => {
+test("WASM runs first where the page offers its binaries, checked by the probe; without them ?backend=wasm is refused", async () => {
   const query = new URLSearchParams(Object.fromEntries(WASM_FILES.map((file) => [file, resolve("node_modules/@tensorflow/tfjs-backend-wasm/dist", file)]))).toString();
   assert.equal(wasmFilesFrom(""), null);
   assert.equal(wasmFilesFrom(`?${WASM_FILES[0]}=a.wasm`), null, "all three binaries or none");
@@ -79,7 +79,9 @@ test("?backend=wasm runs WASM where the page offers its binaries, checked by the
   const refused = await selectBackend(undefined, "?backend=wasm");
   assert.equal(refused.active, "cpu");
   assert.match(refused.attempts[0].reason, /offers no WebAssembly kernels/);
-  assert.equal((await selectBackend(undefined, `?${query}`)).active, "cpu", "offered, but not the default");
+  const offered = await selectBackend(undefined, `?${query}`);
+  assert.equal(offered.active, "wasm", "offered, it is the first choice");
+  assert.equal((await selectBackend(undefined, `?${query}&backend=cpu`)).active, "cpu", "a requested backend still comes first");
   const report = await selectBackend(undefined, `?${query}&backend=wasm`);
   assert.equal(report.active, "wasm");
   assert.deepEqual(report.attempts.map((a) => a.name), ["wasm"]);

@@ -1,14 +1,18 @@
 /**
- * npm run bench:toy [-- --seed 0 --teacher-steps 2000 --sct-steps 2000 --sct-batch 512 --adaptive 0 --samples 4096 --check-every 25]
+ * npm run bench:toy [-- --seeds 0,1,2,3 --backend cpu|wasm --teacher-steps 2000 --sct-steps 2000 --sct-batch 512 --adaptive 0 --samples 4096 --check-every 25]
  *
- * One run on a fixed preset (ring of 8 modes): train a TrigFlow teacher, then sCT from its EMA, and compare
- * exact sample quality measured in the same run. Prints `name: value` lines:
- *   two_step_over_teacher      2-step sCT (t_mid = 1.1) / teacher's 100-NFE ODE samples (goal ≤ 1.05)
- *   one_step_over_teacher      1-step sCT / the same
- *   two_step_over_exact_ode    2-step sCT / 100-NFE samples of the analytic ODE
- *   sct_seconds_to_target      training seconds until sCT's 2-step metric is within 1.2× the teacher's (goal ≤ 10)
- *   sct_step_over_diffusion_step_mlp   one sCT step / one diffusion step, timed interleaved
- *   scd_exact_two_step_over_teacher    the control: the same student trained by sCD from the analytic F*
+ * One run on a fixed preset (ring of 8 modes), for each seed (default 0–3): train a TrigFlow teacher, then sCT
+ * from its EMA, and compare exact sample quality measured in the same run. First it times a step on every
+ * backend a 2-D job can use in Node (CPU with cpu-kernels.ts, WASM), side by side, and trains on the fastest
+ * (or on --backend). Prints `name: value` lines:
+ *   two_step_over_teacher_seedN   2-step sCT (t_mid = 1.1) / teacher's 100-NFE ODE samples, per seed
+ *   two_step_over_teacher_mean, _max   over the seeds (goals ≤ 1.05 and ≤ 1.15)
+ *   one_step_over_teacher_mean    1-step sCT / the same
+ *   two_step_over_exact_ode_mean  2-step sCT / 100-NFE samples of the analytic ODE
+ *   sct_seconds_to_target_seedN, _max   training seconds until sCT's 2-step metric is within 1.2× the teacher's (goal ≤ 10)
+ *   scd_exact_two_step_over_teacher_seedN   the control (first seed): the same student trained by sCD from the analytic F*
+ *   sct_step_ms_<backend>, diffusion_step_ms_<backend>, sct_step_cpu_over_wasm   step times side by side
+ *   sct_step_over_diffusion_step_mlp   one sCT step / one diffusion step on the training backend, timed interleaved
  *   kernels_per_diffusion_step_mlp, kernels_per_sct_step_mlp   TF.js kernels one step dispatches (hardware-independent)
  *   sct_step_stock_over_fast_cpu_kernels   an sCT step with TF.js's CPU kernels / with cpu-kernels.ts's
  * and `#` lines with the raw metrics and the metric's own floor and spread.
@@ -51,6 +55,7 @@
  * 0.0184 and 0.0140 against 0.025, and sCT does not keep up).
  */
 import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
 import { ToyRun, evaluationNoise } from "../../src/components/toy/toy-run.ts";
 import { DEFAULT_TOY_RUN, type ToyRunConfig } from "../../src/components/toy/toy-run-config.ts";
 import { mixturePreset } from "../../src/components/toy/mixture-presets.ts";
@@ -61,15 +66,20 @@ import { arrayOps } from "../../src/components/math/linear-ops.ts";
 import { integrate, uniformTimes, STEPPERS } from "../../src/components/trigflow/ode-solvers.ts";
 import { T_MAX, T_MID } from "../../src/components/trigflow/trigflow.ts";
 import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
-import { parseCommandLine } from "../options.ts";
+import { exitWithError, parseCommandLine } from "../options.ts";
 import { countKernels, describeKernelCount } from "../../src/components/runtime/kernel-count.ts";
 
-const args = parseCommandLine("bench:toy", { seed: "value", "teacher-steps": "value", "sct-steps": "value", samples: "value", "check-every": "value", hidden: "value", blocks: "value", "sct-batch": "value", lr: "value", "decay-from": "value", warmup: "value", ema: "value", c: "value", adaptive: "value", "p-mean": "value", "p-std": "value" });
+const args = parseCommandLine("bench:toy", { seeds: "value", backend: "value", "teacher-steps": "value", "sct-steps": "value", samples: "value", "check-every": "value", hidden: "value", blocks: "value", "sct-batch": "value", lr: "value", "decay-from": "value", warmup: "value", ema: "value", c: "value", adaptive: "value", "p-mean": "value", "p-std": "value" });
 const option = (name: string, fallback: number) => Number(args.get(name) ?? fallback);
-// Defaults sized to finish in about seven minutes on TF.js's CPU backend in Node (with cpu-kernels.ts), where a
-// 1×32 MLP takes ~15 ms per teacher step at batch 128 and ~70 ms per sCT step at batch 512:
-// teacher ≈ 30 s, its 100-NFE ODE on 4096 points ≈ 25 s, sCT ≈ 150 s, the checks ≈ 30 s, the sCD control ≈ 150 s.
-const seed = option("seed", 0);
+/** The backends a 2-D toy job can use in Node; the pages add WebGL/WebGPU, timed in test/e2e/live-timing.test.ts. */
+const TOY_BACKENDS = ["cpu", "wasm"] as const;
+type ToyBackend = (typeof TOY_BACKENDS)[number];
+const seeds = (args.get("seeds") ?? "0,1,2,3").split(",").map(Number);
+if (seeds.some((s) => !Number.isInteger(s) || s < 0)) exitWithError("bench:toy", `--seeds takes non-negative integers separated by commas, not "${args.get("seeds")}"`);
+const requestedBackend = args.get("backend");
+if (requestedBackend !== undefined && !TOY_BACKENDS.includes(requestedBackend as ToyBackend)) exitWithError("bench:toy", `--backend takes ${TOY_BACKENDS.join(" or ")}, not "${requestedBackend}"`);
+// Defaults sized to finish in about ten minutes for four seeds on the fastest backend here (WASM: a 1×32 MLP
+// takes ~10 ms per teacher step at batch 128 and ~20 ms per sCT step at batch 512; the CPU backend 3–4× more).
 const teacherSteps = option("teacher-steps", 2000);
 const sctSteps = option("sct-steps", 2000);
 const samples = option("samples", 4096);
@@ -90,21 +100,93 @@ const sct = {
   pStd: option("p-std", 1.8),
 };
 
-await tf.setBackend("cpu");
-useFastCpuKernels();
 const mixture = mixturePreset("ring", { modes: 8, spread: 0.06 });
-const base: ToyRunConfig = {
+const baseFor = (seed: number): ToyRunConfig => ({
   ...DEFAULT_TOY_RUN,
   network: { hidden, blocks, groups: 4, timeEmbedding: { kind: "positional", dim: 16 } },
   batch: 128,
   emaHalfLife: 10_000,
   seed,
-};
+});
+const studentFor = (seed: number): ToyRunConfig => ({
+  ...baseFor(seed),
+  objective: "sct",
+  batch: sct.batch,
+  learningRate: sct.learningRate,
+  emaHalfLife: sct.emaHalfLife,
+  proposal: { pMean: sct.pMean, pStd: sct.pStd },
+  scm: { ...DEFAULT_TOY_RUN.scm, warmupIterations: sct.warmup, normalization: { kind: "l2", c: sct.c }, adaptiveWeighting: sct.adaptive === 1 },
+});
+/** Linear decay of the lr to 0 at the last step, from the fraction `decayFrom` of the run on. */
+const learningRateAt = (step: number) => sct.learningRate * Math.min(1, (sctSteps - step) / ((1 - sct.decayFrom) * sctSteps));
+const stage = (message: string) => process.stderr.write(`${message}\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-// ---- The metric and the shared starting noise ----
+async function useBackend(name: ToyBackend): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`TF.js backend ${name} failed to initialise`);
+  await tf.ready();
+  if (name === "cpu") useFastCpuKernels();
+}
+
+// ---- Step cost on every backend, side by side: alternating blocks, fresh runs (tensors stay on one backend) ----
+// A diffusion step and an sCT step of the same network and batch (the teacher's batch is raised to the
+// student's), timed interleaved within each block.
+const stepTimes = Object.fromEntries(TOY_BACKENDS.map((b) => [b, { sct: [] as number[], diffusion: [] as number[] }])) as Record<ToyBackend, { sct: number[]; diffusion: number[] }>;
+for (let round = 0; round < 2; round++) {
+  for (const backend of TOY_BACKENDS) {
+    await useBackend(backend);
+    const diffusion = new ToyRun(mixture, { ...baseFor(0), objective: "teacher", batch: sct.batch });
+    const student = new ToyRun(mixture, studentFor(0), diffusion.ema);
+    for (let i = 0; i < 3; i++) {
+      await diffusion.step();
+      await student.step();
+    }
+    for (let r = 0; r < 10; r++) {
+      let start = performance.now();
+      await diffusion.step();
+      stepTimes[backend].diffusion.push(performance.now() - start);
+      start = performance.now();
+      await student.step();
+      stepTimes[backend].sct.push(performance.now() - start);
+    }
+    diffusion.dispose();
+    student.dispose();
+  }
+}
+const sctMs = (b: ToyBackend) => median(stepTimes[b].sct);
+const fastest = [...TOY_BACKENDS].sort((a, b) => sctMs(a) - sctMs(b))[0];
+const backend: ToyBackend = (requestedBackend as ToyBackend | undefined) ?? fastest;
+stage(`sCT step: ${TOY_BACKENDS.map((b) => `${b} ${sctMs(b).toFixed(1)} ms`).join(", ")}; training on ${backend}`);
+
+// Kernels per step (hardware-independent: what a GPU would dispatch) and TF.js's own CPU kernels against
+// cpu-kernels.ts's strided ones, interleaved (bit-identical results, test/cpu-kernels.test.ts).
+await useBackend("cpu");
+const kernelRuns = { diffusion: new ToyRun(mixture, { ...baseFor(0), objective: "teacher", batch: sct.batch }), sct: null as ToyRun | null };
+kernelRuns.sct = new ToyRun(mixture, studentFor(0), kernelRuns.diffusion.ema);
+// Two steps first: a run's first step also creates its optimizer's state, which later steps do not repeat.
+for (let i = 0; i < 2; i++) {
+  await kernelRuns.diffusion.step();
+  await kernelRuns.sct.step();
+}
+const kernels = { diffusion: await countKernels(() => kernelRuns.diffusion.step()), sct: await countKernels(() => kernelRuns.sct!.step()) };
+const cpuKernelTimes = { stock: [] as number[], fast: [] as number[] };
+for (let r = 0; r < 20; r++) {
+  for (const kind of ["stock", "fast"] as const) {
+    useFastCpuKernels(kind === "fast");
+    const start = performance.now();
+    await kernelRuns.sct.step();
+    cpuKernelTimes[kind].push(performance.now() - start);
+  }
+}
+kernelRuns.diffusion.dispose();
+kernelRuns.sct.dispose();
+
+// ---- The quality runs, one per seed, on the chosen backend ----
+await useBackend(backend);
 const metric = new MixtureSlicedWasserstein(mixture, samples, 64);
 /** Noise pair of one replicate: z1 at t_max (every sampler), z2 for sCT's second step; N(0, σd² I). */
-function noise(replicate: number): { z1: Float64Array; z2: Float64Array } {
+function noise(seed: number, replicate: number): { z1: Float64Array; z2: Float64Array } {
   const { first, second } = evaluationNoise(samples, 2, 1_000 * seed + replicate);
   return { z1: first, z2: second };
 }
@@ -114,116 +196,110 @@ const sampleOde = (run: ToyRun, z1: Float64Array) => run.sampleOdeFrom(z1, 50);
 const sampleConsistency = (run: ToyRun, { z1, z2 }: { z1: Float64Array; z2: Float64Array }, steps: 1 | 2, tMid = T_MID) =>
   run.sampleConsistencyFrom(z1, steps === 2 ? z2 : null, tMid);
 
-const stage = (message: string) => process.stderr.write(`${message}\n`);
-const main = noise(0);
-
-// ---- Teacher ----
-const teacher = new ToyRun(mixture, { ...base, objective: "teacher", learningRate: 2e-3 });
-const teacherStart = performance.now();
-for (let i = 0; i < teacherSteps; i++) await teacher.step();
-stage(`teacher: ${teacherSteps} steps in ${((performance.now() - teacherStart) / 1000).toFixed(0)} s`);
-const teacherMetric = metric.distance(await sampleOde(teacher, main.z1));
-const exactMetric = metric.distance(integrate(arrayOps, exactVelocity(mixture), main.z1, uniformTimes(T_MAX, 0, 50), STEPPERS.heun));
-stage(`teacher 100-NFE: ${teacherMetric.toFixed(4)}`);
-
-// ---- sCT from the teacher's EMA (and the control: sCD from the analytic F*, same start and settings) ----
-const studentConfig: ToyRunConfig = {
-  ...base,
-  objective: "sct",
-  batch: sct.batch,
-  learningRate: sct.learningRate,
-  emaHalfLife: sct.emaHalfLife,
-  proposal: { pMean: sct.pMean, pStd: sct.pStd },
-  scm: { ...base.scm, warmupIterations: sct.warmup, normalization: { kind: "l2", c: sct.c }, adaptiveWeighting: sct.adaptive === 1 },
-};
-/** Linear decay of the lr to 0 at the last step, from the fraction `decayFrom` of the run on. */
-const learningRateAt = (step: number) => sct.learningRate * Math.min(1, (sctSteps - step) / ((1 - sct.decayFrom) * sctSteps));
-const student = new ToyRun(mixture, studentConfig, teacher.ema);
-const twoStepMetric = async (replicate = main, tMid = T_MID) => metric.distance(await sampleConsistency(student, replicate, 2, tMid));
-let trainingSeconds = 0;
-let secondsToTarget = Number.NaN;
-let stepsToTarget = 0;
-let crossing = "";
-const curve: string[] = [];
-for (let i = 1; i <= sctSteps; i++) {
-  student.setLearningRate(learningRateAt(i - 1));
-  const start = performance.now();
-  await student.step();
-  trainingSeconds += (performance.now() - start) / 1000;
-  if (i % checkEvery === 0 && i < sctSteps) {
-    const value = await twoStepMetric();
-    if (i % (4 * checkEvery) === 0) curve.push(`${i}: ${(value / teacherMetric).toFixed(2)}`);
-    if (Number.isNaN(secondsToTarget) && value <= 1.2 * teacherMetric) {
-      secondsToTarget = trainingSeconds;
-      stepsToTarget = i;
-      // The same check on independent noise: the teacher's metric and the student's, both re-drawn.
-      const other = noise(99);
-      crossing = `${((await twoStepMetric(other)) / metric.distance(await sampleOde(teacher, other.z1))).toFixed(3)}`;
-    }
-  }
+interface SeedResult {
+  seed: number;
+  teacher: number;
+  exact: number;
+  oneStep: number;
+  twoStep: number;
+  twoStepLowerMid: number;
+  replicates: number[];
+  curve: string[];
+  secondsToTarget: number;
+  stepsToTarget: number;
+  trainingSeconds: number;
+  crossing: string;
+  controlTwoStep: number | null;
 }
-stage(`sCT: ${sctSteps} steps, ${trainingSeconds.toFixed(0)} s of training`);
-const twoStep = await twoStepMetric();
-const oneStep = metric.distance(await sampleConsistency(student, main, 1));
-const twoStepLowerMid = await twoStepMetric(main, 0.9);
-const replicates: number[] = [];
-for (const r of [1, 2, 3, 4]) replicates.push((await twoStepMetric(noise(r))) / teacherMetric);
-const mean = replicates.reduce((a, b) => a + b, 0) / replicates.length;
-const spread = Math.sqrt(replicates.reduce((a, b) => a + (b - mean) ** 2, 0) / (replicates.length - 1));
 
-const control = new ToyRun(mixture, { ...studentConfig, objective: "scd" }, exactTeacher(mixture), teacher.ema);
-for (let i = 0; i < sctSteps; i++) {
-  control.setLearningRate(learningRateAt(i));
-  await control.step();
-}
-const controlTwoStep = metric.distance(await sampleConsistency(control, main, 2));
-control.dispose();
-stage("sCD control: done");
+/** Teacher, then sCT from its EMA; with `control`, also sCD from the analytic F* (same start and settings). */
+async function runSeed(seed: number, control: boolean): Promise<SeedResult> {
+  const main = noise(seed, 0);
+  const teacher = new ToyRun(mixture, { ...baseFor(seed), objective: "teacher", learningRate: 2e-3 });
+  const teacherStart = performance.now();
+  for (let i = 0; i < teacherSteps; i++) await teacher.step();
+  stage(`seed ${seed}: teacher ${teacherSteps} steps in ${((performance.now() - teacherStart) / 1000).toFixed(0)} s`);
+  const teacherMetric = metric.distance(await sampleOde(teacher, main.z1));
+  const exact = metric.distance(integrate(arrayOps, exactVelocity(mixture), main.z1, uniformTimes(T_MAX, 0, 50), STEPPERS.heun));
 
-// Step cost, interleaved: a diffusion step of the teacher and an sCT step of the student (same network and
-// batch: the teacher's batch is raised to the student's for this comparison).
-const timedTeacher = new ToyRun(mixture, { ...base, objective: "teacher", batch: sct.batch });
-const stepTimes = { sct: [] as number[], diffusion: [] as number[] };
-for (let r = 0; r < 20; r++) {
-  let start = performance.now();
-  await timedTeacher.step();
-  stepTimes.diffusion.push(performance.now() - start);
-  start = performance.now();
-  await student.step();
-  stepTimes.sct.push(performance.now() - start);
-}
-// Kernels per step, counted on one more step of each (hardware-independent: what a GPU would dispatch).
-const kernels = { diffusion: await countKernels(() => timedTeacher.step()), sct: await countKernels(() => student.step()) };
-timedTeacher.dispose();
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-// The same sCT step with TF.js's own CPU kernels and with cpu-kernels.ts's strided ones, interleaved. The
-// results are bit-identical (test/cpu-kernels.test.ts), so switching kernels mid-run changes nothing else.
-const kernelTimes = { stock: [] as number[], fast: [] as number[] };
-for (let r = 0; r < 20; r++) {
-  for (const kind of ["stock", "fast"] as const) {
-    useFastCpuKernels(kind === "fast");
+  const student = new ToyRun(mixture, studentFor(seed), teacher.ema);
+  const twoStepMetric = async (replicate = main, tMid = T_MID) => metric.distance(await sampleConsistency(student, replicate, 2, tMid));
+  let trainingSeconds = 0;
+  let secondsToTarget = Number.NaN;
+  let stepsToTarget = 0;
+  let crossing = "";
+  const curve: string[] = [];
+  for (let i = 1; i <= sctSteps; i++) {
+    student.setLearningRate(learningRateAt(i - 1));
     const start = performance.now();
     await student.step();
-    kernelTimes[kind].push(performance.now() - start);
+    trainingSeconds += (performance.now() - start) / 1000;
+    if (i % checkEvery === 0 && i < sctSteps) {
+      const value = await twoStepMetric();
+      if (i % (4 * checkEvery) === 0) curve.push(`${i}: ${(value / teacherMetric).toFixed(2)}`);
+      if (Number.isNaN(secondsToTarget) && value <= 1.2 * teacherMetric) {
+        secondsToTarget = trainingSeconds;
+        stepsToTarget = i;
+        // The same check on independent noise: the teacher's metric and the student's, both re-drawn.
+        const other = noise(seed, 99);
+        crossing = `${((await twoStepMetric(other)) / metric.distance(await sampleOde(teacher, other.z1))).toFixed(3)}`;
+      }
+    }
   }
+  stage(`seed ${seed}: sCT ${sctSteps} steps, ${trainingSeconds.toFixed(0)} s of training`);
+  const twoStep = await twoStepMetric();
+  const oneStep = metric.distance(await sampleConsistency(student, main, 1));
+  const twoStepLowerMid = await twoStepMetric(main, 0.9);
+  const replicates: number[] = [];
+  for (const r of [1, 2, 3, 4]) replicates.push((await twoStepMetric(noise(seed, r))) / teacherMetric);
+  student.dispose();
+
+  let controlTwoStep: number | null = null;
+  if (control) {
+    const run = new ToyRun(mixture, { ...studentFor(seed), objective: "scd" }, exactTeacher(mixture), teacher.ema);
+    for (let i = 0; i < sctSteps; i++) {
+      run.setLearningRate(learningRateAt(i));
+      await run.step();
+    }
+    controlTwoStep = metric.distance(await sampleConsistency(run, main, 2));
+    run.dispose();
+    stage(`seed ${seed}: sCD control done`);
+  }
+  teacher.dispose();
+  return { seed, teacher: teacherMetric, exact, oneStep, twoStep, twoStepLowerMid, replicates, curve, secondsToTarget, stepsToTarget, trainingSeconds, crossing, controlTwoStep };
 }
 
-console.log(`# ring of 8 modes; MLP ${hidden}×${blocks}; seed ${seed}; teacher ${teacherSteps} steps at batch ${base.batch}; sCT ${sctSteps} steps at batch ${sct.batch} (lr ${sct.learningRate}, linear decay to 0 from step ${Math.round(sct.decayFrom * sctSteps)}, warm-up ${sct.warmup}, EMA half-life ${sct.emaHalfLife} samples, c = ${sct.c}, adaptive weighting ${sct.adaptive === 1 ? "on" : "off"}, proposal (${sct.pMean}, ${sct.pStd}))`);
-console.log(`# metric: exact sliced W₂ to the mixture, 64 directions, ${samples} samples from scrambled-Sobol noise shared by all samplers; floor of ${samples} atoms ${metric.floor.toFixed(4)}`);
-console.log(`# sliced W₂: teacher 100-NFE ${teacherMetric.toFixed(4)}, exact ODE 100-NFE ${exactMetric.toFixed(4)}, sCT 1-step ${oneStep.toFixed(4)}, 2-step ${twoStep.toFixed(4)}, sCD-from-F* 2-step ${controlTwoStep.toFixed(4)}`);
-console.log(`# 2-step / teacher on 4 more noise seeds: ${replicates.map((v) => v.toFixed(3)).join(", ")} (sd ${spread.toFixed(3)})`);
-console.log(`# 2-step / teacher during training (step: ratio): ${curve.join(", ")}`);
-console.log(`# 2-step with t_mid = 0.9 instead of the paper's 1.1 (not a goal line; the same model): ${(twoStepLowerMid / teacherMetric).toFixed(3)}`);
-if (crossing) console.log(`# target first met at step ${stepsToTarget}; the same check on independent noise: ${crossing}`);
-console.log(`two_step_over_teacher: ${(twoStep / teacherMetric).toFixed(3)}`);
-console.log(`one_step_over_teacher: ${(oneStep / teacherMetric).toFixed(3)}`);
-console.log(`two_step_over_exact_ode: ${(twoStep / exactMetric).toFixed(3)}`);
-console.log(`sct_seconds_to_target: ${Number.isNaN(secondsToTarget) ? `not reached in ${trainingSeconds.toFixed(0)} s` : secondsToTarget.toFixed(1)}`);
-console.log(`sct_step_over_diffusion_step_mlp: ${(median(stepTimes.sct) / median(stepTimes.diffusion)).toFixed(3)}`);
-console.log(`scd_exact_two_step_over_teacher: ${(controlTwoStep / teacherMetric).toFixed(3)}`);
+const results: SeedResult[] = [];
+for (const [i, seed] of seeds.entries()) results.push(await runSeed(seed, i === 0));
+
+const fixed = (x: number, digits = 3) => x.toFixed(digits);
+console.log(`# ring of 8 modes; MLP ${hidden}×${blocks}; seeds ${seeds.join(", ")}; backend ${backend}; teacher ${teacherSteps} steps at batch 128; sCT ${sctSteps} steps at batch ${sct.batch} (lr ${sct.learningRate}, linear decay to 0 from step ${Math.round(sct.decayFrom * sctSteps)}, warm-up ${sct.warmup}, EMA half-life ${sct.emaHalfLife} samples, c = ${sct.c}, adaptive weighting ${sct.adaptive === 1 ? "on" : "off"}, proposal (${sct.pMean}, ${sct.pStd}))`);
+console.log(`# metric: exact sliced W₂ to the mixture, 64 directions, ${samples} samples from scrambled-Sobol noise shared by all samplers; floor of ${samples} atoms ${fixed(metric.floor, 4)}`);
+for (const r of results) {
+  const spread = Math.sqrt(r.replicates.reduce((a, b) => a + (b - mean(r.replicates)) ** 2, 0) / (r.replicates.length - 1));
+  console.log(`# seed ${r.seed}: sliced W₂ teacher 100-NFE ${fixed(r.teacher, 4)}, exact ODE 100-NFE ${fixed(r.exact, 4)}, sCT 1-step ${fixed(r.oneStep, 4)}, 2-step ${fixed(r.twoStep, 4)}${r.controlTwoStep === null ? "" : `, sCD-from-F* 2-step ${fixed(r.controlTwoStep, 4)}`}`);
+  console.log(`# seed ${r.seed}: 2-step / teacher on 4 more noise seeds ${r.replicates.map((v) => fixed(v)).join(", ")} (sd ${fixed(spread)}); with t_mid = 0.9 ${fixed(r.twoStepLowerMid / r.teacher)}; during training ${r.curve.join(", ")}`);
+  if (r.crossing) console.log(`# seed ${r.seed}: target first met at step ${r.stepsToTarget}; the same check on independent noise: ${r.crossing}`);
+}
+const perSeed = (name: string, value: (r: SeedResult) => number, digits = 3) => {
+  const values = results.map(value);
+  for (const [i, r] of results.entries()) console.log(`${name}_seed${r.seed}: ${fixed(values[i], digits)}`);
+  return values;
+};
+const twoStepRatios = perSeed("two_step_over_teacher", (r) => r.twoStep / r.teacher);
+console.log(`two_step_over_teacher_mean: ${fixed(mean(twoStepRatios))}`);
+console.log(`two_step_over_teacher_max: ${fixed(Math.max(...twoStepRatios))}`);
+console.log(`one_step_over_teacher_mean: ${fixed(mean(results.map((r) => r.oneStep / r.teacher)))}`);
+console.log(`two_step_over_exact_ode_mean: ${fixed(mean(results.map((r) => r.twoStep / r.exact)))}`);
+const toTarget = results.map((r) => r.secondsToTarget);
+for (const r of results) console.log(`sct_seconds_to_target_seed${r.seed}: ${Number.isNaN(r.secondsToTarget) ? `not reached in ${r.trainingSeconds.toFixed(0)} s` : fixed(r.secondsToTarget, 1)}`);
+console.log(`sct_seconds_to_target_max: ${toTarget.some(Number.isNaN) ? "not reached on every seed" : fixed(Math.max(...toTarget), 1)}`);
+console.log(`scd_exact_two_step_over_teacher_seed${results[0].seed}: ${fixed(results[0].controlTwoStep! / results[0].teacher)}`);
+for (const b of TOY_BACKENDS) console.log(`sct_step_ms_${b}: ${fixed(sctMs(b), 1)}`);
+for (const b of TOY_BACKENDS) console.log(`diffusion_step_ms_${b}: ${fixed(median(stepTimes[b].diffusion), 1)}`);
+console.log(`sct_step_cpu_over_wasm: ${fixed(sctMs("cpu") / sctMs("wasm"), 2)}`);
+console.log(`sct_step_over_diffusion_step_mlp: ${fixed(sctMs(backend) / median(stepTimes[backend].diffusion))}`);
 console.log(`kernels_per_diffusion_step_mlp: ${kernels.diffusion.total}`);
 console.log(`kernels_per_sct_step_mlp: ${kernels.sct.total}`);
 console.log(`# sCT step kernels by name: ${describeKernelCount(kernels.sct)}`);
-console.log(`sct_step_stock_over_fast_cpu_kernels: ${(median(kernelTimes.stock) / median(kernelTimes.fast)).toFixed(2)}`);
-teacher.dispose();
-student.dispose();
+console.log(`sct_step_stock_over_fast_cpu_kernels: ${fixed(median(cpuKernelTimes.stock) / median(cpuKernelTimes.fast), 2)}`);

@@ -1,7 +1,7 @@
 /**
  * The backend notice every TF.js page shows: which device runs the math (the jobs worker's backend, since the
  * worker does the work), and, after a fallback, why. A software WebGPU/WebGL or the CPU gets a warning style;
- * WebAssembly does not: a reader asks for it on the 2-D pages, where it is the fastest.
+ * WebAssembly does not: it is the first choice on the 2-D pages, where it is the fastest.
  */
 import type { BackendReport } from "../components/runtime/backend.js";
 import { pageBackendReport } from "./worker-client.js";

@@ -1,6 +1,7 @@
 /**
  * Three linked sliders for the same noise level: TrigFlow time t, EDM's log σ, and flow-matching time s.
- * Dragging any one moves the other two; the element's value is t (for Framework's view()).
+ * Dragging any one moves the other two; the element's value is t (for Framework's view()), and setting it
+ * moves all three.
  */
 import { SIGMA_D, sigmaFromT, tFromSigma, flowTimeFromT, tFromFlowTime } from "../components/trigflow/trigflow.js";
 
@@ -26,8 +27,9 @@ export function linkedTimeInputs(initialT = 1.1, sigmaD = SIGMA_D): HTMLElement 
   const logSigma = row("EDM noise level log₁₀ <i>σ</i>", -3, 3, 0.01);
   const s = row("flow-matching time <i>s</i>", 0.001, 0.999, 0.001);
 
+  let current = initialT;
   const set = (value: number) => {
-    form.value = value;
+    current = value;
     const sigma = sigmaFromT(value, sigmaD);
     t.input.value = String(value);
     t.out.textContent = value.toFixed(4);
@@ -46,6 +48,7 @@ export function linkedTimeInputs(initialT = 1.1, sigmaD = SIGMA_D): HTMLElement 
   listen(logSigma.input, (v) => tFromSigma(10 ** v, sigmaD));
   listen(s.input, (v) => tFromFlowTime(v, sigmaD));
   form.addEventListener("submit", (event) => event.preventDefault());
+  Object.defineProperty(form, "value", { get: () => current, set });
   set(initialT);
   return form;
 }

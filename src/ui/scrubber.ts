@@ -1,6 +1,7 @@
 /**
  * A slider with a play/pause button, usable with Framework's view(): the element's `value` is the slider's
- * number and it fires "input" on every change, whether dragged or animated.
+ * number and it fires "input" on every change, whether dragged or animated. Setting `value` moves the slider
+ * (a link's or a "try this" step's setting, ui/url-state.ts).
  */
 export interface ScrubberOptions {
   min: number;
@@ -34,8 +35,14 @@ export function scrubber({ min, max, step, value, label, duration = 6, descendin
 
   const show = () => {
     output.textContent = format(Number(range.value));
-    form.value = Number(range.value);
   };
+  Object.defineProperty(form, "value", {
+    get: () => Number(range.value),
+    set: (next: number) => {
+      range.value = String(next);
+      show();
+    },
+  });
   const stop = () => {
     cancelAnimationFrame(frame);
     frame = 0;

@@ -1,5 +1,5 @@
 // The jobs worker's URL for the pages whose jobs are 2-D toy runs (/stabilizers, /discrete, /jvp): it carries
-// TF.js's WebAssembly binaries, so that ?backend=wasm works there (components/runtime/backend.ts). Plain
+// TF.js's WebAssembly binaries, so that the worker runs WASM there, its first choice (components/runtime/backend.ts). Plain
 // JavaScript, not TypeScript, because Framework resolves these file attachments here, relative to this module.
 import {FileAttachment} from "observablehq:stdlib";
 import {withWasmFiles} from "./worker-client.js";

@@ -45,7 +45,7 @@ function withQuery(url: string, params: Record<string, string>): string {
 
 /**
  * The jobs worker's URL with the WebAssembly binaries' URLs (components/runtime/backend.ts wasmFilesFrom): a page
- * whose jobs are 2-D toy runs offers them, so that ?backend=wasm works there.
+ * whose jobs are 2-D toy runs offers them, so that its worker runs WASM first (and ?backend=wasm works there).
  */
 export function withWasmFiles(workerUrl: string, files: WasmFiles): string {
   return withQuery(workerUrl, files);

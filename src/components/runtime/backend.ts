@@ -4,9 +4,9 @@
  * Order: WebGPU on a real GPU, then WebGL, then WebGPU on a software adapter, then CPU. A reader (or a test) can
  * force one with the URL parameter `?backend=webgpu|webgl|wasm|cpu`; if the forced one fails, the others follow
  * in the usual order and the report says why. WASM is available on the pages whose jobs are 2-D toy runs (they
- * pass the binaries' URLs in the worker's address, see wasmFilesFrom): a small MLP is bound by per-kernel
- * overhead, and WASM runs its steps 2–3.4× faster than the CPU kernels (README). It is not yet the default
- * there: with WASM first, the build's page check sometimes never saw the network go idle (README).
+ * pass the binaries' URLs in the worker's address, see wasmFilesFrom), and there it comes first: a small MLP is
+ * bound by per-kernel overhead, not arithmetic, and WASM runs its steps 2–3.4× faster than the CPU kernels
+ * (bench:toy prints both side by side) and faster than WebGL, whose every kernel is a draw call.
  *
  * Each candidate must pass three checks, because "setBackend returned" is not "it works":
  * 1. its precondition (a WebGPU adapter; a canvas for WebGL);
@@ -187,13 +187,13 @@ async function tryBackend(name: BackendName, search: string | undefined): Promis
 }
 
 /**
- * Activate the best backend that passes every check: `?backend=` first when given, then WebGPU on a GPU, WebGL,
- * WebGPU on a software adapter, CPU. CPU is always the last resort, so the result always names a working
- * backend. `order` restricts the candidates (tests).
+ * Activate the best backend that passes every check: `?backend=` first when given, then WASM where the page
+ * offers it (2-D toy jobs), WebGPU on a GPU, WebGL, WebGPU on a software adapter, CPU. CPU is always the last
+ * resort, so the result always names a working backend. `order` restricts the candidates (tests).
  */
 export async function selectBackend(order?: readonly BackendName[], search?: string): Promise<BackendReport> {
   search ??= (globalThis as { location?: { search?: string } }).location?.search;
-  order ??= BACKEND_NAMES;
+  order ??= wasmFilesFrom(search) ? ["wasm", ...BACKEND_NAMES] : BACKEND_NAMES;
   const request = requestedBackend(search);
   const attempts: BackendAttempt[] = [];
   let candidates = [...(request.name ? [request.name] : []), ...order.filter((n) => n !== request.name)];

@@ -8,6 +8,7 @@ import type { ModelInfo } from "../../components/pretrained/loader.js";
 import { element } from "./dom.js";
 import { taskStatus } from "./status.js";
 import type { PretrainedSession, SessionState } from "./session.js";
+import { integerIn, oneOf, urlField } from "../url-state.js";
 
 /** ImageNet's first name for a class ("tench, Tinca tinca" → "tench"). */
 export const shortClassName = (name: string) => name.split(",")[0].trim();
@@ -55,7 +56,32 @@ export function samplerPanel(session: PretrainedSession, imagenetClasses: readon
     button.title = !model ? "Load a model first" : button.disabled && model.numClasses !== null && classes.value === "" ? "No class matches the filter" : "";
   };
   filter.addEventListener("input", fillClasses);
-  reseed.addEventListener("click", () => (seed.value = String(Math.floor(Math.random() * 1e6))));
+  reseed.addEventListener("click", () => {
+    seed.value = String(Math.floor(Math.random() * 1e6));
+    seed.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  // The settings live in the address (?class=207&seed=3&steps=2&images=4); the model does not: a link must not
+  // start a 1.2 GB download. The class applies when a model with classes is loaded.
+  seed.value = String(urlField("seed", integerIn(0, 1e9), 0, { get: () => Math.floor(Number(seed.value) || 0), set: (v) => (seed.value = String(v)), watch: (on) => seed.addEventListener("input", on) }));
+  const stepsChosen = urlField("steps", oneOf([1, 2]), 1, {
+    get: () => (stepInputs[1].checked ? 2 : 1),
+    set: (v) => stepInputs.forEach((input) => (input.checked = input.value === String(v))),
+    watch: (on) => stepInputs.forEach((input) => input.addEventListener("change", on)),
+  });
+  stepInputs.forEach((input) => (input.checked = input.value === String(stepsChosen)));
+  count.value = String(urlField("images", integerIn(1, MAX_BATCH), 4, { get: () => Number(count.value), set: (v) => (count.value = String(v)), watch: (on) => count.addEventListener("change", on) }));
+  let wantedClass: number = urlField("class", integerIn(0, 999), DEFAULT_IMAGENET_CLASS, {
+    get: (): number => (classes.value === "" ? wantedClass : Number(classes.value)),
+    set: (v) => {
+      wantedClass = v;
+      if (options.some((o) => o.value === v)) classes.value = String(v);
+      refreshButton();
+    },
+    watch: (on) => classes.addEventListener("change", () => {
+      wantedClass = Number(classes.value);
+      on();
+    }),
+  });
   button.addEventListener("click", () => {
     const steps = stepInputs.find((input) => input.checked)?.value === "2" ? 2 : 1;
     const classLabel = shownModel?.numClasses ? Number(classes.value) : null;
@@ -71,7 +97,7 @@ export function samplerPanel(session: PretrainedSession, imagenetClasses: readon
       options = Array.from({ length: n }, (_, i) => ({ value: i, text: named ? `${i} ${shortClassName(imagenetClasses[i])}` : `class ${i}`, title: named ? imagenetClasses[i] : "" }));
       filter.value = "";
       fillClasses();
-      if (named) classes.value = String(DEFAULT_IMAGENET_CLASS);
+      if (options.some((o) => o.value === wantedClass)) classes.value = String(wantedClass);
       classRow.hidden = n === 0;
     }
     refreshButton();

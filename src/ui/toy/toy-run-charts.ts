@@ -47,7 +47,11 @@ export function stepChart(runs: RunSeries[], key: "loss" | "gradientNorm", width
     x: { label: "training step →" },
     y: { type: log ? "log" : "linear", label: `↑ ${label}`, grid: true, ...(log ? { tickFormat: LOG_TICKS } : {}) },
     color: colorScale(runs),
-    marks: [Plot.line(raw, { x: "step", y: "value", stroke: "run", z: "run", strokeOpacity: 0.18, strokeWidth: 1 }), Plot.line(smooth, { x: "step", y: "value", stroke: "run", z: "run", strokeWidth: 2 })],
+    marks: [
+      Plot.line(raw, { x: "step", y: "value", stroke: "run", z: "run", strokeOpacity: 0.18, strokeWidth: 1 }),
+      Plot.line(smooth, { x: "step", y: "value", stroke: "run", z: "run", strokeWidth: 2 }),
+      Plot.tip(smooth, Plot.pointerX({ x: "step", y: "value", stroke: "run", title: (d: { run: string; step: number; value: number }) => `${d.run}, step ${d.step}\n${label}: ${d.value.toPrecision(3)} (mean of ${window} steps)` })),
+    ],
   });
 }
 
@@ -70,6 +74,7 @@ export function qualityChart(runs: RunSeries[], width: number, references: { lab
         Plot.text([ref], { y: "value", text: "label", frameAnchor: i % 2 === 0 ? "left" : "right", textAnchor: i % 2 === 0 ? "start" : "end", dy: -6, dx: i % 2 === 0 ? 4 : -4, fill: "#6b7280" }),
       ),
       Plot.line(rows, { x: "step", y: "value", stroke: "run", z: "run", strokeWidth: 2, marker: "circle-stroke" }),
+      Plot.tip(rows, Plot.pointer({ x: "step", y: "value", stroke: "run", title: (d: { run: string; step: number; value: number }) => `${d.run}, step ${d.step}\nsliced W₂ ${d.value.toFixed(4)} (${which === "twoStep" ? "2" : "1"}-step samples)` })),
     ],
   });
 }
@@ -86,13 +91,20 @@ export function tangentByTimeChart(runs: RunSeries[], width: number): HTMLElemen
     x: { label: "TrigFlow time t →", domain: [0, Math.PI / 2] },
     y: { type: "log", label: "↑ ‖g‖ before normalisation (line: mean, ×: max)", grid: true, tickFormat: LOG_TICKS },
     color: colorScale(runs),
-    marks: [Plot.line(rows, { x: "t", y: "mean", stroke: "run", z: "run", strokeWidth: 2, marker: "dot" }), Plot.dot(rows, { x: "t", y: "max", stroke: "run", symbol: "times" })],
+    marks: [
+      Plot.line(rows, { x: "t", y: "mean", stroke: "run", z: "run", strokeWidth: 2, marker: "dot" }),
+      Plot.dot(rows, { x: "t", y: "max", stroke: "run", symbol: "times" }),
+      Plot.tip(rows, Plot.pointer({ x: "t", y: "mean", stroke: "run", title: (d: { run: string; t: number; mean: number; max: number }) => `${d.run}, t ≈ ${d.t.toFixed(2)}\n‖g‖ mean ${d.mean.toPrecision(3)}, max ${d.max.toPrecision(3)}` })),
+    ],
   });
 }
 
-/** Samples over the mixture's modes (circles of radius 2 std). */
+/**
+ * Samples over the mixture's modes (circles of radius 2 std). Hover says which point of the evaluation noise
+ * made a sample: every panel starts from the same noise, so the same number is the same noise point.
+ */
 export function samplesChart(flat: readonly number[], means: number[][], stds: number[], width: number, title: string): HTMLElement | SVGElement {
-  const points = Array.from({ length: flat.length / 2 }, (_, i) => ({ x: flat[2 * i], y: flat[2 * i + 1] }));
+  const points = Array.from({ length: flat.length / 2 }, (_, i) => ({ i, x: flat[2 * i], y: flat[2 * i + 1] }));
   const size = Math.min(width, 260);
   const scale = { domain: [-1.3, 1.3] };
   return Plot.plot({
@@ -105,6 +117,7 @@ export function samplesChart(flat: readonly number[], means: number[][], stds: n
       Plot.frame({ stroke: "#d1d5db" }),
       Plot.dot(means.map(([x, y], k) => ({ x, y, r: 2 * stds[k] })), { x: "x", y: "y", r: (d: { r: number }) => (d.r * size) / 2.6, stroke: "#9ca3af", strokeDasharray: "3 2" }),
       Plot.dot(points, { x: "x", y: "y", r: 1.2, fill: "#2563eb", fillOpacity: 0.5 }),
+      Plot.tip(points, Plot.pointer({ x: "x", y: "y", maxRadius: 10, title: (d: { i: number; x: number; y: number }) => `from noise point #${d.i}\nsample (${d.x.toFixed(2)}, ${d.y.toFixed(2)})` })),
     ],
   });
 }

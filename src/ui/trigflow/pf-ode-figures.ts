@@ -5,7 +5,7 @@
  */
 import * as Plot from "@observablehq/plot";
 import * as d3 from "d3";
-import { diffuse } from "../../components/trigflow/trigflow.js";
+import { diffuse, sigmaFromT } from "../../components/trigflow/trigflow.js";
 import { marginalLogDensity, type GaussianMixture } from "../../components/trigflow/gaussian-mixture.js";
 import { placeLabels, type ConsistencyCheckpoint } from "../../components/toy/experiments/pf-ode.js";
 
@@ -56,6 +56,12 @@ export function pathsFigure(scene: PathsScene, t: number, width: number): SVGSVG
     }
   }
   const heads = d3.range(nPaths).map((p) => ({ x: paths[head][2 * p], y: paths[head][2 * p + 1], color: pathColor[p] }));
+  // Hover: every drawn point of every path says which noise point it started from and where it ends.
+  const last = paths.length - 1;
+  const pair = (a: number, b: number) => `(${a.toFixed(2)}, ${b.toFixed(2)})`;
+  const pathTip = (point: PathPoint & { i: number }) =>
+    `path ${point.path} at t = ${pathTimes[point.i].toFixed(3)}\nfrom noise ${pair(paths[0][2 * point.path], paths[0][2 * point.path + 1])}\nends at ${pair(paths[last][2 * point.path], paths[last][2 * point.path + 1])}`;
+  const tipPoints = d3.range(nPaths).flatMap((p) => d3.range(0, pathTimes.length, 3).map((i) => ({ path: p, i, x: paths[i][2 * p], y: paths[i][2 * p + 1], color: pathColor[p] })));
   const density = marginalDensityGrid(scene.mixture, t, domain);
   return Plot.plot({
     width: Math.min(width, 560),
@@ -70,6 +76,7 @@ export function pathsFigure(scene: PathsScene, t: number, width: number): SVGSVG
       Plot.line(ahead, { x: "x", y: "y", z: "path", stroke: "color", strokeOpacity: 0.25 }),
       Plot.line(travelled, { x: "x", y: "y", z: "path", stroke: "color", strokeWidth: 1.8 }),
       Plot.dot(heads, { x: "x", y: "y", fill: "color", r: 4, stroke: "black", strokeWidth: 0.8 }),
+      Plot.tip(tipPoints, Plot.pointer({ x: "x", y: "y", title: pathTip, maxRadius: 20 })),
     ],
   });
 }
@@ -87,6 +94,7 @@ export interface ConsistencyScene {
 }
 
 const CONSISTENCY = "f*(x_t, t): consistency function";
+const miss = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.hypot(a[0] - b[0], a[1] - b[1]);
 const DENOISER = "E[x₀|x_t]: diffusion denoiser";
 
 /** One path, zoomed, with a green arrow (f*) and an orange arrow (the denoiser) from each cut. */
@@ -115,6 +123,8 @@ export function consistencyFigure({ data, paths, pathTimes, pathIndex, checkpoin
     Plot.arrow(arrows, { x1: "x1", y1: "y1", x2: "x2", y2: "y2", stroke: "kind", strokeWidth: 1.4, headLength: 7, inset: 1 }),
     Plot.dot(checkpoints, { x: (c: ConsistencyCheckpoint) => c.xt[0], y: (c: ConsistencyCheckpoint) => c.xt[1], r: 3.5, fill: "#333" }),
     Plot.dot([endpoint], { x: (d: ArrayLike<number>) => d[0], y: (d: ArrayLike<number>) => d[1], r: 6, symbol: "star", fill: "#16a34a" }),
+    // Hover a cut: how far each arrow lands from the path's true endpoint (the page's table, at the point).
+    Plot.tip(checkpoints, Plot.pointer({ x: (c: ConsistencyCheckpoint) => c.xt[0], y: (c: ConsistencyCheckpoint) => c.xt[1], title: (c: ConsistencyCheckpoint) => `cut at t = ${c.t.toFixed(3)} (σ = ${sigmaFromT(c.t).toFixed(3)})\nf* lands ${miss(c.consistency, endpoint).toExponential(1)} from the endpoint\ndenoiser lands ${miss(c.denoiser, endpoint).toFixed(3)} from it` })),
   ];
   // The cuts near t = π/2 lie close together (the path barely moves there), so their "t=" labels would
   // overprint. Draw the figure once to learn its pixel scales, then label only the cuts whose label fits

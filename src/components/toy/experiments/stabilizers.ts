@@ -125,7 +125,7 @@ export const ABLATIONS: Ablation[] = [
   {
     id: "cnoise",
     title: "Time conditioning c_noise(t)",
-    claim: "EDM's ¼·ln(σd tan t) has sin t·∂c/∂t = 1/cos t, which blows up as t → π/2; sCM feeds t itself (§4.1).",
+    claim: "EDM's ¼·ln(σd tan t) has sin t·∂c/∂t = 1/(4 cos t), which blows up as t → π/2; sCM feeds t itself (§4.1).",
     variants: [paper("t (paper)"), variant("cnoise-log", "¼·ln(σd tan t) (EDM)", { cNoise: "logSigma" }), variant("cnoise-1000", "1000·t", { cNoise: "scaled1000" })],
   },
   {
