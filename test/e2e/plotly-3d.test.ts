@@ -93,22 +93,33 @@ test("TrigFlow 3-D views: plotly loads only when scrolled near, draws on WebGL a
     await scrollAndDraw(consistency);
     // f* and the denoiser as two surfaces over (u, t): at t = 0 both are the identity; at t_max f* is a
     // step across the two modes (a wide range of values), while the denoiser is nearly flat at the mean.
-    const surfaces = await consistency.evaluate((element) => (element as unknown as { data: { x: number[]; z: number[][] }[] }).data.map((trace) => ({ x: trace.x, z: trace.z })));
+    const surfaces = await consistency.evaluate((element) =>
+      (element as unknown as { data: { type: string; x: number[]; z: number[][] }[] }).data.filter((trace) => trace.type === "surface").map((trace) => ({ x: trace.x, z: trace.z })));
     assert.equal(surfaces.length, 2);
     const [fStar, denoiser] = surfaces;
     const spread = (row: number[]) => Math.max(...row) - Math.min(...row);
     fStar.z[0].forEach((v, c) => assert.ok(Math.abs(v - fStar.x[c]) < 1e-6, "f*(x, 0) = x"));
     assert.ok(spread(fStar.z.at(-1)!) > 1, `f* at t_max spans both modes (${spread(fStar.z.at(-1)!)})`);
     assert.ok(spread(denoiser.z.at(-1)!) < 0.1, `the denoiser at t_max is flat (${spread(denoiser.z.at(-1)!)})`);
+    // Its two scenes (f* left, denoiser right) share one camera: turning the left one turns both.
     const eye2 = await cameraEye(consistency);
-    await drag(page, consistency, -120, 20);
+    const box = (await consistency.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 4, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 4 - 120, box.y + box.height / 2 + 20, { steps: 12 });
+    await page.mouse.up();
+    await page.waitForTimeout(500);
     const turned2 = await cameraEye(consistency);
     assert.ok(Math.hypot(turned2.x - eye2.x, turned2.y - eye2.y, turned2.z - eye2.z) > 0.05, "the second view turns too");
+    const eye2b = await consistency.evaluate((element) => (element as unknown as { _fullLayout: { scene2: { camera: { eye: object } } } })._fullLayout.scene2.camera.eye);
+    assert.deepEqual(eye2b, turned2, "the denoiser's scene follows the turn");
     await consistency.screenshot({ path: `${ARTIFACTS}/trigflow-consistency-3d.png` });
 
     assert.deepEqual(await check.errorCells(), []);
     assert.deepEqual(errors, [], "console errors");
-    assert.deepEqual(warnings, [], "console warnings");
+    // Chromium's GL driver logs a performance note for each WebGL readPixels, which plotly's 3-D hover
+    // picking needs (SwiftShader here; ANGLE does the same on GPUs). Any other warning fails the test.
+    assert.deepEqual(warnings.filter((w) => !/GL Driver Message \(OpenGL, Performance, .*\): GPU stall due to ReadPixels/.test(w)), [], "console warnings");
   } finally {
     await page.close();
   }
@@ -125,7 +136,7 @@ test("TrigFlow 3-D views fit a 390 px phone and resize with the page", async () 
     const phoneWidth = await width();
     assert.ok(phoneWidth <= 390 && phoneWidth > 250, `the plot is ${phoneWidth} px wide`);
     await view.screenshot({ path: `${ARTIFACTS}/trigflow-paths-3d-390.png` });
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.setViewportSize({ width: 900, height: 900 });
     await page.waitForTimeout(1000);
     assert.ok((await width()) > phoneWidth + 100, "the plot widened with the page");
     assert.deepEqual(errors, []);

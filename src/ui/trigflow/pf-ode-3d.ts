@@ -30,24 +30,51 @@ let plotly: Promise<Plotly> | undefined;
 
 /** Import plotly once per page, on first need. A bare name: Framework bundles it from node_modules (no CDN). */
 function loadPlotly(): Promise<Plotly> {
-  plotly ??= import("plotly.js-dist-min").then((module) => module.default);
+  plotly ??= withReadableCanvases(() => import("plotly.js-dist-min")).then((module) => module.default);
   return plotly;
 }
 
-/** The plot's height for a container width: near-square, smaller on a phone, never taller than a laptop screen wants. */
-export function plotHeight(width: number): number {
+/**
+ * plotly's 3-D axis labels go through a text vectorizer that creates its 2-D canvas as plotly's module
+ * evaluates, then reads it back pixel by pixel; Chrome logs a warning for such a canvas unless it was made
+ * with `willReadFrequently`. While plotly loads, and only then, 2-D contexts default to that option.
+ */
+async function withReadableCanvases<T>(load: () => Promise<T>): Promise<T> {
+  const prototype = HTMLCanvasElement.prototype;
+  const original = prototype.getContext as (this: HTMLCanvasElement, kind: string, options?: object) => RenderingContext | null;
+  prototype.getContext = function (this: HTMLCanvasElement, kind: string, options?: object) {
+    return original.call(this, kind, kind === "2d" ? { willReadFrequently: true, ...options } : options);
+  } as typeof prototype.getContext;
+  try {
+    return await load();
+  } finally {
+    prototype.getContext = original as typeof prototype.getContext;
+  }
+}
+
+/** A near-square plot for a container width, smaller on a phone, never taller than a laptop screen wants. */
+export function squareHeight(width: number): number {
   return Math.round(Math.min(560, Math.max(300, width * 0.92)));
 }
 
+export interface LazyPlot3d {
+  /** the figure's accessible name */
+  label: string;
+  /** the traces, computed once after plotly has loaded (may take several tasks) */
+  traces: () => Promise<object[]>;
+  /** the layout for a container width, without width and height; recomputed when the width changes */
+  layout: (width: number) => Partial<PlotlyModule.Layout>;
+  height: (width: number) => number;
+  /** runs once the plot exists, e.g. to listen to its events */
+  drawn?: (Plotly: Plotly, plot: PlotlyModule.PlotlyHTMLElement) => void;
+}
+
 /**
- * A placeholder that turns into a plotly figure when it comes within 250 px of the screen. `traces` (run once,
- * after plotly has loaded) may take several tasks; `layout` is called again whenever the container's width
- * changes. Ends (purges the plot, stops observing) when `invalidation` resolves, as Framework's cells do.
+ * A placeholder that turns into a plotly figure when it comes within 250 px of the screen, and follows the
+ * container's width from then on. Ends (purges the plot, stops observing) when `invalidation` resolves, as
+ * Framework's cells do.
  */
-export function lazyPlot3d(
-  { label, traces, layout }: { label: string; traces: () => Promise<object[]>; layout: (width: number) => Partial<PlotlyModule.Layout> },
-  invalidation: Promise<unknown>,
-): HTMLDivElement {
+export function lazyPlot3d({ label, traces, layout, height, drawn }: LazyPlot3d, invalidation: Promise<unknown>): HTMLDivElement {
   const root = document.createElement("div");
   root.className = "plot-3d";
   root.setAttribute("role", "figure");
@@ -58,23 +85,24 @@ export function lazyPlot3d(
   placeholder.style.cssText = "margin: 0; display: flex; align-items: center; justify-content: center;";
   root.append(placeholder);
   // Keep the plot's size before it exists, so nothing below jumps when it appears.
-  const sizePlaceholder = () => (placeholder.style.height = `${plotHeight(root.clientWidth || 640)}px`);
-  requestAnimationFrame(sizePlaceholder);
+  requestAnimationFrame(() => (placeholder.style.height = `${height(root.clientWidth || 640)}px`));
 
   let ended = false;
   let drawnWidth = 0;
+  let data: PlotlyModule.Data[] = [];
   const config: Partial<PlotlyModule.Config> = { displaylogo: false, responsive: false, scrollZoom: false, modeBarButtonsToRemove: ["resetCameraLastSave3d"] };
+  const sized = (width: number) => ({ ...layout(width), width, height: height(width) });
   const draw = async () => {
     const Plotly = await loadPlotly();
     await nextTask(); // evaluating plotly was one task; computing and drawing go in the next ones
-    const data = await traces();
+    data = (await traces()) as PlotlyModule.Data[];
     if (ended) return;
     await nextTask();
     drawnWidth = root.clientWidth;
     placeholder.remove();
-    await Plotly.newPlot(root, data as PlotlyModule.Data[], { ...layout(drawnWidth), width: drawnWidth, height: plotHeight(drawnWidth) }, config);
+    const plot = await Plotly.newPlot(root, data, sized(drawnWidth), config);
     if (ended) return Plotly.purge(root);
-    // Follow the page's width. uirevision keeps the reader's rotation through the redraw.
+    drawn?.(Plotly, plot);
     resizer.observe(root);
     invalidation.then(() => Plotly.purge(root));
   };
@@ -85,8 +113,8 @@ export function lazyPlot3d(
       const width = root.clientWidth;
       if (ended || Math.abs(width - drawnWidth) < 1) return;
       drawnWidth = width;
-      const Plotly = await loadPlotly();
-      await Plotly.relayout(root, { ...layout(width), width, height: plotHeight(width) });
+      // react, not relayout: with the layout's constant uirevision, plotly keeps the reader's rotation.
+      await (await loadPlotly()).react(root, data, sized(width), config);
     });
   });
   const near = new IntersectionObserver(
@@ -144,6 +172,7 @@ export function pathsView3d(scene: PathsScene3d, invalidation: Promise<unknown>)
   return lazyPlot3d(
     {
       label: "Exact probability-flow paths in x₁, x₂ and t, with density slices",
+      height: squareHeight,
       traces: async () => {
         const slices = densitySlices(scene.mixture, SLICE_TIMES, domain, 70);
         const surfaces = slices.map((slice) => ({
@@ -183,13 +212,14 @@ export function pathsView3d(scene: PathsScene3d, invalidation: Promise<unknown>)
           zaxis: { title: { text: "t" }, range: [0, T_MAX], tickvals: [0, 0.5, 1, 1.5] },
           aspectmode: "manual",
           aspectratio: { x: 1, y: 1, z: 1.15 },
-          // From the side and a little above: t reads as height and the slices stay visible as sheets.
-          camera: { eye: { x: 1.45, y: -1.45, z: 0.6 }, center: { x: 0, y: 0, z: -0.08 } },
+          // From the side and above: t reads as height and the slices show as sheets, not edges. A phone
+          // gets a more distant eye, so the slices' labels fit beside the box.
+          camera: { eye: scaled({ x: 1.3, y: -1.3, z: 0.95 }, width < 500 ? 1.25 : 1), center: { x: 0, y: 0, z: -0.05 } },
           annotations: SLICE_TIMES.map((t) => ({
             x: domain[1],
             y: domain[1],
             z: t,
-            text: t === 0 ? "t = 0, data" : t === T_MAX ? "t ≈ π/2, noise" : `t = ${t}`,
+            text: t === 0 ? "data" : t === T_MAX ? "noise" : `t = ${t}`,
             showarrow: false,
             xanchor: "left",
             font: { size: width < 500 ? 9 : 11, color: "#1d4ed8" },
@@ -201,13 +231,22 @@ export function pathsView3d(scene: PathsScene3d, invalidation: Promise<unknown>)
   );
 }
 
+/** A camera eye moved away from (factor > 1) or toward the centre. */
+function scaled(eye: { x: number; y: number; z: number }, factor: number) {
+  return { x: eye.x * factor, y: eye.y * factor, z: eye.z * factor };
+}
+
 const CONSISTENCY_COLOR = "#16a34a";
 const DENOISER_COLOR = "#ea580c";
 
+/** Side by side from this container width; stacked below it. */
+const SIDE_BY_SIDE = 600;
+
 /**
- * f*(x, t) (Eq. 5's target: the t = 0 end of the exact path through x) and the denoiser E[x₀ | x_t] over
- * points x = center + u·direction of the line through the two farthest modes, both read along that line.
- * The solves (one per time, ≤ 50 ms each) run one per task, so the page never freezes.
+ * f*(x, t) (Eq. 5's target: the t = 0 end of the exact path through x) next to the denoiser E[x₀ | x_t],
+ * for points x = center + u·direction on the line through the two farthest modes, both read along that
+ * line. Two scenes with one camera: turning either turns both. The solves (one per time, ≤ 50 ms each) run
+ * one per task, so the page never freezes.
  */
 export function consistencyView3d(mixture: GaussianMixture, invalidation: Promise<unknown>): HTMLDivElement {
   const line = lineThroughFarthestModes(mixture);
@@ -215,9 +254,17 @@ export function consistencyView3d(mixture: GaussianMixture, invalidation: Promis
   const reach = Math.max(1.3, farthestFromCenter(mixture, line) + 0.5);
   const us = uniformTimes(-reach, reach, 60);
   const times = uniformTimes(0, T_MAX, 24);
+  const profileRows = [0, 4, 8, 12, 16, 20, 24]; // t = 0, π/12, …, t_max: the curves drawn on each surface
+  const scenes = [
+    { id: "scene", title: "f*(x, t): where x's exact path lands", color: CONSISTENCY_COLOR, fill: "#4ade80" },
+    { id: "scene2", title: "E[x₀ | x_t]: the denoiser", color: DENOISER_COLOR, fill: "#fb923c" },
+  ];
+  // t runs toward the viewer: t_max (noise) in front, t = 0 (data) at the back, u from left to right.
+  const camera = { eye: { x: -0.55, y: -1.9, z: 0.95 }, center: { x: 0, y: 0, z: -0.1 } };
   return lazyPlot3d(
     {
-      label: "The consistency function and the denoiser over position and time",
+      label: "The consistency function next to the denoiser, over position on a line and time",
+      height: (width) => (width >= SIDE_BY_SIDE ? Math.round(Math.min(480, width * 0.62)) : 2 * squareHeight(width) - 40),
       traces: async () => {
         const rows: ConsistencySurfaces[] = [];
         for (const t of times) {
@@ -225,42 +272,75 @@ export function consistencyView3d(mixture: GaussianMixture, invalidation: Promis
           rows.push(consistencySurfaces(mixture, line, us, [t]));
         }
         const surfaces = joinSurfaces(rows);
-        const surface = (z: number[][], color: string, name: string, opacity: number) => ({
-          type: "surface",
-          name,
-          x: surfaces.us,
-          y: surfaces.times,
-          z,
-          colorscale: [[0, color], [1, color]],
-          showscale: false,
-          opacity,
-          // Lines of constant t: each is the function of u at one noise level.
-          contours: { y: { show: true, start: 0, end: T_MAX, size: T_MAX / 6, color: "#1f2937", width: 2 }, x: { highlight: false }, z: { highlight: false } },
-          lighting: { ambient: 0.75, diffuse: 0.5, specular: 0.05 },
-          hovertemplate: `${name}<br>u = %{x:.2f}, t = %{y:.2f}<br>lands at %{z:.2f}<extra></extra>`,
-        });
-        return [
-          surface(surfaces.consistency, CONSISTENCY_COLOR, "f*(x, t)", 0.95),
-          surface(surfaces.denoiser, DENOISER_COLOR, "E[x₀ | x_t]", 0.7),
-        ];
+        return [surfaces.consistency, surfaces.denoiser].flatMap((z, i) => [
+          {
+            type: "surface",
+            scene: scenes[i].id,
+            x: surfaces.us,
+            y: surfaces.times,
+            z,
+            colorscale: [[0, scenes[i].fill], [1, scenes[i].fill]],
+            showscale: false,
+            lighting: { ambient: 0.85, diffuse: 0.45, specular: 0.05 },
+            contours: { x: { highlight: false }, y: { highlight: false }, z: { highlight: false } },
+            hovertemplate: "x at u = %{x:.2f}, t = %{y:.2f}<br>lands at %{z:.2f} along the line<extra></extra>",
+          },
+          // The function of u at a few fixed t, as lines on the surface: a ramp at t = 0, a step or a plateau at t_max.
+          ...profileRows.map((r) => ({
+            type: "scatter3d",
+            scene: scenes[i].id,
+            mode: "lines",
+            x: surfaces.us,
+            y: surfaces.us.map(() => surfaces.times[r]),
+            z: z[r],
+            line: { color: "#1f2937", width: 3 },
+            hoverinfo: "skip",
+          })),
+        ]);
       },
-      layout: (width) => ({
-        ...sceneStyle(width),
-        scene: {
-          xaxis: { title: { text: "u, where x sits on the line" }, range: [-reach, reach], nticks: 5 },
-          yaxis: { title: { text: "t" }, range: [0, T_MAX], tickvals: [0, 0.5, 1, 1.5] },
-          zaxis: { title: { text: "where it lands" }, range: [-reach, reach], nticks: 5 },
+      layout: (width) => {
+        const wide = width >= SIDE_BY_SIDE;
+        const small = width < 500;
+        const axes = {
+          xaxis: { title: { text: "u" }, range: [-reach, reach], nticks: 5 },
+          yaxis: { title: { text: "t" }, range: [T_MAX, 0], tickvals: [0, 0.5, 1, 1.5] },
+          // Height: where x lands, along the line (the titles say so; an axis title here overprints the ticks).
+          zaxis: { title: { text: "" }, range: [-reach, reach], nticks: 5 },
           aspectmode: "manual",
-          aspectratio: { x: 1.1, y: 1, z: 0.8 },
-          // From the noisy end (large t) and a little above: the front edge shows f*'s step next to the
-          // denoiser's flat line, and the surfaces recede to t = 0, where both are the identity.
-          camera: { eye: { x: 0.9, y: 1.75, z: 0.65 } },
-        } as Partial<PlotlyModule.Scene>,
-        annotations: [
-          legendEntry("■ f*(x, t): consistency function", CONSISTENCY_COLOR, 0),
-          legendEntry("■ E[x₀ | x_t]: denoiser", DENOISER_COLOR, 1),
-        ],
-      }),
+          aspectratio: { x: 1.1, y: 1, z: 0.75 },
+          camera,
+        };
+        // Each scene gets its half: left and right when wide, top and bottom when narrow.
+        const domain = (i: number) => (wide ? { x: [i / 2, (i + 1) / 2], y: [0, 0.94] } : { x: [0, 1], y: i === 0 ? [0.56, 0.97] : [0, 0.45] });
+        return {
+          ...sceneStyle(width),
+          scene: { ...axes, domain: domain(0) } as Partial<PlotlyModule.Scene>,
+          scene2: { ...axes, domain: domain(1) } as Partial<PlotlyModule.Scene>,
+          annotations: scenes.map((scene, i) => ({
+            text: scene.title,
+            font: { color: scene.color, size: small ? 11 : 13 },
+            showarrow: false,
+            xref: "paper",
+            yref: "paper",
+            x: wide ? i / 2 + 0.25 : 0.5,
+            y: wide ? 1 : i === 0 ? 1 : 0.5,
+            xanchor: "center",
+            yanchor: "bottom",
+          })),
+        };
+      },
+      drawn: (Plotly, plot) => {
+        // One camera for both scenes: copy a turn of either to the other (skipping the copy's own echo).
+        let copying = false;
+        plot.on("plotly_relayout", (event) => {
+          if (copying) return;
+          const changed = event as Record<string, unknown>;
+          const [from, to] = "scene.camera" in changed ? ["scene", "scene2"] : "scene2.camera" in changed ? ["scene2", "scene"] : [];
+          if (!from) return;
+          copying = true;
+          Plotly.relayout(plot, { [`${to}.camera`]: changed[`${from}.camera`] } as Partial<PlotlyModule.Layout>).finally(() => (copying = false));
+        });
+      },
     },
     invalidation,
   );
@@ -269,9 +349,4 @@ export function consistencyView3d(mixture: GaussianMixture, invalidation: Promis
 /** The largest distance of a mode from the line's centre (for the line's two modes: the u at which they sit). */
 function farthestFromCenter(mixture: GaussianMixture, line: { center: [number, number] }): number {
   return Math.max(...mixture.means.map((m) => Math.hypot(m[0] - line.center[0], m[1] - line.center[1])));
-}
-
-/** A coloured line of text at the top left, as a legend for the surfaces (plotly lists no surface in its legend). */
-function legendEntry(text: string, color: string, row: number): Partial<PlotlyModule.Annotations> {
-  return { text, font: { color, size: 12 }, showarrow: false, xref: "paper", yref: "paper", x: 0, y: 1, yshift: 20 - 16 * row, xanchor: "left", yanchor: "top" };
 }
