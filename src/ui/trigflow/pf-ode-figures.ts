@@ -6,8 +6,8 @@
 import * as Plot from "@observablehq/plot";
 import * as d3 from "d3";
 import { diffuse, sigmaFromT } from "../../components/trigflow/trigflow.js";
-import { marginalLogDensity, type GaussianMixture } from "../../components/trigflow/gaussian-mixture.js";
-import { placeLabels, type ConsistencyCheckpoint } from "../../components/toy/experiments/pf-ode.js";
+import type { GaussianMixture } from "../../components/trigflow/gaussian-mixture.js";
+import { marginalDensityGrid, placeLabels, type ConsistencyCheckpoint } from "../../components/toy/experiments/pf-ode.js";
 
 /** Exact paths and the samples drawn beside them. Points are flat [x, y, x, y, …] arrays. */
 export interface PathsScene {
@@ -22,21 +22,6 @@ export interface PathsScene {
   pathColor: readonly string[];
   /** the square both axes show */
   domain: [number, number];
-}
-
-/** The density of x_t on an n × n grid over the domain, relative to its peak, square-rooted so faint modes show. */
-export function marginalDensityGrid(mixture: GaussianMixture, t: number, domain: [number, number], n = 90): { n: number; values: number[] } {
-  const [lo, hi] = domain;
-  const grid = new Float64Array(2 * n * n);
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c < n; c++) {
-      grid[2 * (r * n + c)] = lo + ((hi - lo) * (c + 0.5)) / n;
-      grid[2 * (r * n + c) + 1] = hi - ((hi - lo) * (r + 0.5)) / n;
-    }
-  }
-  const logp = marginalLogDensity(mixture, grid, t);
-  const peak = d3.max(logp)!;
-  return { n, values: Array.from(logp, (l) => Math.exp((l - peak) / 2)) };
 }
 
 /** The paths up to time t (bold) and after it (faint), their heads at t, the cloud of x_t and its density. */

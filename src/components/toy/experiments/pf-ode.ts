@@ -3,7 +3,7 @@
  * and reusable: exact trajectories, the consistency property, and solver error against the reference.
  */
 import { arrayOps } from "../../math/linear-ops.js";
-import { exactVelocity, idealConsistencyFunction, posteriorMeanX0, type GaussianMixture } from "../../trigflow/gaussian-mixture.js";
+import { exactVelocity, idealConsistencyFunction, marginalLogDensity, posteriorMeanX0, type GaussianMixture } from "../../trigflow/gaussian-mixture.js";
 import { EVALUATIONS_PER_STEP, STEPPERS, integrate, karrasTimes, solveAdaptive, uniformTimes, type StepperName } from "../../trigflow/ode-solvers.js";
 import { SIGMA_D } from "../../trigflow/trigflow.js";
 
@@ -21,6 +21,26 @@ export function exactTrajectories(mix: GaussianMixture, starts: Float64Array, ti
     states.push(solveAdaptive(arrayOps, velocity, states[i - 1], times[i - 1], times[i], REFERENCE_TOLERANCE).x);
   }
   return states;
+}
+
+/**
+ * The density of x_t on an n × n grid of cell centres over the square domain × domain, relative to its peak
+ * and square-rooted so faint modes show. Row-major, top row first (row r at x₂ = hi − (hi − lo)(r + ½)/n,
+ * column c at x₁ = lo + (hi − lo)(c + ½)/n), as an image is stored.
+ */
+export function marginalDensityGrid(mixture: GaussianMixture, t: number, domain: readonly [number, number], n = 90): { n: number; values: number[] } {
+  const [lo, hi] = domain;
+  const grid = new Float64Array(2 * n * n);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) {
+      grid[2 * (r * n + c)] = lo + ((hi - lo) * (c + 0.5)) / n;
+      grid[2 * (r * n + c) + 1] = hi - ((hi - lo) * (r + 0.5)) / n;
+    }
+  }
+  const logp = marginalLogDensity(mixture, grid, t);
+  let peak = -Infinity;
+  for (const l of logp) if (l > peak) peak = l;
+  return { n, values: Array.from(logp, (l) => Math.exp((l - peak) / 2)) };
 }
 
 export interface ConsistencyCheckpoint {
