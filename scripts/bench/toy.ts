@@ -1,5 +1,5 @@
 /**
- * npm run bench:toy [-- --seeds 0,1,2,3 --backend cpu|wasm --teacher-steps 2000 --sct-steps 2000 --sct-batch 512 --adaptive 0 --samples 4096 --check-every 25]
+ * npm run bench:toy [-- --seeds 0,1,2,3 --backend cpu|wasm --teacher-steps 2000 --sct-steps 4000 --sct-batch 512 --adaptive 0 --samples 4096 --check-every 25]
  *
  * One run on a fixed preset (ring of 8 modes), for each seed (default 0–3): train a TrigFlow teacher, then sCT
  * from its EMA, and compare exact sample quality measured in the same run. First it times a step on every
@@ -31,7 +31,7 @@
  * crossing is re-measured on independent noise (printed).
  *
  * Settings. Teacher: 2000 steps at batch 128 (lr 2e-3, EMA half-life 10k samples). sCT starts from the
- * teacher's EMA: 2000 steps at batch 512, lr 2e-3 held for the first half and decayed linearly to 0 over the
+ * teacher's EMA: 4000 steps at batch 512, lr 2e-3 held for the first half and decayed linearly to 0 over the
  * second, EMA half-life 30k samples, adaptive weighting off, proposal (−1.0, 1.8) (the paper's ECT-comparison
  * setting), tangent normalisation c = 1, warm-up over 200 steps; the pages keep the paper's c = 0.1 and w(t).
  * Why each:
@@ -44,8 +44,11 @@
  *   t_mid = 1.1, peaks and drifts up (0.96 → 1.23) while 1-step keeps improving. Without w(t) every one of those
  *   errors falls (t = 0.3: 0.053 → 0.044) and 2-step ends at 0.87.
  * - The lr decay: without it 2-step quality wanders by ±0.1 between checks.
- * Measured with these settings (seeds 0/1/2/3): 0.908 / 1.004 / 1.177 / 1.100; sCT's own 2-step metric is
- * 0.023–0.025 on every seed, the teacher's moves between 0.021 and 0.025. With w(t) on and 500 steps:
+ * - 4000 steps: with 2000 (the same schedule, halved) seeds 0/1/2/3 ended at 0.908 / 1.004 / 1.177 / 1.100 (mean
+ *   1.048, max 1.177): sCT's own 2-step metric was 0.023–0.025 on every seed while the teacher's moves between
+ *   0.021 and 0.025, so the seeds with the better teachers missed. 4000 steps: 0.762 / 0.813 / 1.077 / 1.032
+ *   (mean 0.921, max 1.077), sCT 2-step 0.019–0.023. The 1.2× crossing comes at the same steps (500–950: the lr
+ *   is constant until the decay starts), so the time to target does not change. With w(t) on and 500 steps:
  * 1.256 / 1.216 / 1.501 (seeds 0–2); on and 1200 steps: 1.168 (seed 0).
  * Also tried (seed 0, ratio at the end; the first settings — batch 128, constant lr 1e-3, EMA 10k, 800 steps,
  * w(t) on — gave 1.22 / 1.48 / 1.62 for seeds 0/1/2): batch 128 with EMA 50k 1.31 after 1600 steps; c = 0.1 1.92
@@ -78,10 +81,10 @@ const seeds = (args.get("seeds") ?? "0,1,2,3").split(",").map(Number);
 if (seeds.some((s) => !Number.isInteger(s) || s < 0)) exitWithError("bench:toy", `--seeds takes non-negative integers separated by commas, not "${args.get("seeds")}"`);
 const requestedBackend = args.get("backend");
 if (requestedBackend !== undefined && !TOY_BACKENDS.includes(requestedBackend as ToyBackend)) exitWithError("bench:toy", `--backend takes ${TOY_BACKENDS.join(" or ")}, not "${requestedBackend}"`);
-// Defaults sized to finish in about ten minutes for four seeds on the fastest backend here (WASM: a 1×32 MLP
-// takes ~10 ms per teacher step at batch 128 and ~20 ms per sCT step at batch 512; the CPU backend 3–4× more).
+// Defaults sized to finish in about six minutes for four seeds on the fastest backend here (WASM: a 1×32 MLP
+// takes ~5 ms per teacher step at batch 128 and ~13 ms per sCT step at batch 512; the CPU backend 3–4× more).
 const teacherSteps = option("teacher-steps", 2000);
-const sctSteps = option("sct-steps", 2000);
+const sctSteps = option("sct-steps", 4000);
 const samples = option("samples", 4096);
 const checkEvery = option("check-every", 25);
 const hidden = option("hidden", 32);

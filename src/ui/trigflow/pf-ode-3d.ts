@@ -27,10 +27,15 @@ export interface Figure3d {
 }
 
 let plotly: Promise<Plotly> | undefined;
+/** Set once plotly has been evaluated: later views draw on their own, as they come near the screen. */
+let plotlyLoaded = false;
 
 /** Import plotly once per page, on first need. A bare name: Framework bundles it from node_modules (no CDN). */
 function loadPlotly(): Promise<Plotly> {
-  plotly ??= withReadableCanvases(() => import("plotly.js-dist-min")).then((module) => module.default);
+  plotly ??= withReadableCanvases(() => import("plotly.js-dist-min")).then((module) => {
+    plotlyLoaded = true;
+    return module.default;
+  });
   return plotly;
 }
 
@@ -70,19 +75,26 @@ export interface LazyPlot3d {
 }
 
 /**
- * A placeholder that turns into a plotly figure when it comes within 250 px of the screen, and follows the
- * container's width from then on. Ends (purges the plot, stops observing) when `invalidation` resolves, as
- * Framework's cells do.
+ * A placeholder with a button that turns it into a plotly figure, which then follows the container's width.
+ * Evaluating plotly's 4.7 MB bundle is one long task that nothing can split (measured 2.5–4.6 s on a busy
+ * 2-core machine, a fraction of a second on a laptop), so it happens when the reader asks, never while they
+ * scroll; once plotly is in, later views draw by themselves as they come within 250 px of the screen. Ends
+ * (purges the plot, stops observing) when `invalidation` resolves, as Framework's cells do.
  */
 export function lazyPlot3d({ label, traces, layout, height, drawn }: LazyPlot3d, invalidation: Promise<unknown>): HTMLDivElement {
   const root = document.createElement("div");
   root.className = "plot-3d";
   root.setAttribute("role", "figure");
   root.setAttribute("aria-label", label);
-  const placeholder = document.createElement("p");
+  const placeholder = document.createElement("div");
   placeholder.className = "small muted";
-  placeholder.textContent = "Loading the 3-D view…";
-  placeholder.style.cssText = "margin: 0; display: flex; align-items: center; justify-content: center;";
+  placeholder.style.cssText = "margin: 0; display: flex; flex-direction: column; gap: 0.5em; align-items: center; justify-content: center;";
+  const show = document.createElement("button");
+  show.type = "button";
+  show.textContent = "Show the 3-D view";
+  const why = document.createElement("span");
+  why.textContent = "It loads plotly.js (4.7 MB to evaluate: the page pauses for a moment).";
+  placeholder.append(show, why);
   root.append(placeholder);
   // Keep the plot's size before it exists, so nothing below jumps when it appears.
   requestAnimationFrame(() => (placeholder.style.height = `${height(root.clientWidth || 640)}px`));
@@ -117,17 +129,24 @@ export function lazyPlot3d({ label, traces, layout, height, drawn }: LazyPlot3d,
       await (await loadPlotly()).react(root, data, sized(width), config);
     });
   });
-  const near = new IntersectionObserver(
-    (entries) => {
-      if (!entries.some((e) => e.isIntersecting)) return;
-      near.disconnect();
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    near.disconnect();
+    placeholder.textContent = "Loading the 3-D view…";
+    // Two frames: the message is painted before plotly's evaluation holds the main thread.
+    requestAnimationFrame(() => requestAnimationFrame(() => {
       draw().catch((error: Error) => {
         placeholder.textContent = `The 3-D view could not be drawn: ${error.message}`;
         if (!placeholder.isConnected) root.append(placeholder);
       });
-    },
-    { rootMargin: "250px 0px" },
-  );
+    }));
+  };
+  show.addEventListener("click", start);
+  const near = new IntersectionObserver((entries) => {
+    if (plotlyLoaded && entries.some((e) => e.isIntersecting)) start();
+  }, { rootMargin: "250px 0px" });
   near.observe(root);
   invalidation.then(() => {
     ended = true;
