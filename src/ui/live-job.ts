@@ -52,18 +52,33 @@ export interface LiveJobHandlers<N extends JobName, S> {
   snapshot(state: S): S;
 }
 
-/** The states of a live run: the initial state, one after every event, and a last one when the job ends or fails. */
+/**
+ * The shortest time between two states drawn for ordinary progress. Every state redraws the run's figures on the
+ * page's main thread; at the worker's 10 reports per second per run, two runs' redraws took the CPU the
+ * workers train on (a 2-core machine without a GPU finished /stabilizers' default A/B run several times slower).
+ */
+export const REDRAW_INTERVAL_MS = 500;
+
+/**
+ * The states of a live run: the initial state, then after events — every report marked a milestone (a
+ * measurement), ordinary progress at most every REDRAW_INTERVAL_MS — and a last one when the job ends or fails.
+ * Every event is folded into the state, so a skipped state loses nothing: the next one carries it.
+ */
 export async function* liveJobStates<N extends JobName, S extends LiveJobState>(job: WorkerJob<N>, state: S, handlers: LiveJobHandlers<N, S>): AsyncGenerator<S> {
   yield handlers.snapshot(state);
+  let drawn = performance.now();
   for await (const event of job.events) {
     if ("progress" in event) {
       handlers.progress(event.progress);
+      const milestone = (event.progress as { milestone?: boolean }).milestone === true;
+      if (!milestone && performance.now() - drawn < REDRAW_INTERVAL_MS) continue;
     } else {
       state.status = "result" in event ? handlers.result(event.result) : `training stopped: ${event.error}`;
       state.running = false;
       state.failed = "error" in event;
       handlers.finish();
     }
+    drawn = performance.now();
     yield handlers.snapshot(state);
   }
 }

@@ -128,6 +128,22 @@ test("/trigflow: hovering a path says which noise point it started from", async 
   }
 });
 
+test("every page's \"try this\" steps lead to a place that exists on the page", async () => {
+  for (const path of ["/trigflow", "/jvp", "/stabilizers", "/discrete", "/cifar10", "/pretrained"]) {
+    const { page, errors } = await openPage(site.browser, `${site.url}${path}`);
+    try {
+      const links = page.locator(".try-this a");
+      await links.first().waitFor({ timeout: 30_000 });
+      const targets = await links.evaluateAll((anchors) => anchors.map((a) => decodeURIComponent(new URL((a as HTMLAnchorElement).href).hash.slice(1))));
+      assert.ok(targets.length >= 3 && targets.length <= 5, `${path}: ${targets.length} steps`);
+      for (const target of targets) assert.ok(await page.evaluate((id) => document.getElementById(id) !== null, target), `${path}: #${target} exists`);
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+    }
+  }
+});
+
 for (const backend of ["webgl", "webgpu"] as const) {
   test(`/stabilizers on ${backend}: a link sets the ablation and run B's form, and the quality chart answers a hover`, async () => {
     const { page, errors } = await openPage(site.browser, `${site.url}/stabilizers?backend=${backend}&stabilizer=cnoise&b-cnoise=scaled1000&b-warmup=50`, { quietMs: 1500 });
