@@ -61,7 +61,7 @@ test("stabilizers page: two live runs train side by side, report exact quality, 
 test("continuous vs discrete page: quality by N and the tangent gap show at once", async () => {
   const { page, errors } = await openPage(site.browser, `${site.url}/discrete`);
   const text = await page.locator("body").innerText();
-  assert.match(text, /The best grid is N = \d+/);
+  assert.match(text, /The grid with the lowest mean is N = \d+/);
   // The verdict is computed (verdicts.ts): the continuous model against every grid, in words.
   // Over seeds: the ± is the standard deviation over the precomputed seeds, and the table shows it too.
   assert.match(text, /Measured over \d+ seeds \(mean ± sd\): continuous time scores [\d.]+ ± [\d.]+,\s+(better than|a tie with|worse than) N = \d+/);
