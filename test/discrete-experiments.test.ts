@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { tangentGapByGridSize } from "../src/components/toy/experiments/discrete.ts";
 import { createMixture } from "../src/components/trigflow/gaussian-mixture.ts";
 import { TimeConditionedMlp } from "../src/components/nn/mlp.ts";
-import { checkPrecomputed, packWeights, unpackWeights } from "../src/components/toy/experiments/precomputed.ts";
+import { checkPrecomputed, gradientNormSummary, packWeights, unpackWeights } from "../src/components/toy/experiments/precomputed.ts";
 
 await tf.setBackend("cpu");
 
@@ -31,7 +31,16 @@ test("precomputed weights round-trip exactly through base64; a foreign file is r
   assert.ok(Object.is(back.a.data[1], -0));
   assert.equal(back.b.data[0], Math.fround(Math.PI));
   assert.throws(() => unpackWeights({ a: { shape: [3], base64: packWeights({ a: weights.b }).a.base64 } }), /holds 1 values, its shape \[3\] needs 3/);
-  assert.throws(() => checkPrecomputed({ format: "other" }, "stabilizers.json"), /not a sCM Lab precomputed v2 file: run npm run precompute/);
+  assert.throws(() => checkPrecomputed({ format: "other" }, "stabilizers.json"), /not a sCM Lab precomputed v3 file: run npm run precompute/);
   // A file of the previous version measured quality with another metric: its numbers must not be shown as these.
-  assert.throws(() => checkPrecomputed({ format: "sCM Lab precomputed v1" }, "stabilizers.json"), /not a sCM Lab precomputed v2 file/);
+  assert.throws(() => checkPrecomputed({ format: "sCM Lab precomputed v1" }, "stabilizers.json"), /not a sCM Lab precomputed v3 file/);
+  // v2 held one seed per configuration: its verdicts were judged against one run's wobble, not the seeds' spread.
+  assert.throws(() => checkPrecomputed({ format: "sCM Lab precomputed v2" }, "discrete.json"), /not a sCM Lab precomputed v3 file \(v2 held one seed per configuration.*\): run npm run precompute/);
+  assert.equal(checkPrecomputed({ format: "sCM Lab precomputed v3" }, "discrete.json").format, "sCM Lab precomputed v3");
+});
+
+test("gradientNormSummary: mean and std/mean of the last steps, skipping steps a live run did not report", () => {
+  const { mean, cv } = gradientNormSummary([100, NaN, 1, 3], 3);
+  assert.equal(mean, 2);
+  assert.ok(Math.abs(cv - Math.SQRT2 / 2) < 1e-15);
 });

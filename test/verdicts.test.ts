@@ -1,11 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ablationConclusion, compareLowerIsBetter, describeComparison, finalQuality, finalValue, versusEach } from "../src/components/toy/experiments/verdicts.ts";
+import { ablationConclusion, compareLowerIsBetter, describeComparison, finalQuality, overSeeds, qualityCurveOverSeeds, versusEach } from "../src/components/toy/experiments/verdicts.ts";
 
-test("finalValue: the last value, and half the range of the last four as its spread", () => {
-  assert.deepEqual(finalValue([9, 1, 3, 2, 5]), { value: 5, spread: 2 });
-  assert.deepEqual(finalValue([0.5]), { value: 0.5, spread: 0 });
-  assert.throws(() => finalValue([]), /no values/);
+test("overSeeds: the mean, and the sample standard deviation (n − 1) as the spread", () => {
+  // mean 2.5, squared deviations 2.25 + 0.25 + 0.25 + 2.25 = 5, over n − 1 = 3
+  const m = overSeeds([1, 2, 3, 4]);
+  assert.equal(m.value, 2.5);
+  assert.ok(Math.abs(m.spread - Math.sqrt(5 / 3)) < 1e-15);
+  assert.deepEqual(overSeeds([0.5]), { value: 0.5, spread: 0 });
+  assert.throws(() => overSeeds([]), /no seeds/);
+  // A diverged seed makes the mean non-finite, which the comparison then calls worse.
+  assert.equal(compareLowerIsBetter(overSeeds([1, Infinity]), overSeeds([1, 1.1])).verdict, "worse");
 });
 
 test("the tie rule: a difference inside both spreads is a tie, one just outside is not", () => {
@@ -18,6 +23,17 @@ test("the tie rule: a difference inside both spreads is a tie, one just outside 
   // No spread at all: any difference counts.
   assert.equal(compareLowerIsBetter({ value: 1.001, spread: 0 }, { value: 1, spread: 0 }).verdict, "worse");
   assert.equal(compareLowerIsBetter({ value: NaN, spread: 0 }, reference).verdict, "worse");
+  // The boundary belongs to the tie: a difference exactly equal to the two spreads together (binary-exact numbers).
+  assert.equal(compareLowerIsBetter({ value: 1.5, spread: 0.25 }, { value: 1, spread: 0.25 }).verdict, "tie");
+  assert.equal(compareLowerIsBetter({ value: 0.5, spread: 0.25 }, { value: 1, spread: 0.25 }).verdict, "tie");
+  assert.equal(compareLowerIsBetter({ value: 1.5 + 2 ** -20, spread: 0.25 }, { value: 1, spread: 0.25 }).verdict, "worse");
+  // Over seeds: means 1.0 and 1.3 with sds 0.129 each (seeds 0.85 … 1.15 and 1.15 … 1.45) are 0.3 apart > 0.258: worse.
+  const a = overSeeds([0.85, 0.95, 1.05, 1.15]);
+  const b = overSeeds([1.15, 1.25, 1.35, 1.45]);
+  assert.equal(compareLowerIsBetter(b, a).verdict, "worse");
+  assert.equal(compareLowerIsBetter(a, b).verdict, "better");
+  // The same means with twice the scatter overlap: a tie.
+  assert.equal(compareLowerIsBetter(overSeeds([1.0, 1.2, 1.4, 1.6]), overSeeds([0.7, 0.9, 1.1, 1.3])).verdict, "tie");
 });
 
 test("comparisons read as the numbers say", () => {
@@ -42,9 +58,24 @@ test("the ablation sentence names each variant under the verdict its numbers giv
   );
 });
 
-test("finalQuality reads both series of a run's measurements", () => {
-  const evaluations = [{ oneStep: 5, twoStep: 4 }, { oneStep: 3, twoStep: 2 }, { oneStep: 2, twoStep: 2.5 }];
-  assert.deepEqual(finalQuality("A", evaluations), { label: "A", oneStep: { value: 2, spread: 1.5 }, twoStep: { value: 2.5, spread: 1 } });
+test("finalQuality: each seed's last measurement, then mean ± sd over seeds, for both series", () => {
+  const seed = (oneStep: number, twoStep: number) => ({ quality: [{ iteration: 0, oneStep: 9, twoStep: 9 }, { iteration: 50, oneStep, twoStep }] });
+  assert.deepEqual(finalQuality("A", [seed(2, 4), seed(4, 4)]), { label: "A", oneStep: { value: 3, spread: Math.SQRT2 }, twoStep: { value: 4, spread: 0 } });
+  assert.throws(() => finalQuality("B", [{ quality: [] }]), /B: a seed with no measurements/);
+});
+
+test("qualityCurveOverSeeds: mean ± sd at every measurement; a seed that stopped early leaves the later points", () => {
+  const curve = qualityCurveOverSeeds(
+    [
+      { quality: [{ iteration: 0, oneStep: 1, twoStep: 2 }, { iteration: 50, oneStep: 3, twoStep: 4 }] },
+      { quality: [{ iteration: 0, oneStep: 3, twoStep: 2 }] },
+    ],
+    "oneStep",
+  );
+  assert.deepEqual(curve, [
+    { iteration: 0, seeds: 2, value: 2, spread: Math.SQRT2 },
+    { iteration: 50, seeds: 1, value: 3, spread: 0 },
+  ]);
 });
 
 test("versusEach groups the others by the subject's verdict against each", () => {

@@ -1,13 +1,18 @@
 /**
- * npm run precompute [-- --only stabilizers|discrete] [--student-steps 800 --teacher-steps 1000 --out-dir src/data]
+ * npm run precompute [-- --only stabilizers|discrete] [--seeds 0,1,2,3] [--backend wasm|cpu]
+ *                       [--student-steps 800 --teacher-steps 1000 --out-dir src/data]
  *
- * Trains the runs the stabilizers and continuous-vs-discrete pages show on first view, in Node on TF.js's CPU
- * backend, and writes src/data/stabilizers.json and src/data/discrete.json. Every number in those files
- * comes from here: regenerate them, never edit them. Seeds are fixed, so a rerun reproduces them (up to
- * float rounding on other CPUs).
+ * Trains the runs the stabilizers and continuous-vs-discrete pages show on first view, in Node on TF.js's
+ * WebAssembly backend by default (`--backend cpu` for the CPU backend with cpu-kernels.ts; WASM runs these
+ * 2-D jobs about 3× faster with the same numbers, see npm run bench:toy), and writes src/data/stabilizers.json
+ * and src/data/discrete.json. Every configuration is trained once per seed: the seed sets the teacher's and the
+ * student's initialisation and training noise, so seeds are independent replicates, while the evaluation noise
+ * is the same for all of them (it measures the model). Every number in those files comes from here: regenerate
+ * them, never edit them. Seeds are fixed, so a rerun reproduces them (up to float rounding on other CPUs).
  */
 import { writeFile } from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
 import { NonFiniteLossError, ToyRun, evaluationNoise } from "../../src/components/toy/toy-run.ts";
 import type { ToyRunConfig } from "../../src/components/toy/toy-run-config.ts";
 import { mixturePreset } from "../../src/components/toy/mixture-presets.ts";
@@ -20,55 +25,71 @@ import { ECT_DEFAULTS } from "../../src/components/objectives/ect.ts";
 import { arrayOps } from "../../src/components/math/linear-ops.ts";
 import { integrate, uniformTimes, STEPPERS } from "../../src/components/trigflow/ode-solvers.ts";
 import { T_MAX } from "../../src/components/trigflow/trigflow.ts";
-import { PRECOMPUTED_FORMAT, packWeights, unpackWeights, type DiscreteFile, type PrecomputedRun, type PrecomputedTeacher, type StabilizersFile } from "../../src/components/toy/experiments/precomputed.ts";
+import { PRECOMPUTED_FORMAT, gradientNormSummary, packWeights, unpackWeights, type DiscreteFile, type PrecomputedRun, type PrecomputedTeacher, type SeedRun, type StabilizersFile } from "../../src/components/toy/experiments/precomputed.ts";
 import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
-import { parseCommandLine } from "../options.ts";
+import { exitWithError, parseCommandLine } from "../options.ts";
 
-const args = parseCommandLine("precompute", { only: "value", "student-steps": "value", "teacher-steps": "value", "out-dir": "value" });
+const args = parseCommandLine("precompute", { only: "value", seeds: "value", backend: "value", "student-steps": "value", "teacher-steps": "value", "out-dir": "value" });
 const only = args.get("only");
+if (only !== undefined && only !== "stabilizers" && only !== "discrete") exitWithError("precompute", `--only takes stabilizers or discrete, not "${only}"`);
+const seeds = (args.get("seeds") ?? "0,1,2,3").split(",").map(Number);
+if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) exitWithError("precompute", `--seeds takes non-negative integers separated by commas, not "${args.get("seeds")}"`);
+const backend = args.get("backend") ?? "wasm";
+if (backend !== "wasm" && backend !== "cpu") exitWithError("precompute", `--backend takes wasm or cpu, not "${backend}"`);
 const studentSteps = Number(args.get("student-steps") ?? STABILIZER_TRAINING.studentSteps);
 const teacherSteps = Number(args.get("teacher-steps") ?? STABILIZER_TRAINING.teacherSteps);
 const outDir = args.get("out-dir") ?? "src/data";
 const { evaluateEvery, evaluationSamples } = STABILIZER_TRAINING;
 
-await tf.setBackend("cpu");
-useFastCpuKernels();
+if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} failed to initialise`);
+if (backend === "cpu") useFastCpuKernels();
 const mixture = mixturePreset(STABILIZER_DATA.preset, STABILIZER_DATA.options);
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const significant = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : x);
 const metricFloor = significant(mixtureMetric(mixture, evaluationSamples).floor);
-const header = { format: PRECOMPUTED_FORMAT, mixture: { preset: STABILIZER_DATA.preset, ...STABILIZER_DATA.options }, evaluationSamples, metricFloor } as const;
+const header = { format: PRECOMPUTED_FORMAT, mixture: { preset: STABILIZER_DATA.preset, ...STABILIZER_DATA.options }, evaluationSamples, metricFloor, seeds, backend } as const;
+/** The evaluation noise's seed: one for every model and every training seed, so runs differ only by their training. */
+const EVALUATION_SEED = 1;
 
 const exactOdeQuality = (() => {
   const run = new ToyRun(mixture, configFromSettings(PAPER_SETTINGS, "teacher"));
-  const samples = integrate(arrayOps, exactVelocity(mixture), evaluationNoise(evaluationSamples, mixture.dim, 1).first, uniformTimes(T_MAX, 0, 50), STEPPERS.heun);
+  const samples = integrate(arrayOps, exactVelocity(mixture), evaluationNoise(evaluationSamples, mixture.dim, EVALUATION_SEED).first, uniformTimes(T_MAX, 0, 50), STEPPERS.heun);
   const quality = run.distanceToData(samples);
   run.dispose();
   return quality;
 })();
 
-const teachers = new Map<string, { run: ToyRun; saved: PrecomputedTeacher }>();
-async function teacherFor(settings: StabilizerSettings) {
+/** One teacher per architecture and seed (App. G.2: a student starts from the teacher of its architecture). */
+const teachers = new Map<string, { runs: ToyRun[]; saved: PrecomputedTeacher }>();
+async function teachersFor(settings: StabilizerSettings) {
   const key = architectureKey(settings);
   if (!teachers.has(key)) {
-    const started = performance.now();
-    const config = configFromSettings(settings, "teacher");
-    const run = new ToyRun(mixture, config);
-    for (let i = 0; i < teacherSteps; i++) await run.step();
-    const odeQuality = run.distanceToData(await run.sampleOdeFrom(evaluationNoise(evaluationSamples, mixture.dim, 1).first, 50));
-    teachers.set(key, { run, saved: { key, config, weights: packWeights(await run.ema.params.save()), odeQuality, exactOdeQuality } });
-    log(`teacher ${key}: ${teacherSteps} steps in ${((performance.now() - started) / 1000).toFixed(0)} s, ODE sliced W₂ ${odeQuality.toFixed(4)} (exact ODE ${exactOdeQuality.toFixed(4)})`);
+    const runs: ToyRun[] = [];
+    const odeQuality: number[] = [];
+    for (const seed of seeds) {
+      const started = performance.now();
+      const run = new ToyRun(mixture, configFromSettings(settings, "teacher", seed));
+      for (let i = 0; i < teacherSteps; i++) await run.step();
+      odeQuality.push(run.distanceToData(await run.sampleOdeFrom(evaluationNoise(evaluationSamples, mixture.dim, EVALUATION_SEED).first, 50)));
+      runs.push(run);
+      log(`teacher ${key}, seed ${seed}: ${teacherSteps} steps in ${((performance.now() - started) / 1000).toFixed(0)} s, ODE sliced W₂ ${odeQuality.at(-1)!.toFixed(4)} (exact ODE ${exactOdeQuality.toFixed(4)})`);
+    }
+    // The live runs start from the first seed's teacher, so only its weights are kept.
+    const saved = { key, config: runs[0].config, weights: packWeights(await runs[0].ema.params.save()), odeQuality, exactOdeQuality };
+    teachers.set(key, { runs, saved });
   }
   return teachers.get(key)!;
 }
 
+type FullRun = Omit<PrecomputedRun, "seeds">;
+
 /** Train one student from a teacher's EMA, measuring every `evaluateEvery` steps; keep samples at the end. */
-async function trainStudent(id: string, label: string, config: ToyRunConfig, teacher: ToyRun, keepWeights = false): Promise<PrecomputedRun> {
+async function trainStudent(id: string, label: string, config: ToyRunConfig, teacher: ToyRun, keepWeights: boolean): Promise<FullRun> {
   const started = performance.now();
   const run = new ToyRun(mixture, config, teacher.ema);
-  const result: PrecomputedRun = { id, label, config, loss: [], gradientNorm: [], evaluations: [], seconds: 0 };
+  const result: FullRun = { id, label, config, loss: [], gradientNorm: [], evaluations: [], seconds: 0 };
   // The final measurement also keeps samples for plotting and measures the exact consistency error.
-  const measure = async (final: boolean) => result.evaluations.push(await evaluateToyRun(run, { samples: evaluationSamples, keepSamples: final ? 500 : 0, consistencyPoints: final ? 200 : 0, seed: 1 }));
+  const measure = async (final: boolean) => result.evaluations.push(await evaluateToyRun(run, { samples: evaluationSamples, keepSamples: final ? 500 : 0, consistencyPoints: final ? 200 : 0, seed: EVALUATION_SEED }));
   await measure(false);
   try {
     while (run.iteration < studentSteps) {
@@ -85,9 +106,37 @@ async function trainStudent(id: string, label: string, config: ToyRunConfig, tea
   result.seconds = (performance.now() - started) / 1000;
   if (keepWeights) result.weights = packWeights(await run.ema.params.save());
   const last = result.evaluations.at(-1)!;
-  log(`${id}: ${run.iteration} steps in ${result.seconds.toFixed(0)} s, 1-step ${last.oneStep.toFixed(4)}, 2-step ${last.twoStep.toFixed(4)}${result.failure ? ` (${result.failure})` : ""}`);
+  log(`${id}, seed ${config.seed}: ${run.iteration} steps in ${result.seconds.toFixed(0)} s, 1-step ${last.oneStep.toFixed(4)}, 2-step ${last.twoStep.toFixed(4)}${result.failure ? ` (${result.failure})` : ""}`);
   run.dispose();
   return result;
+}
+
+/** The small per-seed record of a full run. */
+function seedRunOf(run: FullRun, seed: number): SeedRun {
+  const last = run.evaluations.at(-1)!;
+  return {
+    seed,
+    quality: run.evaluations.map(({ iteration, oneStep, twoStep }) => ({ iteration, oneStep, twoStep })),
+    ...(last.consistencyError ? { consistencyError: last.consistencyError } : {}),
+    gradientNorm: gradientNormSummary(run.gradientNorm),
+    ...(run.failure ? { failure: run.failure } : {}),
+    seconds: run.seconds,
+  };
+}
+
+/**
+ * One configuration over every seed, each from its own seed's teacher: the first seed's full record (and
+ * weights, if asked), and every seed's replicate.
+ */
+async function trainOverSeeds(id: string, label: string, configFor: (seed: number) => ToyRunConfig, teacherRuns: ToyRun[], keepWeights = false): Promise<PrecomputedRun> {
+  let first: FullRun | undefined;
+  const replicates: SeedRun[] = [];
+  for (const [i, seed] of seeds.entries()) {
+    const run = await trainStudent(id, label, configFor(seed), teacherRuns[i], keepWeights && i === 0);
+    first ??= run;
+    replicates.push(seedRunOf(run, seed));
+  }
+  return { ...first!, seeds: replicates };
 }
 
 const started = performance.now();
@@ -96,35 +145,37 @@ if (only === undefined || only === "stabilizers") {
   for (const ablation of ABLATIONS) {
     for (const variant of ablation.variants) {
       if (runs.some((r) => r.id === variant.id)) continue;
-      const { run: teacher } = await teacherFor(variant.settings);
-      runs.push({ ...(await trainStudent(variant.id, variant.label, configFromSettings(variant.settings, "sct"), teacher)), settings: variant.settings });
+      const { runs: teacherRuns } = await teachersFor(variant.settings);
+      runs.push({ ...(await trainOverSeeds(variant.id, variant.label, (seed) => configFromSettings(variant.settings, "sct", seed), teacherRuns)), settings: variant.settings });
     }
   }
   const file: StabilizersFile = { ...header, seconds: (performance.now() - started) / 1000, teachers: [...teachers.values()].map((t) => t.saved), runs };
   await writeFile(`${outDir}/stabilizers.json`, JSON.stringify(file));
-  log(`wrote ${outDir}/stabilizers.json`);
+  log(`wrote ${outDir}/stabilizers.json (${seeds.length} seeds on ${backend}, ${(file.seconds / 60).toFixed(1)} min)`);
 }
 if (only === undefined || only === "discrete") {
   const begun = performance.now();
-  const { run: teacher, saved } = await teacherFor(PAPER_SETTINGS);
-  const base = configFromSettings(PAPER_SETTINGS, "scd");
-  const continuous = await trainStudent("continuous", "continuous-time sCD", base, teacher, true);
+  const { runs: teacherRuns, saved } = await teachersFor(PAPER_SETTINGS);
+  const base = (seed: number) => configFromSettings(PAPER_SETTINGS, "scd", seed);
+  const continuous = await trainOverSeeds("continuous", "continuous-time sCD", base, teacherRuns, true);
   const discrete: DiscreteFile["discrete"] = [];
   for (const N of DISCRETE_GRID_SIZES) {
-    discrete.push({ ...(await trainStudent(`N${N}`, `discrete, N = ${N}`, { ...base, objective: "discrete", discreteSteps: N }, teacher)), N });
+    discrete.push({ ...(await trainOverSeeds(`N${N}`, `discrete, N = ${N}`, (seed) => ({ ...base(seed), objective: "discrete", discreteSteps: N }), teacherRuns)), N });
   }
   // Consistency training instead of distillation, from the same start with the same budget: sCT and ECT.
   const training = [
-    await trainStudent("sct", "continuous-time sCT", configFromSettings(PAPER_SETTINGS, "sct"), teacher),
-    await trainStudent("ect", "ECT (discrete time, shrinking gap)", { ...configFromSettings(PAPER_SETTINGS, "ect"), ect: { ...ECT_DEFAULTS, stageIterations: Math.ceil(studentSteps / 8) } }, teacher),
+    await trainOverSeeds("sct", "continuous-time sCT", (seed) => configFromSettings(PAPER_SETTINGS, "sct", seed), teacherRuns),
+    await trainOverSeeds("ect", "ECT (discrete time, shrinking gap)", (seed) => ({ ...configFromSettings(PAPER_SETTINGS, "ect", seed), ect: { ...ECT_DEFAULTS, stageIterations: Math.ceil(studentSteps / 8) } }), teacherRuns),
   ];
-  // The tangent gap of the trained continuous model (its EMA weights) against its own teacher, at float32.
-  const student = new ToyRun(mixture, base, teacher.ema);
+  // The tangent gap of the first seed's trained continuous model (its EMA weights) against its own teacher, at
+  // float32: the one model the page can recompute it for (its weights are in the file).
+  const teacher = teacherRuns[0];
+  const student = new ToyRun(mixture, base(seeds[0]), teacher.ema);
   student.net.params.load(unpackWeights(continuous.weights!));
   const tangentGap = await tangentGapByGridSize(student.net, teacher.ema, mixture, TANGENT_GAP_SIZES, 256, 3);
   student.dispose();
   const file: DiscreteFile = { ...header, seconds: (performance.now() - begun) / 1000, teacher: saved, continuous, discrete, training, tangentGap };
   await writeFile(`${outDir}/discrete.json`, JSON.stringify(file));
-  log(`wrote ${outDir}/discrete.json`);
+  log(`wrote ${outDir}/discrete.json (${seeds.length} seeds on ${backend}, ${(file.seconds / 60).toFixed(1)} min)`);
 }
-teachers.forEach((t) => t.run.dispose());
+teachers.forEach((t) => t.runs.forEach((run) => run.dispose()));

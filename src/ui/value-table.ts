@@ -29,7 +29,8 @@ export function valueTable(rows: readonly Record<string, unknown>[], format: Cel
       const value = row[column];
       const cell = tr.insertCell();
       const f = format[column] as ((v: unknown) => string) | undefined;
-      cell.textContent = value === undefined || value === null ? "–" : f && typeof value === "number" ? f(value) : String(value);
+      // A format applies to numbers and to structured values (a mean ± spread); text is shown as it is.
+      cell.textContent = value === undefined || value === null ? "–" : f && (typeof value === "number" || typeof value === "object") ? f(value) : String(value);
       cell.style.cssText = "white-space: normal; overflow-wrap: normal; word-break: normal; padding: 2px 6px;";
     }
   }

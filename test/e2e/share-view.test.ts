@@ -157,7 +157,10 @@ for (const backend of ["webgl", "webgpu"] as const) {
       // The precomputed runs of this ablation are the ones drawn: the chart's legend names them.
       const quality = page.locator(".card", { has: page.getByRole("heading", { name: "Exact quality of 2-step samples" }) }).first();
       assert.match(await quality.innerText(), /1000·t/);
-      assert.match(await hoverForTip(page, quality.locator("svg[class^=plot]")), /step \d+.*sliced W₂ 0\.\d{4} \(2-step samples\)/s);
+      // Precomputed runs are means over seeds: the tip gives the mean ± sd and the number of seeds.
+      // (Plot's tip breaks long lines at a space, which textContent then reads as a zero-width space.)
+      const tip = (await hoverForTip(page, quality.locator("svg[class^=plot]"))).replace(/\u200b/g, " ");
+      assert.match(tip, /step \d+.*sliced W₂ 0\.\d{4} ± 0\.\d{4}\s+\(2-step\s+samples;\s+mean\s+±\s+sd\s+over\s+\d+\s+seeds\)/s);
       assert.deepEqual(errors, []);
     } finally {
       await page.close();

@@ -25,6 +25,9 @@ test("stabilizers page: trained runs show at once; choosing another stabilizer r
   const { page, errors } = await openPage(site.browser, `${site.url}/stabilizers`);
   const table = page.locator("table").first();
   assert.match(await table.innerText(), /L2, c = 0\.1 \(paper\)[\s\S]*off/);
+  // Every configuration is a mean ± sd over the precomputed seeds, in the table and in the sentence under it.
+  assert.match(await table.innerText(), /L2, c = 0\.1 \(paper\)\s+[\d.]+ ± [\d.]+/);
+  assert.match(await page.locator("body").innerText(), /Measured here over \d+ seeds \(mean ± sd\), against the paper's setting/);
   await page.getByLabel("Time conditioning c_noise(t)").check();
   await page.waitForTimeout(500);
   assert.match(await table.innerText(), /¼·ln\(σd tan t\)/);
@@ -58,9 +61,11 @@ test("stabilizers page: two live runs train side by side, report exact quality, 
 test("continuous vs discrete page: quality by N and the tangent gap show at once", async () => {
   const { page, errors } = await openPage(site.browser, `${site.url}/discrete`);
   const text = await page.locator("body").innerText();
-  assert.match(text, /The best grid is N = \d+/);
+  assert.match(text, /The grid with the lowest mean is N = \d+/);
   // The verdict is computed (verdicts.ts): the continuous model against every grid, in words.
-  assert.match(text, /continuous time scores [\d.]+ ± [\d.]+,\s+(better than|a tie with|worse than) N = \d+/);
+  // Over seeds: the ± is the standard deviation over the precomputed seeds, and the table shows it too.
+  assert.match(text, /Measured over \d+ seeds \(mean ± sd\): continuous time scores [\d.]+ ± [\d.]+,\s+(better than|a tie with|worse than) N = \d+/);
+  assert.match(await page.locator("table").first().innerText(), /continuous sCD\s+[\d.]+ ± [\d.]+/);
   assert.match(await page.locator("body").innerText(), /The gap falls like 1\/N down to N = [\d,]+/);
   await page.screenshot({ path: `${ARTIFACTS}/discrete.png`, fullPage: true });
   assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);

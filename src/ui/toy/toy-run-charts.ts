@@ -4,12 +4,19 @@
  */
 import * as Plot from "@observablehq/plot";
 import type { ToyEvaluation } from "../../components/toy/toy-evaluation.js";
+import { gradientNormSummary, type SeedRun } from "../../components/toy/experiments/precomputed.js";
+import { finalQuality, overSeeds, qualityCurveOverSeeds, type Measured } from "../../components/toy/experiments/verdicts.js";
 
+/**
+ * A run as the charts draw it: one run's full record (a live run, or a precomputed configuration's first seed),
+ * and for precomputed configurations every seed's replicate, from which quality is shown as mean ± sd.
+ */
 export interface RunSeries {
   label: string;
   loss: number[];
   gradientNorm: number[];
   evaluations: ToyEvaluation[];
+  seeds?: SeedRun[];
 }
 
 /**
@@ -55,18 +62,31 @@ export function stepChart(runs: RunSeries[], key: "loss" | "gradientNorm", width
   });
 }
 
-/** Exact sample quality (sliced W₂ to the true mixture, lower is better) over training, with reference levels. */
+/**
+ * Exact sample quality (sliced W₂ to the true mixture, lower is better) over training, with reference levels. A
+ * run trained over several seeds shows its mean over seeds as the line and mean ± sd as a band (verdicts.ts
+ * overSeeds: the spread its verdicts are judged against); a single run shows its own measurements.
+ */
 export function qualityChart(runs: RunSeries[], width: number, references: { label: string; value: number }[] = [], which: "twoStep" | "oneStep" = "twoStep"): HTMLElement | SVGElement {
-  const rows = runs.flatMap((r) => r.evaluations.map((e) => ({ run: r.label, step: e.iteration, value: e[which] })));
+  const rows = runs.flatMap((r) =>
+    r.seeds && r.seeds.length > 1
+      ? qualityCurveOverSeeds(r.seeds, which).map((m) => ({ run: r.label, step: m.iteration, value: m.value, spread: m.spread, seeds: m.seeds }))
+      : r.evaluations.map((e) => ({ run: r.label, step: e.iteration, value: e[which], spread: 0, seeds: 1 })),
+  );
+  // A log axis cannot show a band that reaches 0 or below: clip its lower edge at a tenth of the mean.
+  const band = rows.filter((d) => d.seeds > 1).map((d) => ({ ...d, low: Math.max(d.value - d.spread, d.value / 10), high: d.value + d.spread }));
+  const samples = which === "twoStep" ? "2" : "1";
+  type Row = (typeof rows)[number];
   return Plot.plot({
     width,
     height: 240,
     // The lowest reference line (often the exact ODE) would otherwise lie on the x-axis.
     insetBottom: 10,
     x: { label: "training step →" },
-    y: { type: "log", label: `↑ sliced W₂ of ${which === "twoStep" ? "2-step" : "1-step"} samples (lower is better)`, grid: true, tickFormat: LOG_TICKS },
+    y: { type: "log", label: `↑ sliced W₂ of ${samples}-step samples (lower is better)`, grid: true, tickFormat: LOG_TICKS },
     color: colorScale(runs),
     marks: [
+      Plot.areaY(band, { x: "step", y1: "low", y2: "high", fill: "run", z: "run", fillOpacity: 0.15 }),
       Plot.ruleY(references, { y: "value", stroke: "#6b7280", strokeDasharray: "4 3" }),
       // Reference lines often lie close together (teacher ODE vs exact ODE): alternate their labels between the
       // left and right ends, so two labels never print over each other.
@@ -74,7 +94,15 @@ export function qualityChart(runs: RunSeries[], width: number, references: { lab
         Plot.text([ref], { y: "value", text: "label", frameAnchor: i % 2 === 0 ? "left" : "right", textAnchor: i % 2 === 0 ? "start" : "end", dy: -6, dx: i % 2 === 0 ? 4 : -4, fill: "#6b7280" }),
       ),
       Plot.line(rows, { x: "step", y: "value", stroke: "run", z: "run", strokeWidth: 2, marker: "circle-stroke" }),
-      Plot.tip(rows, Plot.pointer({ x: "step", y: "value", stroke: "run", title: (d: { run: string; step: number; value: number }) => `${d.run}, step ${d.step}\nsliced W₂ ${d.value.toFixed(4)} (${which === "twoStep" ? "2" : "1"}-step samples)` })),
+      Plot.tip(rows, Plot.pointer({
+        x: "step",
+        y: "value",
+        stroke: "run",
+        title: (d: Row) =>
+          d.seeds > 1
+            ? `${d.run}, step ${d.step}\nsliced W₂ ${d.value.toFixed(4)} ± ${d.spread.toFixed(4)} (${samples}-step samples; mean ± sd over ${d.seeds} seeds)`
+            : `${d.run}, step ${d.step}\nsliced W₂ ${d.value.toFixed(4)} (${samples}-step samples)`,
+      })),
     ],
   });
 }
@@ -122,39 +150,59 @@ export function samplesChart(flat: readonly number[], means: number[][], stds: n
   });
 }
 
-/** The numbers a table shows for a run: final exact quality, consistency error, gradient-norm statistics. */
+/**
+ * The numbers a table shows for a run: final exact quality, consistency error, gradient-norm statistics. For a
+ * configuration trained over several seeds each is the mean ± sd over seeds (verdicts.ts overSeeds); for a single
+ * run (a live one), that run's own final value.
+ */
 export interface RunSummary {
   setting: string;
-  "1-step W₂": number;
-  "2-step W₂": number;
-  "grad-norm mean": number;
+  "1-step W₂": number | Measured;
+  "2-step W₂": number | Measured;
+  "grad-norm mean": number | Measured;
   /** coefficient of variation (std/mean) of ‖∇L‖ over the last 200 steps: the spread Fig. 5a compares */
-  "grad-norm CV": number;
+  "grad-norm CV": number | Measured;
   "‖f − f*‖ at t = 0.3 / 0.8 / 1.3"?: string;
+}
+
+/** "0.0376" for a single value, "0.0376 ± 0.0012" for a mean over seeds. */
+export function formatMeasured(x: number | Measured, format: (v: number) => string): string {
+  return typeof x === "number" ? format(x) : x.spread > 0 ? `${format(x.value)} ± ${format(x.spread)}` : format(x.value);
 }
 
 export function runSummary(run: RunSeries): RunSummary | null {
   const last = run.evaluations.at(-1);
   if (!last) return null;
-  const tail = run.gradientNorm.slice(-200).filter(Number.isFinite);
-  const mean = tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length);
-  const variance = tail.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, tail.length - 1);
+  if (run.seeds && run.seeds.length > 1) {
+    const { seeds } = run;
+    const quality = finalQuality(run.label, seeds);
+    const errors = seeds.map((s) => s.consistencyError).filter((e) => e !== undefined);
+    return {
+      setting: run.label,
+      "1-step W₂": quality.oneStep,
+      "2-step W₂": quality.twoStep,
+      "grad-norm mean": overSeeds(seeds.map((s) => s.gradientNorm.mean)),
+      "grad-norm CV": overSeeds(seeds.map((s) => s.gradientNorm.cv)),
+      ...(errors.length > 0 ? { "‖f − f*‖ at t = 0.3 / 0.8 / 1.3": errors[0].map((_, i) => formatMeasured(overSeeds(errors.map((e) => e[i].error)), (v) => v.toFixed(3))).join(" / ") } : {}),
+    };
+  }
+  const gradientNorm = gradientNormSummary(run.gradientNorm);
   return {
     setting: run.label,
     "1-step W₂": last.oneStep,
     "2-step W₂": last.twoStep,
-    "grad-norm mean": mean,
-    "grad-norm CV": Math.sqrt(variance) / mean,
+    "grad-norm mean": gradientNorm.mean,
+    "grad-norm CV": gradientNorm.cv,
     // Older precomputed files lack the consistency error: the column then stays out.
     ...(last.consistencyError ? { "‖f − f*‖ at t = 0.3 / 0.8 / 1.3": last.consistencyError.map((e) => e.error.toFixed(3)).join(" / ") } : {}),
   };
 }
 
 export const SUMMARY_FORMAT = {
-  "1-step W₂": (x: number) => x.toFixed(4),
-  "2-step W₂": (x: number) => x.toFixed(4),
-  "grad-norm mean": (x: number) => x.toPrecision(3),
-  "grad-norm CV": (x: number) => x.toFixed(2),
+  "1-step W₂": (x: number | Measured) => formatMeasured(x, (v) => v.toFixed(4)),
+  "2-step W₂": (x: number | Measured) => formatMeasured(x, (v) => v.toFixed(4)),
+  "grad-norm mean": (x: number | Measured) => formatMeasured(x, (v) => v.toPrecision(3)),
+  "grad-norm CV": (x: number | Measured) => formatMeasured(x, (v) => v.toFixed(2)),
 };
 
 /** The 1- and 2-step samples of each run's latest measurement that kept samples, side by side (runs without any are skipped). */

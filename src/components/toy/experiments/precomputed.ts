@@ -8,10 +8,34 @@ import type { ToyEvaluation } from "../toy-evaluation.js";
 import type { StabilizerSettings } from "./stabilizers.js";
 import type { TangentGap } from "./discrete.js";
 
-/** v2: quality is the exact sliced W₂ of quasi-random samples to the mixture (v1 compared with fresh i.i.d. samples). */
-export const PRECOMPUTED_FORMAT = "sCM Lab precomputed v2";
+/**
+ * v3: every configuration trained over several seeds (`seeds` in each run). v2 held one seed per configuration;
+ * v1 measured quality against fresh i.i.d. samples instead of the exact sliced W₂ to the mixture.
+ */
+export const PRECOMPUTED_FORMAT = "sCM Lab precomputed v3";
 
-/** One trained run: per-step loss and gradient norm, the measurements, and how it ended. */
+/**
+ * One seed's replicate of a configuration, kept small: its quality curve, its final consistency error and
+ * gradient-norm statistics, and how it ended. The seed changes the initialisation and the training noise of
+ * both the teacher and the student; the evaluation noise is the same for every seed.
+ */
+export interface SeedRun {
+  seed: number;
+  /** exact quality at each measurement, in order */
+  quality: { iteration: number; oneStep: number; twoStep: number }[];
+  /** RMS of f_θ − f* at the last measurement (CONSISTENCY_ERROR_TIMES) */
+  consistencyError?: { t: number; error: number }[];
+  /** ‖∇L‖ over the last steps (gradientNormSummary) */
+  gradientNorm: GradientNormSummary;
+  failure?: string;
+  seconds: number;
+}
+
+/**
+ * One configuration: the full record of its first seed (per-step loss and gradient norm, every measurement with
+ * diagnostics and samples: what the step charts and scatter plots draw), and every seed's replicate (`seeds`,
+ * the first one included), from which the pages take means and spreads.
+ */
 export interface PrecomputedRun {
   id: string;
   label: string;
@@ -25,15 +49,32 @@ export interface PrecomputedRun {
   seconds: number;
   /** final EMA weights, kept for runs a page computes with (the continuous model of the discrete page) */
   weights?: PackedWeights;
+  /** every seed's replicate, in the order of the header's `seeds` */
+  seeds: SeedRun[];
+}
+
+/** Mean and coefficient of variation (std/mean) of ‖∇L‖: the spread the paper's Fig. 5a compares. */
+export interface GradientNormSummary {
+  mean: number;
+  cv: number;
+}
+
+/** ‖∇L‖ statistics over the last `window` steps of a run (non-finite steps, which a live run may skip, left out). */
+export function gradientNormSummary(series: readonly number[], window = 200): GradientNormSummary {
+  const tail = series.slice(-window).filter(Number.isFinite);
+  const mean = tail.reduce((a, b) => a + b, 0) / Math.max(1, tail.length);
+  const variance = tail.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, tail.length - 1);
+  return { mean, cv: Math.sqrt(variance) / mean };
 }
 
 export interface PrecomputedTeacher {
   key: string;
+  /** the first seed's configuration and EMA weights: the live runs start from them */
   config: ToyRunConfig;
   /** EMA weights, the student's starting point (App. G.2) */
   weights: PackedWeights;
-  /** sliced W₂ of 100-NFE Heun ODE samples (50 steps) to the true mixture */
-  odeQuality: number;
+  /** sliced W₂ of 100-NFE Heun ODE samples (50 steps) to the true mixture, one per seed (each seed has its own teacher) */
+  odeQuality: number[];
   /** the same for the analytic F*: the best a perfect teacher could do with this sampler and sample count */
   exactOdeQuality: number;
 }
@@ -44,7 +85,10 @@ export interface PrecomputedHeader {
   evaluationSamples: number;
   /** the least sliced W₂ any evaluationSamples atoms can have to the mixture (MixtureSlicedWasserstein.floor) */
   metricFloor: number;
-  /** seconds the whole file took in Node's CPU backend, for the README */
+  /** the seeds every configuration was trained with */
+  seeds: number[];
+  /** the TF.js backend it ran on in Node ("wasm" or "cpu"), and the seconds the whole file took there, for the README */
+  backend: string;
   seconds: number;
 }
 
@@ -59,7 +103,7 @@ export interface DiscreteFile extends PrecomputedHeader {
   discrete: (PrecomputedRun & { N: number })[];
   /** consistency *training* from the same start and budget: continuous sCT and the discrete-time ECT (App. E.3) */
   training?: PrecomputedRun[];
-  /** float32 tangent gap ‖g_N − g‖/‖g‖ of the trained continuous model, by N */
+  /** float32 tangent gap ‖g_N − g‖/‖g‖ of the first seed's trained continuous model, by N */
   tangentGap: TangentGap[];
 }
 
@@ -92,8 +136,10 @@ export function unpackWeights(packed: PackedWeights): Record<string, NamedArray>
 
 /** Refuse a file of another format with a message a reader understands. */
 export function checkPrecomputed<T extends PrecomputedHeader>(value: unknown, name: string): T {
-  if (typeof value !== "object" || value === null || (value as { format?: unknown }).format !== PRECOMPUTED_FORMAT) {
-    throw new Error(`${name} is not a ${PRECOMPUTED_FORMAT} file: run npm run precompute to regenerate it`);
+  const format = typeof value === "object" && value !== null ? (value as { format?: unknown }).format : undefined;
+  if (format !== PRECOMPUTED_FORMAT) {
+    const older = format === "sCM Lab precomputed v2" ? " (v2 held one seed per configuration; the pages now compare means over seeds)" : "";
+    throw new Error(`${name} is not a ${PRECOMPUTED_FORMAT} file${older}: run npm run precompute to regenerate it`);
   }
   return value as T;
 }

@@ -2,12 +2,15 @@
  * Comparisons in words, computed from the numbers a page shows: "1.8× worse", "0.62× (better)", "a tie". A
  * difference no larger than the two numbers' spreads together is a tie, whatever its ratio.
  *
- * The spread of a run's final quality is, for now, how far its own last measurements wander: half the range
- * of the last END_WINDOW of them (150 steps at one measurement every 50). A run repeated over seeds would give
- * a better spread; until the pages have that, this is the noise every verdict is judged against.
+ * A configuration's value is its mean over the seeds it was trained with, and its spread is the sample standard
+ * deviation over those seeds (n − 1 in the denominator). The standard deviation, not the standard error of the
+ * mean: it says how far one rerun with another seed lands, the variation a reader who trains a run sees, and
+ * with 4 seeds the tie rule |a − b| ≤ sd_a + sd_b then calls a difference only when it is about three standard
+ * errors of the difference of the means (≈ 2.8 for equal spreads) — a conservative test, which a page's word
+ * "better" or "worse" should be.
  */
 
-/** A value with its spread (the half-width of the band it is known to within). */
+/** A value with its spread: the half-width of the band it is known to within (over seeds: mean ± sd). */
 export interface Measured {
   value: number;
   spread: number;
@@ -21,14 +24,31 @@ export interface Comparison {
   ratio: number;
 }
 
-/** How many of a run's last measurements its final value's spread is taken over. */
-export const END_WINDOW = 4;
+/** The mean of the values and their sample standard deviation over seeds (0 for a single value: no spread known). */
+export function overSeeds(values: readonly number[]): Measured {
+  if (values.length === 0) throw new RangeError("no seeds: a mean over seeds needs at least one value");
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  if (values.length === 1) return { value: mean, spread: 0 };
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1);
+  return { value: mean, spread: Math.sqrt(variance) };
+}
 
-/** The last value of a series and half the range of its last `window` values. */
-export function finalValue(series: readonly number[], window = END_WINDOW): Measured {
-  if (series.length === 0) throw new RangeError("a series with no values has no final value");
-  const tail = series.slice(-window);
-  return { value: series[series.length - 1], spread: (Math.max(...tail) - Math.min(...tail)) / 2 };
+/** One seed's quality curve, as the precomputed files hold it (precomputed.ts SeedRun). */
+export interface SeedQuality {
+  quality: readonly { iteration: number; oneStep: number; twoStep: number }[];
+}
+
+/**
+ * Mean and spread over seeds at each measurement, for the band of a quality chart. Every seed is measured at the
+ * same steps; a seed that stopped early (a non-finite loss) has no value past its end, so later points average
+ * the seeds that reached them (`seeds` says how many).
+ */
+export function qualityCurveOverSeeds(seeds: readonly SeedQuality[], which: "oneStep" | "twoStep"): (Measured & { iteration: number; seeds: number })[] {
+  const iterations = [...new Set(seeds.flatMap((s) => s.quality.map((q) => q.iteration)))].sort((a, b) => a - b);
+  return iterations.map((iteration) => {
+    const values = seeds.flatMap((s) => s.quality.filter((q) => q.iteration === iteration).map((q) => q[which]));
+    return { iteration, seeds: values.length, ...overSeeds(values) };
+  });
 }
 
 /** Compare a lower-is-better quantity (a distance) with a reference; inside both spreads it is a tie. */
@@ -74,9 +94,14 @@ export function ablationConclusion(reference: QualityRow, variants: readonly Qua
   return `${sentence[0].toUpperCase()}${sentence.slice(1)}.`;
 }
 
-/** A run's final 1- and 2-step quality with their spreads, from its measurements in order. */
-export function finalQuality(label: string, evaluations: readonly { oneStep: number; twoStep: number }[]): QualityRow {
-  return { label, oneStep: finalValue(evaluations.map((e) => e.oneStep)), twoStep: finalValue(evaluations.map((e) => e.twoStep)) };
+/** A configuration's final 1- and 2-step quality over its seeds: each seed's last measurement, then mean ± sd. */
+export function finalQuality(label: string, seeds: readonly SeedQuality[]): QualityRow {
+  const last = seeds.map((s) => {
+    const final = s.quality.at(-1);
+    if (!final) throw new RangeError(`${label}: a seed with no measurements has no final quality`);
+    return final;
+  });
+  return { label, oneStep: overSeeds(last.map((q) => q.oneStep)), twoStep: overSeeds(last.map((q) => q.twoStep)) };
 }
 
 /** "better than N = 4, N = 8; a tie with N = 16; worse than N = 4096": one subject against each of several others. */
