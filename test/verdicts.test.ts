@@ -32,8 +32,24 @@ test("the tie rule: a difference inside both spreads is a tie, one just outside 
   const b = overSeeds([1.15, 1.25, 1.35, 1.45]);
   assert.equal(compareLowerIsBetter(b, a).verdict, "worse");
   assert.equal(compareLowerIsBetter(a, b).verdict, "better");
-  // The same means with twice the scatter overlap: a tie.
-  assert.equal(compareLowerIsBetter(overSeeds([1.0, 1.2, 1.4, 1.6]), overSeeds([0.7, 0.9, 1.1, 1.3])).verdict, "tie");
+  // The same means with twice the scatter overlap: a tie, unpaired (different numbers of seeds: no pairing).
+  assert.equal(compareLowerIsBetter(overSeeds([1.0, 1.2, 1.4, 1.6, 1.3]), overSeeds([0.7, 0.9, 1.1, 1.3])).verdict, "tie");
+});
+
+test("over the same seeds, differences are judged seed by seed: a consistent one is called, a scattered one is a tie", () => {
+  // Every seed 0.3 worse: the spread over seeds (0.26 each) is common to both and cancels.
+  assert.equal(compareLowerIsBetter(overSeeds([1.0, 1.2, 1.4, 1.6]), overSeeds([0.7, 0.9, 1.1, 1.3])).verdict, "worse");
+  assert.equal(compareLowerIsBetter(overSeeds([0.7, 0.9, 1.1, 1.3]), overSeeds([1.0, 1.2, 1.4, 1.6])).verdict, "better");
+  // The same means, per-seed differences 0.9, 0.1, 0.3, −0.1: mean 0.3, sd 0.43, √2·sd 0.61 > 0.3: a tie.
+  assert.equal(compareLowerIsBetter(overSeeds([1.6, 1.0, 1.4, 1.2]), overSeeds([0.7, 0.9, 1.1, 1.3])).verdict, "tie");
+  // Just inside and just outside √2·sd: differences 0.1 ± 0.05 (mean 0.1, sd 0.0577, √2·sd 0.0816) is called;
+  // differences 0.1 ± 0.09 (sd 0.104, √2·sd 0.147) are a tie.
+  const base = [1, 2, 3, 4];
+  const plus = (d: number[]) => overSeeds(base.map((v, i) => v + d[i]));
+  assert.equal(compareLowerIsBetter(plus([0.05, 0.15, 0.05, 0.15]), overSeeds(base)).verdict, "worse");
+  assert.equal(compareLowerIsBetter(plus([0.01, 0.19, 0.01, 0.19]), overSeeds(base)).verdict, "tie");
+  // A single seed on one side: no pairing, the unpaired rule.
+  assert.equal(compareLowerIsBetter({ value: 2.6, spread: 0 }, overSeeds(base)).verdict, "tie");
 });
 
 test("comparisons read as the numbers say", () => {
@@ -60,7 +76,7 @@ test("the ablation sentence names each variant under the verdict its numbers giv
 
 test("finalQuality: each seed's last measurement, then mean ± sd over seeds, for both series", () => {
   const seed = (oneStep: number, twoStep: number) => ({ quality: [{ iteration: 0, oneStep: 9, twoStep: 9 }, { iteration: 50, oneStep, twoStep }] });
-  assert.deepEqual(finalQuality("A", [seed(2, 4), seed(4, 4)]), { label: "A", oneStep: { value: 3, spread: Math.SQRT2 }, twoStep: { value: 4, spread: 0 } });
+  assert.deepEqual(finalQuality("A", [seed(2, 4), seed(4, 4)]), { label: "A", oneStep: { value: 3, spread: Math.SQRT2, perSeed: [2, 4] }, twoStep: { value: 4, spread: 0, perSeed: [4, 4] } });
   assert.throws(() => finalQuality("B", [{ quality: [] }]), /B: a seed with no measurements/);
 });
 
@@ -73,7 +89,7 @@ test("qualityCurveOverSeeds: mean ± sd at every measurement; a seed that stoppe
     "oneStep",
   );
   assert.deepEqual(curve, [
-    { iteration: 0, seeds: 2, value: 2, spread: Math.SQRT2 },
+    { iteration: 0, seeds: 2, value: 2, spread: Math.SQRT2, perSeed: [1, 3] },
     { iteration: 50, seeds: 1, value: 3, spread: 0 },
   ]);
 });

@@ -2,6 +2,13 @@
  * Comparisons in words, computed from the numbers a page shows: "1.8× worse", "0.62× (better)", "a tie". A
  * difference no larger than the two numbers' spreads together is a tie, whatever its ratio.
  *
+ * Two configurations trained over the same seeds are compared seed by seed: a seed's runs share their teacher's
+ * seed, their initialisation and the evaluation noise, so much of the spread over seeds is common to both and
+ * cancels in the per-seed differences. The paired rule keeps the unpaired rule's width: for independent runs of
+ * equal spread σ, sd_a + sd_b = 2σ = √2 · sd(a − b), so a paired difference is a tie when |mean(a − b)| ≤
+ * √2 · sd(a − b). A difference that has the same sign and size on every seed is then called, as it should be;
+ * for independent seeds the two rules agree on average.
+ *
  * A configuration's value is its mean over the seeds it was trained with, and its spread is the sample standard
  * deviation over those seeds (n − 1 in the denominator). The standard deviation, not the standard error of the
  * mean: it says how far one rerun with another seed lands, the variation a reader who trains a run sees, and
@@ -14,6 +21,8 @@
 export interface Measured {
   value: number;
   spread: number;
+  /** the value of each seed, in seed order (overSeeds), when it is a mean over seeds: lets comparisons pair them */
+  perSeed?: readonly number[];
 }
 
 export type Verdict = "better" | "worse" | "tie";
@@ -30,7 +39,7 @@ export function overSeeds(values: readonly number[]): Measured {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   if (values.length === 1) return { value: mean, spread: 0 };
   const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1);
-  return { value: mean, spread: Math.sqrt(variance) };
+  return { value: mean, spread: Math.sqrt(variance), perSeed: [...values] };
 }
 
 /** One seed's quality curve, as the precomputed files hold it (precomputed.ts SeedRun). */
@@ -51,13 +60,18 @@ export function qualityCurveOverSeeds(seeds: readonly SeedQuality[], which: "one
   });
 }
 
-/** Compare a lower-is-better quantity (a distance) with a reference; inside both spreads it is a tie. */
+/**
+ * Compare a lower-is-better quantity (a distance) with a reference: seed by seed when both were measured over
+ * the same number of seeds (the paired rule above), otherwise inside both spreads it is a tie.
+ */
 export function compareLowerIsBetter(value: Measured, reference: Measured): Comparison {
   const ratio = value.value / reference.value;
-  const difference = value.value - reference.value;
   if (!Number.isFinite(value.value)) return { verdict: "worse", ratio };
-  if (Math.abs(difference) <= value.spread + reference.spread) return { verdict: "tie", ratio };
-  return { verdict: difference < 0 ? "better" : "worse", ratio };
+  const paired = value.perSeed && reference.perSeed && value.perSeed.length === reference.perSeed.length && value.perSeed.length >= 2;
+  const difference = paired ? overSeeds(value.perSeed!.map((v, i) => v - reference.perSeed![i])) : { value: value.value - reference.value, spread: value.spread + reference.spread };
+  const width = paired ? Math.SQRT2 * difference.spread : difference.spread;
+  if (Math.abs(difference.value) <= width) return { verdict: "tie", ratio };
+  return { verdict: difference.value < 0 ? "better" : "worse", ratio };
 }
 
 /** "1.84× worse", "0.62× (better)", or "a tie (1.03×, inside the spread)". */
