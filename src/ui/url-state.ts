@@ -120,7 +120,12 @@ export function querySettingOnly(search: string, settings: Readonly<Record<strin
 
 // ---- The page's registry: the controls made by urlInput, and the address they write to ----
 
-/** A control as the registry sees it: its value, and how to set it so that the page reacts. */
+/** A control as the registry sees it: how to read its value, set it so that the page reacts, and hear it change. */
+export interface Field<T> {
+  get(): T;
+  set(value: T): void;
+  watch(onChange: () => void): void;
+}
 interface Binding {
   get(): unknown;
   set(value: unknown): void;
@@ -163,10 +168,7 @@ function textOf(binding: Binding, value: unknown): string | null {
  * starts from the address, so a setting survives the re-run.
  */
 export function urlInput<T, E extends HTMLElement & { value: T }>(key: string, codec: Codec<T>, fallback: T, make: (value: T) => E): E {
-  const { value, ignored: invalid } = settingFrom(location.search, key, codec);
-  if (invalid) ignored.set(key, invalid);
-  else ignored.delete(key);
-  const input = make(value ?? fallback);
+  const input = make(startingValue(key, codec, fallback));
   register(key, codec, fallback, {
     get: () => input.value,
     set(next) {
@@ -182,15 +184,21 @@ export function urlInput<T, E extends HTMLElement & { value: T }>(key: string, c
  * A setting of hand-made controls (not one Inputs-style element): the caller says how to read and set it and
  * when it changed. Returns the first value (the address's when valid, else `fallback`), which the caller shows.
  */
-export function urlField<T>(key: string, codec: Codec<T>, fallback: T, field: { get(): T; set(value: T): void; watch(onChange: () => void): void }): T {
+export function urlField<T>(key: string, codec: Codec<T>, fallback: T, field: Field<T>): T {
+  const value = startingValue(key, codec, fallback);
+  register(key, codec, fallback, field);
+  return value;
+}
+
+/** The address's value for `key` when it is valid, else `fallback` (and the invalid one is noted for the share bar). */
+function startingValue<T>(key: string, codec: Codec<T>, fallback: T): T {
   const { value, ignored: invalid } = settingFrom(location.search, key, codec);
   if (invalid) ignored.set(key, invalid);
   else ignored.delete(key);
-  register(key, codec, fallback, field);
   return value ?? fallback;
 }
 
-function register<T>(key: string, codec: Codec<T>, fallback: T, field: { get(): T; set(value: T): void; watch(onChange: () => void): void }): void {
+function register<T>(key: string, codec: Codec<T>, fallback: T, field: Field<T>): void {
   const binding: Binding = { get: field.get, set: field.set as (value: unknown) => void, codec: codec as Codec<unknown>, fallback };
   bindings.set(key, binding);
   field.watch(() => schedule(key, textOf(binding, field.get())));
@@ -237,9 +245,9 @@ export function applySettings(settings: Readonly<Record<string, string>>): Ignor
 
 /** The address's settings that were ignored: invalid values, and keys no control of this page reads. */
 export function ignoredSettings(): IgnoredSetting[] {
-  const unknown = [...new URLSearchParams(location.search).keys()]
-    .filter((key) => !bindings.has(key) && !ignored.has(key) && !OTHER_KEYS.has(key))
-    .map((key) => ({ key, text: new URLSearchParams(location.search).get(key) ?? "", reason: "not a setting of this page" }));
+  const unknown = [...new URLSearchParams(location.search)]
+    .filter(([key]) => !bindings.has(key) && !ignored.has(key) && !OTHER_KEYS.has(key))
+    .map(([key, text]) => ({ key, text, reason: "not a setting of this page" }));
   return [...ignored.values(), ...unknown];
 }
 

@@ -27,6 +27,7 @@ export function samplerPanel(session: PretrainedSession, imagenetClasses: readon
   seed.setAttribute("aria-label", "Seed");
   const reseed = element("button", { type: "button", textContent: "New seed" });
   const stepInputs = ([1, 2] as const).map((n) => element("input", { type: "radio", name: "pretrained-steps", value: String(n), checked: n === 1 }));
+  const checkedSteps = (): 1 | 2 => (stepInputs.find((input) => input.checked)?.value === "2" ? 2 : 1);
   const count = element("select", {}, ...Array.from({ length: MAX_BATCH }, (_, i) => element("option", { value: String(i + 1), textContent: String(i + 1), selected: i + 1 === 4 })));
   count.setAttribute("aria-label", "Images");
   const button = element("button", { type: "button", className: "pretrained-primary", textContent: "Sample" });
@@ -64,7 +65,7 @@ export function samplerPanel(session: PretrainedSession, imagenetClasses: readon
   // start a 1.2 GB download. The class applies when a model with classes is loaded.
   seed.value = String(urlField("seed", integerIn(0, 1e9), 0, { get: () => Math.floor(Number(seed.value) || 0), set: (v) => (seed.value = String(v)), watch: (on) => seed.addEventListener("input", on) }));
   const stepsChosen = urlField("steps", oneOf([1, 2]), 1, {
-    get: () => (stepInputs[1].checked ? 2 : 1),
+    get: checkedSteps,
     set: (v) => stepInputs.forEach((input) => (input.checked = input.value === String(v))),
     watch: (on) => stepInputs.forEach((input) => input.addEventListener("change", on)),
   });
@@ -83,7 +84,7 @@ export function samplerPanel(session: PretrainedSession, imagenetClasses: readon
     }),
   });
   button.addEventListener("click", () => {
-    const steps = stepInputs.find((input) => input.checked)?.value === "2" ? 2 : 1;
+    const steps = checkedSteps();
     const classLabel = shownModel?.numClasses ? Number(classes.value) : null;
     void session.sample({ steps, seed: Math.floor(Number(seed.value) || 0), count: Number(count.value), classLabel, twoStep: shownModel?.twoStep ?? "cd" });
   });
