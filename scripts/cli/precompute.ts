@@ -1,5 +1,5 @@
 /**
- * npm run precompute [-- --only stabilizers|discrete] [--seeds 0,1,2,3] [--backend wasm|cpu]
+ * npm run precompute [-- --only stabilizers|discrete|scaling] [--seeds 0,1,2,3] [--backend wasm|cpu]
  *                       [--student-steps 800 --teacher-steps 1000 --out-dir src/data]
  *
  * Trains the runs the stabilizers and continuous-vs-discrete pages show on first view, in Node on TF.js's
@@ -18,20 +18,22 @@ import type { ToyRunConfig } from "../../src/components/toy/toy-run-config.ts";
 import { mixturePreset } from "../../src/components/toy/mixture-presets.ts";
 import { evaluateToyRun } from "../../src/components/toy/toy-evaluation.ts";
 import { mixtureMetric } from "../../src/components/toy/sample-metrics.ts";
-import { ABLATIONS, PAPER_SETTINGS, STABILIZER_DATA, STABILIZER_TRAINING, architectureKey, configFromSettings, type StabilizerSettings } from "../../src/components/toy/experiments/stabilizers.ts";
+import { ABLATIONS, PAPER_SETTINGS, STABILIZER_DATA, STABILIZER_NETWORK, STABILIZER_TRAINING, architectureKey, configFromSettings, type StabilizerSettings } from "../../src/components/toy/experiments/stabilizers.ts";
+import { SCALING_METHODS, SCALING_METHOD_LABELS, SCALING_WIDTHS, scalingConfig } from "../../src/components/toy/experiments/scaling.ts";
 import { DISCRETE_GRID_SIZES, TANGENT_GAP_SIZES, tangentGapByGridSize } from "../../src/components/toy/experiments/discrete.ts";
 import { exactVelocity } from "../../src/components/trigflow/gaussian-mixture.ts";
 import { ECT_DEFAULTS } from "../../src/components/objectives/ect.ts";
 import { arrayOps } from "../../src/components/math/linear-ops.ts";
 import { integrate, uniformTimes, STEPPERS } from "../../src/components/trigflow/ode-solvers.ts";
 import { T_MAX } from "../../src/components/trigflow/trigflow.ts";
-import { PRECOMPUTED_FORMAT, gradientNormSummary, packWeights, unpackWeights, type DiscreteFile, type PrecomputedRun, type PrecomputedTeacher, type SeedRun, type StabilizersFile } from "../../src/components/toy/experiments/precomputed.ts";
+import { PRECOMPUTED_FORMAT, gradientNormSummary, packWeights, unpackWeights, type DiscreteFile, type PrecomputedRun, type PrecomputedTeacher, type ScalingFile, type SeedRun, type StabilizersFile } from "../../src/components/toy/experiments/precomputed.ts";
 import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
 import { exitWithError, parseCommandLine } from "../options.ts";
 
 const args = parseCommandLine("precompute", { only: "value", seeds: "value", backend: "value", "student-steps": "value", "teacher-steps": "value", "out-dir": "value" });
 const only = args.get("only");
-if (only !== undefined && only !== "stabilizers" && only !== "discrete") exitWithError("precompute", `--only takes stabilizers or discrete, not "${only}"`);
+const PARTS = ["stabilizers", "discrete", "scaling"] as const;
+if (only !== undefined && !(PARTS as readonly string[]).includes(only)) exitWithError("precompute", `--only takes ${PARTS.join(", ")}, not "${only}"`);
 const seeds = (args.get("seeds") ?? "0,1,2,3").split(",").map(Number);
 if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) exitWithError("precompute", `--seeds takes non-negative integers separated by commas, not "${args.get("seeds")}"`);
 const backend = args.get("backend") ?? "wasm";
@@ -62,13 +64,15 @@ const exactOdeQuality = (() => {
 /** One teacher per architecture and seed (App. G.2: a student starts from the teacher of its architecture). */
 const teachers = new Map<string, { runs: ToyRun[]; saved: PrecomputedTeacher }>();
 async function teachersFor(settings: StabilizerSettings) {
-  const key = architectureKey(settings);
+  return teachersOf(architectureKey(settings), (seed) => configFromSettings(settings, "teacher", seed));
+}
+async function teachersOf(key: string, configFor: (seed: number) => ToyRunConfig) {
   if (!teachers.has(key)) {
     const runs: ToyRun[] = [];
     const odeQuality: number[] = [];
     for (const seed of seeds) {
       const started = performance.now();
-      const run = new ToyRun(mixture, configFromSettings(settings, "teacher", seed));
+      const run = new ToyRun(mixture, configFor(seed));
       for (let i = 0; i < teacherSteps; i++) await run.step();
       odeQuality.push(run.distanceToData(await run.sampleOdeFrom(evaluationNoise(evaluationSamples, mixture.dim, EVALUATION_SEED).first, 50)));
       runs.push(run);
@@ -149,7 +153,8 @@ if (only === undefined || only === "stabilizers") {
       runs.push({ ...(await trainOverSeeds(variant.id, variant.label, (seed) => configFromSettings(variant.settings, "sct", seed), teacherRuns)), settings: variant.settings });
     }
   }
-  const file: StabilizersFile = { ...header, seconds: (performance.now() - started) / 1000, teachers: [...teachers.values()].map((t) => t.saved), runs };
+  const keys = new Set(ABLATIONS.flatMap((a) => a.variants.map((v) => architectureKey(v.settings))));
+  const file: StabilizersFile = { ...header, seconds: (performance.now() - started) / 1000, teachers: [...teachers.entries()].filter(([key]) => keys.has(key)).map(([, t]) => t.saved), runs };
   await writeFile(`${outDir}/stabilizers.json`, JSON.stringify(file));
   log(`wrote ${outDir}/stabilizers.json (${seeds.length} seeds on ${backend}, ${(file.seconds / 60).toFixed(1)} min)`);
 }
@@ -177,5 +182,24 @@ if (only === undefined || only === "discrete") {
   const file: DiscreteFile = { ...header, seconds: (performance.now() - begun) / 1000, teacher: saved, continuous, discrete, training, tangentGap };
   await writeFile(`${outDir}/discrete.json`, JSON.stringify(file));
   log(`wrote ${outDir}/discrete.json (${seeds.length} seeds on ${backend}, ${(file.seconds / 60).toFixed(1)} min)`);
+}
+if (only === undefined || only === "scaling") {
+  // Finding 3: at each width, a teacher per seed, then sCD and sCT from it with the same budget (scaling.ts).
+  const begun = performance.now();
+  const widths: ScalingFile["widths"] = [];
+  for (const width of SCALING_WIDTHS) {
+    // The stabilizers page's network is one of the widths: its teachers are shared, not retrained.
+    const key = width === STABILIZER_NETWORK.hidden ? architectureKey(PAPER_SETTINGS) : `${architectureKey(PAPER_SETTINGS)}|width ${width}`;
+    const { runs: teacherRuns, saved } = await teachersOf(key, (seed) => scalingConfig(width, "teacher", seed));
+    const runs = {} as ScalingFile["widths"][number]["runs"];
+    for (const method of SCALING_METHODS) {
+      runs[method] = [];
+      for (const [i, seed] of seeds.entries()) runs[method].push(seedRunOf(await trainStudent(`${method}-w${width}`, SCALING_METHOD_LABELS[method], scalingConfig(width, method, seed), teacherRuns[i], false), seed));
+    }
+    widths.push({ width, parameters: teacherRuns[0].net.params.count(), teacherOdeQuality: saved.odeQuality, runs });
+  }
+  const file: ScalingFile = { ...header, seconds: (performance.now() - begun) / 1000, widths };
+  await writeFile(`${outDir}/scaling.json`, JSON.stringify(file));
+  log(`wrote ${outDir}/scaling.json (${seeds.length} seeds on ${backend}, ${(file.seconds / 60).toFixed(1)} min)`);
 }
 teachers.forEach((t) => t.runs.forEach((run) => run.dispose()));

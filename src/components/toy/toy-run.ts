@@ -139,11 +139,17 @@ export class ToyRun {
 
   /** The same from given noise z at t_max (a flat n·dim array). */
   async sampleOdeFrom(z: ArrayLike<number>, steps: number): Promise<Float64Array> {
-    const samples = tf.tidy(() => {
-      const velocity = velocityFromNetwork(tensorOps, this.emaFunction(z.length / this.mixture.dim));
-      return integrate(tensorOps, velocity, this.rows(z), uniformTimes(T_MAX, 0, steps), STEPPERS.heun);
-    });
-    return readAndDispose(samples);
+    const velocity = velocityFromNetwork(tensorOps, this.emaFunction(z.length / this.mixture.dim));
+    const times = uniformTimes(T_MAX, 0, steps);
+    // One tidy per step, not one around the whole solve: a solve keeps every network activation of all its
+    // steps otherwise (2,048 points × width 128 × 100 evaluations overran WebAssembly's 4 GB heap).
+    let state: tf.Tensor = this.rows(z);
+    for (let i = 1; i < times.length; i++) {
+      const previous = state;
+      state = tf.tidy(() => integrate(tensorOps, velocity, previous, [times[i - 1], times[i]], STEPPERS.heun));
+      previous.dispose();
+    }
+    return readAndDispose(state);
   }
 
   /** Flat points as an [n, dim] float32 tensor. */

@@ -7,6 +7,7 @@ import type { ToyRunConfig } from "../toy-run-config.js";
 import type { ToyEvaluation } from "../toy-evaluation.js";
 import type { StabilizerSettings } from "./stabilizers.js";
 import type { TangentGap } from "./discrete.js";
+import type { ScalingMethod } from "./scaling.js";
 
 /**
  * v3: every configuration trained over several seeds (`seeds` in each run). v2 held one seed per configuration;
@@ -105,6 +106,19 @@ export interface DiscreteFile extends PrecomputedHeader {
   training?: PrecomputedRun[];
   /** float32 tangent gap ‖g_N − g‖/‖g‖ of the first seed's trained continuous model, by N */
   tangentGap: TangentGap[];
+}
+
+/** Finding 3 (scaling.ts): a teacher, an sCD and an sCT student per width and seed. */
+export interface ScalingFile extends PrecomputedHeader {
+  widths: {
+    width: number;
+    /** trainable parameters of the network at this width (teacher and students alike) */
+    parameters: number;
+    /** 100-NFE Heun ODE quality of each seed's teacher, in seed order */
+    teacherOdeQuality: number[];
+    /** each student method's replicates, in seed order */
+    runs: Record<ScalingMethod, SeedRun[]>;
+  }[];
 }
 
 /** Weights as little-endian float32 bytes in base64: exact, and 4× smaller than decimal JSON. */

@@ -20,6 +20,11 @@ export interface StabilizerSettings {
   cNoise: CNoiseKind;
   /** adaptive double normalisation (the paper's) or plain AdaGN */
   norm: AdaptiveNormKind;
+  /**
+   * P_mean of the log-normal time proposal, ln(σd tan t) ~ N(P_mean, P_std²) (§4.2, App. C); P_std stays the
+   * paper's 1.4. Lower values put more training times near the clean end (t → 0).
+   */
+  proposalMean: number;
 }
 
 /** The paper's choices (§4, App. G.2), with warm-up scaled to these short runs. */
@@ -30,6 +35,7 @@ export const PAPER_SETTINGS: StabilizerSettings = {
   timeEmbedding: { kind: "positional" },
   cNoise: "identity",
   norm: "double",
+  proposalMean: PAPER_SCM.proposal.pMean,
 };
 
 export const STABILIZER_DATA: { preset: MixturePresetName; options: MixturePresetOptions } = { preset: "ring", options: { modes: 8, spread: 0.06 } };
@@ -66,6 +72,7 @@ export function configFromSettings(settings: StabilizerSettings, objective: ToyR
     batch: STABILIZER_TRAINING.batch,
     learningRate: teacher ? STABILIZER_TRAINING.teacherLearningRate : STABILIZER_TRAINING.studentLearningRate,
     scm: { normalization: settings.normalization, warmupIterations: settings.warmupIterations, adaptiveWeighting: settings.adaptiveWeighting },
+    proposal: { pMean: settings.proposalMean, pStd: PAPER_SCM.proposal.pStd },
     emaHalfLife: 10_000,
     seed,
   };
@@ -93,6 +100,15 @@ export interface Ablation {
   claim: string;
   variants: AblationVariant[];
 }
+
+/** P_mean values of the time-proposal ablation: the paper's −1.0, one step toward the clean end and two toward the noise. */
+export const PROPOSAL_MEANS = [-2.2, -1.0, 0.2, 1.4] as const;
+
+/** "pmean-0.2", "pmean--2.2": the run id of a P_mean variant (the paper's own is "paper"). */
+export const proposalVariantId = (pMean: number) => `pmean-${pMean}`;
+
+/** A signed number with a true minus sign, as the page prints it: "−2.2", "+0.2". */
+const signed = (x: number) => (x < 0 ? `−${Math.abs(x)}` : `+${x}`);
 
 const paper = (label = "paper"): AblationVariant => ({ id: "paper", label, settings: PAPER_SETTINGS });
 const variant = (id: string, label: string, change: Partial<StabilizerSettings>): AblationVariant => ({ id, label, settings: { ...PAPER_SETTINGS, ...change } });
@@ -133,5 +149,12 @@ export const ABLATIONS: Ablation[] = [
     title: "Adaptive double normalization",
     claim: "Pixel-normalising AdaGN's scale and shift keeps them bounded; plain AdaGN diverged in the paper's runs (§4.1).",
     variants: [paper("double normalization (paper)"), variant("adagn", "plain AdaGN", { norm: "adagn" })],
+  },
+  {
+    id: "proposal",
+    title: "Time proposal",
+    claim: "Training times drawn with ln(σd tan t) ~ N(P_mean, 1.4²); the paper keeps P_mean small (−1.0), toward the clean end, for stability (§4.2, App. G.2). Here P_mean moves toward the clean end and toward the noise.",
+    // The paper's setting first: the page compares every other variant with the first.
+    variants: [paper("P_mean = −1.0 (paper)"), ...PROPOSAL_MEANS.filter((m) => m !== PAPER_SETTINGS.proposalMean).map((pMean) => variant(proposalVariantId(pMean), `P_mean = ${signed(pMean)}`, { proposalMean: pMean }))],
   },
 ];
