@@ -12,6 +12,7 @@ export default {
     { name: "JVP and numerical stability", path: "/jvp" },
     { name: "Tangent normalization and the other stabilizers", path: "/stabilizers" },
     { name: "Continuous vs discrete consistency models", path: "/discrete" },
+    { name: "Distillation vs training as the network grows", path: "/scaling" },
     { name: "Live training on CIFAR-10", path: "/cifar10" },
     { name: "Pretrained consistency models", path: "/pretrained" },
     { name: "Your browser and TF.js backend", path: "/backend" },

@@ -129,7 +129,7 @@ test("/trigflow: hovering a path says which noise point it started from", async 
 });
 
 test("every page's \"try this\" steps lead to a place that exists on the page", async () => {
-  for (const path of ["/trigflow", "/jvp", "/stabilizers", "/discrete", "/cifar10", "/pretrained"]) {
+  for (const path of ["/trigflow", "/jvp", "/stabilizers", "/discrete", "/scaling", "/cifar10", "/pretrained"]) {
     const { page, errors } = await openPage(site.browser, `${site.url}${path}`);
     try {
       const links = page.locator(".try-this a");

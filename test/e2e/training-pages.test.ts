@@ -103,3 +103,43 @@ test("stabilizers page on the CPU fallback: a live run trains in the worker, and
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("scaling page: the precomputed widths and their computed sentences match the library; sCD and sCT train live and stop", async () => {
+  const { readFile } = await import("node:fs/promises");
+  const { SCALING_METHODS, describeScaling, summarizeScaling } = await import("../../src/components/toy/experiments/scaling.ts");
+  const file = JSON.parse(await readFile("src/data/scaling.json", "utf8"));
+  const { page, errors } = await openPage(site.browser, `${site.url}/scaling`);
+  const table = page.locator("table").first();
+  // One row per width, each a mean ± sd over the seeds.
+  for (const { width } of file.widths) assert.match(await table.innerText(), new RegExp(`\\n${width}\\s+[\\d,]+\\s+[\\d.]+ ± [\\d.]+`));
+  // The page's sentences are the library's, computed here in Node from the same file.
+  const points = (which: "oneStep" | "twoStep") =>
+    file.widths.map((w: { width: number; teacherOdeQuality: number[]; runs: Record<string, { quality: Record<string, number>[] }[]> }) => ({
+      width: w.width,
+      teacher: w.teacherOdeQuality,
+      students: Object.fromEntries(SCALING_METHODS.map((m) => [m, w.runs[m].map((s) => s.quality.at(-1)![which])])),
+    }));
+  const body = () => page.locator("body").innerText();
+  for (const m of SCALING_METHODS) assert.ok((await body()).includes(describeScaling(summarizeScaling(points("twoStep"), m))), `2-step sentence for ${m}`);
+  await page.getByLabel("1-step").check();
+  await page.waitForTimeout(500);
+  for (const m of SCALING_METHODS) assert.ok((await body()).includes(describeScaling(summarizeScaling(points("oneStep"), m))), `1-step sentence for ${m}`);
+  assert.ok((await page.locator(".card svg").count()) >= 2);
+  await page.screenshot({ path: `${ARTIFACTS}/scaling.png`, fullPage: true });
+
+  await page.getByLabel("16", { exact: true }).check();
+  await setRange(page, /Student steps/, 3000);
+  await page.getByRole("button", { name: "Train sCD and sCT" }).click();
+  // Each job trains the teacher first, then reports a measurement every 50 student steps.
+  await status(page, "scd", /2-step sliced W₂ \d\.\d{4} at step \d*[05]0\b/, 240_000);
+  await status(page, "sct", /2-step sliced W₂ \d\.\d{4} at step \d*[05]0\b/, 240_000);
+  await page.getByRole("button", { name: "Stop" }).first().click();
+  await status(page, "scd", /stopped after \d+ steps/, 60_000);
+  await page.getByRole("button", { name: "Stop" }).nth(1).click();
+  await status(page, "sct", /stopped after \d+ steps/, 60_000);
+  assert.ok((await page.locator(".card svg").count()) >= 4, "live figures drawn");
+  await page.screenshot({ path: `${ARTIFACTS}/scaling-live.png`, fullPage: true });
+  assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -1,12 +1,13 @@
 /**
- * The parameters of the training pages' live runs (the stabilizers page's A/B runs and the discrete page's
- * discrete-vs-continuous pair), built in one place so that the page and the browser tests — which rerun the
+ * The parameters of the training pages' live runs (the stabilizers page's A/B runs, the discrete page's
+ * discrete-vs-continuous pair and the scaling page's sCD-vs-sCT pair), built in one place so that the page and the browser tests — which rerun the
  * same job in Node and compare the numbers — cannot drift apart.
  */
 import type { GaussianMixture } from "../trigflow/gaussian-mixture.js";
 import type { TangentGapParams, ToyRunParams } from "./toy-jobs.js";
 import type { DiscreteFile, StabilizersFile } from "../toy/experiments/precomputed.js";
 import { unpackWeights } from "../toy/experiments/precomputed.js";
+import { scalingConfig, type ScalingMethod } from "../toy/experiments/scaling.js";
 import { architectureKey, configFromSettings, PAPER_SETTINGS, STABILIZER_TRAINING, type StabilizerSettings } from "../toy/experiments/stabilizers.js";
 
 /** What every live toy run measures: 1000 samples for quality, 400 kept for the scatter plots, 100 points for ‖f − f*‖. */
@@ -38,6 +39,21 @@ export function discreteRunParams(file: DiscreteFile, mixture: GaussianMixture, 
     evaluateEvery: STABILIZER_TRAINING.evaluateEvery,
     ...MEASURE,
     teacher: { kind: "weights", network: file.teacher.config.network, weights: unpackWeights(file.teacher.weights) },
+  };
+}
+
+/**
+ * One student of the scaling page at a width: its job trains the teacher first (the same seed and recipe in both
+ * jobs, so sCD and sCT start from identical teachers, each in its own worker), then distils or trains.
+ */
+export function scalingRunParams(mixture: GaussianMixture, width: number, method: ScalingMethod, steps: number): ToyRunParams {
+  return {
+    mixture: mixtureOf(mixture),
+    config: scalingConfig(width, method),
+    steps,
+    evaluateEvery: STABILIZER_TRAINING.evaluateEvery,
+    ...MEASURE,
+    teacher: { kind: "train", config: scalingConfig(width, "teacher"), steps: STABILIZER_TRAINING.teacherSteps },
   };
 }
 

@@ -37,7 +37,7 @@ export function liveToyRun(workerUrl: string, label: string, params: ToyRunParam
   const states = liveJobStates(job, state, {
     progress(p) {
       if (p.phase === "teacher") {
-        state.status = `training its teacher first (no precomputed teacher has this architecture): step ${p.iteration}/${p.steps}`;
+        state.status = `training its teacher first: step ${p.iteration}/${p.steps}`;
         return;
       }
       state.loss[p.iteration - 1] = p.loss;

@@ -72,7 +72,7 @@ export function configFromSettings(settings: StabilizerSettings, objective: ToyR
     batch: STABILIZER_TRAINING.batch,
     learningRate: teacher ? STABILIZER_TRAINING.teacherLearningRate : STABILIZER_TRAINING.studentLearningRate,
     scm: { normalization: settings.normalization, warmupIterations: settings.warmupIterations, adaptiveWeighting: settings.adaptiveWeighting },
-    proposal: { pMean: settings.proposalMean, pStd: PAPER_SCM.proposal.pStd },
+    proposal: { pMean: settings.proposalMean, pStd: PROPOSAL_STD },
     emaHalfLife: 10_000,
     seed,
   };
@@ -100,6 +100,9 @@ export interface Ablation {
   claim: string;
   variants: AblationVariant[];
 }
+
+/** P_std of every toy run's proposal: the paper's CIFAR-10 value (App. G.2); the pages vary P_mean only. */
+export const PROPOSAL_STD = PAPER_SCM.proposal.pStd;
 
 /** P_mean values of the time-proposal ablation: the paper's −1.0, one step toward the clean end and two toward the noise. */
 export const PROPOSAL_MEANS = [-2.2, -1.0, 0.2, 1.4] as const;
