@@ -1,10 +1,11 @@
 /**
- * Simulated IEEE half precision (fp16) in float32 arithmetic, to show why sCM rearranges its JVP (§5.1,
- * §5.1): every intermediate of a pass is rounded to the fp16 grid, and anything beyond the largest
- * half value (65504) becomes ±Infinity, as on a GPU running the network in fp16.
+ * Simulated IEEE half precision (fp16) in float32 arithmetic, to show why sCM rearranges its JVP (§5.1) and
+ * why discrete-time CMs degrade at large N (§4.2, App. E): every intermediate of a pass is rounded to the fp16
+ * grid, and anything beyond the largest half value (65504) becomes ±Infinity, as on a GPU running the network
+ * in fp16. `Arithmetic` carries the same rounding into the formulas around the network (the training targets).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Dual, TensorAlgebra } from "./algebra.js";
+import { dualAlgebra, plainAlgebra, type Dual, type TensorAlgebra } from "./algebra.js";
 
 /** Largest finite half-precision value. */
 export const HALF_MAX = 65504;
@@ -63,4 +64,66 @@ export function halfPrecision<X>(alg: TensorAlgebra<X>): TensorAlgebra<X> {
     normalizeGroups: (a, eps) => roundX(alg.normalizeGroups(a, eps)),
     shape: (a) => alg.shape(a),
   };
+}
+
+/** The precision of a computation: float32, or fp16 simulated by rounding every intermediate (roundToHalf). */
+export type Precision = "float32" | "half";
+
+/** A tensor, or a number that the op turns into a scalar tensor (as tf.mul(x, 2) does). */
+type Operand = tf.Tensor | number;
+
+/**
+ * Elementwise arithmetic and network passes in one precision, so that a formula (x_t, the sCM and discrete
+ * tangents, the teacher's DDIM step) is written once for both. Every result goes through `round`: the
+ * identity in float32, where each method is exactly the tf op it names (same ops, same order, same bits as
+ * plain tf calls), and roundToHalf in half precision, as a GPU storing every intermediate in fp16 would.
+ * In half precision a number operand is rounded to fp16 too (a constant of an fp16 kernel is an fp16 value).
+ */
+export interface Arithmetic {
+  readonly precision: Precision;
+  /** round a tensor to this precision: for inputs entering the computation, and outputs of foreign code */
+  round(x: tf.Tensor): tf.Tensor;
+  add(a: Operand, b: Operand): tf.Tensor;
+  sub(a: Operand, b: Operand): tf.Tensor;
+  mul(a: Operand, b: Operand): tf.Tensor;
+  div(a: Operand, b: Operand): tf.Tensor;
+  neg(a: tf.Tensor): tf.Tensor;
+  square(a: tf.Tensor): tf.Tensor;
+  cos(a: tf.Tensor): tf.Tensor;
+  sin(a: tf.Tensor): tf.Tensor;
+  /** network passes in this precision: plainAlgebra or halfPrecision(plainAlgebra) */
+  readonly plain: TensorAlgebra<tf.Tensor>;
+  /** JVP passes in this precision: dualAlgebra or halfPrecision(dualAlgebra) */
+  readonly dual: TensorAlgebra<Dual>;
+}
+
+function arithmetic(precision: Precision): Arithmetic {
+  const round = precision === "half" ? roundToHalf : (x: tf.Tensor) => x;
+  // float32 passes numbers through untouched, so its ops are literally tf.op(a, b).
+  const operand = (a: Operand): Operand => (typeof a === "number" && precision === "half" ? roundToHalf(tf.scalar(a)) : a);
+  const binary = (op: (a: Operand, b: Operand) => tf.Tensor) => (a: Operand, b: Operand) => round(op(operand(a), operand(b)));
+  const unary = (op: (a: tf.Tensor) => tf.Tensor) => (a: tf.Tensor) => round(op(a));
+  return {
+    precision,
+    round,
+    add: binary((a, b) => tf.add(a, b)),
+    sub: binary((a, b) => tf.sub(a, b)),
+    mul: binary((a, b) => tf.mul(a, b)),
+    div: binary((a, b) => tf.div(a, b)),
+    neg: unary((a) => tf.neg(a)),
+    square: unary((a) => tf.square(a)),
+    cos: unary((a) => tf.cos(a)),
+    sin: unary((a) => tf.sin(a)),
+    plain: precision === "half" ? halfPrecision(plainAlgebra) : plainAlgebra,
+    dual: precision === "half" ? halfPrecision(dualAlgebra) : dualAlgebra,
+  };
+}
+
+/** Plain float32 arithmetic: the default of every formula that takes an Arithmetic. */
+export const FLOAT32_ARITHMETIC: Arithmetic = arithmetic("float32");
+/** Simulated fp16: every result rounded to half precision. */
+export const HALF_ARITHMETIC: Arithmetic = arithmetic("half");
+
+export function arithmeticFor(precision: Precision = "float32"): Arithmetic {
+  return precision === "half" ? HALF_ARITHMETIC : FLOAT32_ARITHMETIC;
 }

@@ -12,7 +12,7 @@
  * enforces this: called while a gradient tape is recording, it throws.
  */
 import * as tf from "@tensorflow/tfjs";
-import { dualAlgebra, dual, plainAlgebra, type TensorAlgebra } from "./algebra.js";
+import { dualAlgebra, dual, plainAlgebra, type Dual, type TensorAlgebra } from "./algebra.js";
 import type { ParameterSet } from "./parameters.js";
 
 export interface ApplyOptions {
@@ -45,13 +45,16 @@ export type JvpResult = {
   tangent: tf.Tensor;
 };
 
-/** Exact JVP in one dual pass. Must run outside any gradient tape (its outputs are stop-gradient). */
-export function jvp(net: FlowNetwork, u: tf.Tensor, t: tf.Tensor, uDot: tf.Tensor, tDot: tf.Tensor, options: ApplyOptions = {}): JvpResult {
+/**
+ * Exact JVP in one dual pass. Must run outside any gradient tape (its outputs are stop-gradient). `alg` is the
+ * dual algebra to run it in: dualAlgebra, or halfPrecision(dualAlgebra) for an fp16 pass (§5.1).
+ */
+export function jvp(net: FlowNetwork, u: tf.Tensor, t: tf.Tensor, uDot: tf.Tensor, tDot: tf.Tensor, options: ApplyOptions = {}, alg: TensorAlgebra<Dual> = dualAlgebra): JvpResult {
   if (tf.engine().isTapeOn()) {
     throw new Error("jvp() ran inside a gradient tape: the sCM tangent is stop-gradient, so compute it before tf.variableGrads / optimizer.minimize");
   }
   return tf.tidy(() => {
-    const out = net.apply(dualAlgebra, dual(u, uDot), dual(t, tDot), options);
+    const out = net.apply(alg, dual(u, uDot), dual(t, tDot), options);
     return { value: out.value, tangent: out.tangent };
   });
 }

@@ -2,10 +2,16 @@
  * Discrete-time consistency models in TrigFlow form (App. E, Alg. 2): the tangent of sCM with the time
  * derivative replaced by a finite difference over one step of the teacher's DDIM solver. As the grid gets
  * finer (N → ∞) it tends to the continuous tangent, which page "continuous vs discrete" measures.
+ *
+ * Precision (§4.2, Fig. 5c, App. E.2: quality degrades for N > 1024, which the paper puts down to precision): the
+ * tangent is a difference of two nearly equal network outputs divided by sin(t − t'), so every rounding error of
+ * F⁻ is amplified by 1/sin(t − t') ∝ N. With `precision: "half"` the targets are computed as in fp16 (inputs,
+ * teacher pass and DDIM step, both student passes, the arithmetic of g), which makes that loss visible; the
+ * normalisation, the loss and its gradient stay float32, as in scm.ts.
  */
 import * as tf from "@tensorflow/tfjs";
-import { plainAlgebra } from "../nn/algebra.js";
 import type { FlowNetwork } from "../nn/network.js";
+import { arithmeticFor, FLOAT32_ARITHMETIC, type Arithmetic, type Precision } from "../nn/half-precision.js";
 import { normalizeTangent, tangentNorms, warmupFactor, type ScmBatch, type ScmTargets, type TangentNormalization } from "./scm.js";
 import { SIGMA_D, SIGMA_MAX } from "../trigflow/trigflow.js";
 import { diffuseBatch, perSample } from "../trigflow/trigflow-batch.js";
@@ -22,11 +28,14 @@ export function discreteTimeGrid(N: number, { sigmaMin = 0.002, sigmaMax = SIGMA
   return Array.from({ length: N + 1 }, (_, i) => Math.atan((lo + (i / N) * (hi - lo)) ** rho / sigmaD));
 }
 
-/** The teacher's DDIM step from t down to t' (Eq. 26): x_{t'} = cos(t − t')·x_t − σd·sin(t − t')·F_pre(x_t/σd, t). */
-export function teacherDdimStep(xt: tf.Tensor, t: tf.Tensor, tPrime: tf.Tensor, Fteacher: tf.Tensor, sigmaD = SIGMA_D): tf.Tensor {
+/**
+ * The teacher's DDIM step from t down to t' (Eq. 26): x_{t'} = cos(t − t')·x_t − σd·sin(t − t')·F_pre(x_t/σd, t),
+ * in arithmetic `a` (float32 by default, or simulated fp16).
+ */
+export function teacherDdimStep(xt: tf.Tensor, t: tf.Tensor, tPrime: tf.Tensor, Fteacher: tf.Tensor, sigmaD = SIGMA_D, a: Arithmetic = FLOAT32_ARITHMETIC): tf.Tensor {
   return tf.tidy(() => {
-    const gap = perSample(tf.sub(t, tPrime), xt.rank);
-    return tf.sub(tf.mul(tf.cos(gap), xt), tf.mul(tf.mul(tf.sin(gap), sigmaD), Fteacher));
+    const gap = perSample(a.sub(t, tPrime), xt.rank);
+    return a.sub(a.mul(a.cos(gap), xt), a.mul(a.mul(a.sin(gap), sigmaD), Fteacher));
   });
 }
 
@@ -42,6 +51,8 @@ export interface DiscreteTangentInputs {
   Fteacher: tf.Tensor;
   warmup: number;
   sigmaD?: number;
+  /** the arithmetic of g: float32 (default) or simulated fp16 */
+  arithmetic?: Arithmetic;
 }
 
 /**
@@ -50,16 +61,18 @@ export interface DiscreteTangentInputs {
  * which at r = 1 equals [f⁻(x_t, t) − f⁻(x_{t'}, t')]/sin(t − t') exactly: the difference is divided by
  * sin(t − t'), not by (t − t') (App. E).
  */
-export function discreteTangent({ xt, t, tPrime, FminusAtT, FminusAtTPrime, Fteacher, warmup, sigmaD = SIGMA_D }: DiscreteTangentInputs): tf.Tensor {
+export function discreteTangent({ xt, t, tPrime, FminusAtT, FminusAtTPrime, Fteacher, warmup, sigmaD = SIGMA_D, arithmetic: a = FLOAT32_ARITHMETIC }: DiscreteTangentInputs): tf.Tensor {
   return tf.tidy(() => {
     const r = xt.rank;
-    const gap = perSample(tf.sub(t, tPrime), r);
-    const cosPrime = perSample(tf.cos(tPrime), r);
-    const sinPrime = perSample(tf.sin(tPrime), r);
-    const mismatch = tf.mul(tf.neg(cosPrime), tf.mul(tf.sub(FminusAtT, Fteacher), sigmaD));
-    const difference = tf.div(tf.sub(tf.mul(tf.cos(gap), FminusAtT), FminusAtTPrime), tf.sin(gap));
-    const second = tf.mul(-warmup, tf.mul(sinPrime, tf.add(xt, tf.mul(difference, sigmaD))));
-    return tf.mul(perSample(tf.cos(t), r), tf.add(mismatch, second));
+    // t − t' from the times as given (in fp16, the rounded ones): the same gap as the DDIM step's.
+    const gap = perSample(a.sub(t, tPrime), r);
+    const cosPrime = perSample(a.cos(tPrime), r);
+    const sinPrime = perSample(a.sin(tPrime), r);
+    const mismatch = a.mul(a.neg(cosPrime), a.mul(a.sub(FminusAtT, Fteacher), sigmaD));
+    // The finite difference: in fp16 its numerator keeps few correct digits, and 1/sin(t − t') amplifies them.
+    const difference = a.div(a.sub(a.mul(a.cos(gap), FminusAtT), FminusAtTPrime), a.sin(gap));
+    const second = a.mul(-warmup, a.mul(sinPrime, a.add(xt, a.mul(difference, sigmaD))));
+    return a.mul(perSample(a.cos(t), r), a.add(mismatch, second));
   });
 }
 
@@ -69,24 +82,36 @@ export interface DiscreteTargetSettings {
   normalization: TangentNormalization;
   warmupIterations: number;
   sigmaD?: number;
+  /** the precision of the target computation, up to g before normalisation (default float32; see above) */
+  precision?: Precision;
 }
 
 /**
  * The discrete counterpart of scmTargets (Alg. 2): one teacher DDIM step from t to t', the student's F⁻ at
  * both ends with the same dropout seed, and the finite-difference tangent of Eq. 37, normalised as in sCM.
+ *
+ * A pair whose times coincide once rounded (t = t' in fp16: near t_max at any N, about one drawn pair in ten at
+ * N = 4096) has no finite difference (0/0): its tangent is set to 0, so the sample only pulls F toward F⁻,
+ * instead of a NaN ending the run. In float32 the times of a grid (N ≤ 4096 here) never coincide: no change.
  */
-export function discreteTargets(net: FlowNetwork, { x0, z, t, tPrime }: ScmBatch, iteration: number, dropoutSeed: number, settings: DiscreteTargetSettings): ScmTargets {
+export function discreteTargets(net: FlowNetwork, batch: ScmBatch, iteration: number, dropoutSeed: number, settings: DiscreteTargetSettings): ScmTargets {
   const sigmaD = settings.sigmaD ?? SIGMA_D;
-  if (!tPrime) throw new Error("the discrete-time objective needs the previous grid time t'");
+  if (!batch.tPrime) throw new Error("the discrete-time objective needs the previous grid time t'");
+  const a = arithmeticFor(settings.precision);
   return tf.tidy(() => {
-    const xt = diffuseBatch(x0, z, t);
-    const u = tf.div(xt, sigmaD);
-    const Fteacher = settings.teacher.apply(plainAlgebra, u, t);
-    const xtPrime = teacherDdimStep(xt, t, tPrime, Fteacher, sigmaD);
-    const Fminus = net.apply(plainAlgebra, u, t, { dropoutSeed });
-    const FminusAtTPrime = net.apply(plainAlgebra, tf.div(xtPrime, sigmaD), tPrime, { dropoutSeed });
+    // Identity in float32; in half precision, the batch as an fp16 GPU would hold it, t and t' included: at
+    // large N they are closer than fp16's spacing resolves, which is real (App. E.2).
+    const [x0, z, t, tPrime] = [batch.x0, batch.z, batch.t, batch.tPrime!].map((x) => a.round(x));
+    const xt = diffuseBatch(x0, z, t, a);
+    const u = a.div(xt, sigmaD);
+    const Fteacher = a.round(settings.teacher.apply(a.plain, u, t));
+    const xtPrime = teacherDdimStep(xt, t, tPrime, Fteacher, sigmaD, a);
+    const Fminus = a.round(net.apply(a.plain, u, t, { dropoutSeed }));
+    const FminusAtTPrime = a.round(net.apply(a.plain, a.div(xtPrime, sigmaD), tPrime, { dropoutSeed }));
     const warmup = warmupFactor(iteration, settings.warmupIterations);
-    const g = discreteTangent({ xt, t, tPrime, FminusAtT: Fminus, FminusAtTPrime, Fteacher, warmup, sigmaD });
+    const raw = discreteTangent({ xt, t, tPrime, FminusAtT: Fminus, FminusAtTPrime, Fteacher, warmup, sigmaD, arithmetic: a });
+    const resolved = tf.broadcastTo(perSample(tf.greater(t, tPrime), raw.rank), raw.shape);
+    const g = tf.where(resolved, raw, tf.zerosLike(raw));
     return { u, Fminus, g: normalizeTangent(g, settings.normalization), tangentNorms: tangentNorms(g) };
   });
 }

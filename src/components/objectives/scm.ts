@@ -16,10 +16,16 @@
  * (cos t sin t·(dx/dt)/σd, cos t sin t), so the JVP returns J = cos t sin t·dF/dt and the second term of g is
  * −r·(cos t sin t·x_t + σd·J). Scaling the tangent by cos t sin t *before* the JVP is the rearrangement that
  * keeps fp16 from overflowing (§5.1).
+ *
+ * Precision: with `precision: "half"` everything up to g (the inputs, x_t, dx/dt with the teacher's pass, the
+ * dual pass and the arithmetic of g) is rounded to fp16 at every intermediate, as on a GPU running the network
+ * in fp16, to measure what half precision does to the training signal (§5.1 for the JVP; App. E and Fig. 5c for
+ * the discrete objective). The normalisation, the loss and its gradient stay float32 (mixed precision: float32
+ * master weights and loss). "float32", the default, runs the same tf ops as always, bit for bit.
  */
 import * as tf from "@tensorflow/tfjs";
-import { plainAlgebra } from "../nn/algebra.js";
 import { jvp, type FlowNetwork } from "../nn/network.js";
+import { arithmeticFor, FLOAT32_ARITHMETIC, type Arithmetic, type Precision } from "../nn/half-precision.js";
 import { SIGMA_D } from "../trigflow/trigflow.js";
 import { diffuseBatch, pathVelocityBatch, perSample } from "../trigflow/trigflow-batch.js";
 
@@ -55,13 +61,15 @@ export interface ScmTargetSettings {
   /** H of the tangent warm-up r = min(1, iteration/H) */
   warmupIterations: number;
   sigmaD?: number;
+  /** the precision of the target computation, up to g before normalisation (default float32; see above) */
+  precision?: Precision;
 }
 
-/** The rearranged JVP tangents for the network input u = x_t/σd and for t (§5.1). */
-export function scmJvpTangents(dxdt: tf.Tensor, t: tf.Tensor, sigmaD = SIGMA_D): { uDot: tf.Tensor; tDot: tf.Tensor } {
+/** The rearranged JVP tangents for the network input u = x_t/σd and for t (§5.1), in arithmetic `a`. */
+export function scmJvpTangents(dxdt: tf.Tensor, t: tf.Tensor, sigmaD = SIGMA_D, a: Arithmetic = FLOAT32_ARITHMETIC): { uDot: tf.Tensor; tDot: tf.Tensor } {
   return tf.tidy(() => {
-    const cs = tf.mul(tf.cos(t), tf.sin(t));
-    return { uDot: tf.div(tf.mul(perSample(cs, dxdt.rank), dxdt), sigmaD), tDot: cs };
+    const cs = a.mul(a.cos(t), a.sin(t));
+    return { uDot: a.div(a.mul(perSample(cs, dxdt.rank), dxdt), sigmaD), tDot: cs };
   });
 }
 
@@ -77,17 +85,19 @@ export interface TangentInputs {
   /** tangent warm-up factor r ∈ [0, 1] */
   warmup: number;
   sigmaD?: number;
+  /** the arithmetic of g: float32 (default) or simulated fp16 */
+  arithmetic?: Arithmetic;
 }
 
 /** g = −cos²t·(σd F⁻ − dx/dt) − r·(cos t sin t·x_t + σd·J) (Eq. 6 times cos t, Alg. 1), before normalisation. */
-export function scmTangent({ xt, t, dxdt, Fminus, jvp, warmup, sigmaD = SIGMA_D }: TangentInputs): tf.Tensor {
+export function scmTangent({ xt, t, dxdt, Fminus, jvp, warmup, sigmaD = SIGMA_D, arithmetic: a = FLOAT32_ARITHMETIC }: TangentInputs): tf.Tensor {
   return tf.tidy(() => {
-    const cos = perSample(tf.cos(t), xt.rank);
-    const sin = perSample(tf.sin(t), xt.rank);
-    const flowMismatch = tf.mul(tf.neg(tf.square(cos)), tf.sub(tf.mul(Fminus, sigmaD), dxdt));
+    const cos = perSample(a.cos(t), xt.rank);
+    const sin = perSample(a.sin(t), xt.rank);
+    const flowMismatch = a.mul(a.neg(a.square(cos)), a.sub(a.mul(Fminus, sigmaD), dxdt));
     // Warm-up scales the whole second term, x_t part included (Alg. 1).
-    const second = tf.mul(-warmup, tf.add(tf.mul(tf.mul(cos, sin), xt), tf.mul(jvp, sigmaD)));
-    return tf.add(flowMismatch, second);
+    const second = a.mul(-warmup, a.add(a.mul(a.mul(cos, sin), xt), a.mul(jvp, sigmaD)));
+    return a.add(flowMismatch, second);
   });
 }
 
@@ -115,19 +125,28 @@ export function normalizeTangent(g: tf.Tensor, normalization: TangentNormalizati
   });
 }
 
-/** Alg. 1 up to the loss: x_t, dx/dt, the dual pass and the normalised tangent, outside any gradient tape. */
-export function scmTargets(net: FlowNetwork, { x0, z, t }: ScmBatch, iteration: number, dropoutSeed: number, settings: ScmTargetSettings): ScmTargets {
+/**
+ * Alg. 1 up to the loss: x_t, dx/dt, the dual pass and the normalised tangent, outside any gradient tape. In
+ * half precision the inputs x0, z, t are rounded to fp16 first and every step up to g is fp16 (the rearranged
+ * JVP of §5.1 is what keeps the dual pass finite there); g's normalisation stays float32.
+ */
+export function scmTargets(net: FlowNetwork, batch: ScmBatch, iteration: number, dropoutSeed: number, settings: ScmTargetSettings): ScmTargets {
   const sigmaD = settings.sigmaD ?? SIGMA_D;
   const { teacher } = settings;
   if (settings.objective === "scd" && !teacher) throw new Error("sCD needs a teacher network");
+  const a = arithmeticFor(settings.precision);
   return tf.tidy(() => {
-    const xt = diffuseBatch(x0, z, t);
-    const u = tf.div(xt, sigmaD);
-    // sCT uses the same x0 and z that built x_t; sCD the teacher's PF-ODE velocity at x_t.
-    const dxdt = settings.objective === "sct" ? pathVelocityBatch(x0, z, t) : tf.mul(teacher!.apply(plainAlgebra, u, t), sigmaD);
-    const { uDot, tDot } = scmJvpTangents(dxdt, t, sigmaD);
-    const { value: Fminus, tangent } = jvp(net, u, t, uDot, tDot, { dropoutSeed });
-    const g = scmTangent({ xt, t, dxdt, Fminus, jvp: tangent, warmup: warmupFactor(iteration, settings.warmupIterations), sigmaD });
+    // Identity in float32; in half precision, the batch as an fp16 GPU would hold it.
+    const [x0, z, t] = [batch.x0, batch.z, batch.t].map((x) => a.round(x));
+    const xt = diffuseBatch(x0, z, t, a);
+    const u = a.div(xt, sigmaD);
+    // sCT uses the same x0 and z that built x_t; sCD the teacher's PF-ODE velocity at x_t. (a.round: a network
+    // need not build its output from the algebra's ops alone, e.g. the analytic teacher.)
+    const dxdt = settings.objective === "sct" ? pathVelocityBatch(x0, z, t, a) : a.mul(a.round(teacher!.apply(a.plain, u, t)), sigmaD);
+    const { uDot, tDot } = scmJvpTangents(dxdt, t, sigmaD, a);
+    const pass = jvp(net, u, t, uDot, tDot, { dropoutSeed }, a.dual);
+    const [Fminus, tangent] = [pass.value, pass.tangent].map((x) => a.round(x));
+    const g = scmTangent({ xt, t, dxdt, Fminus, jvp: tangent, warmup: warmupFactor(iteration, settings.warmupIterations), sigmaD, arithmetic: a });
     return { u, Fminus, g: normalizeTangent(g, settings.normalization), tangentNorms: tangentNorms(g) };
   });
 }

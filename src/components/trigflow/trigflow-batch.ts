@@ -5,20 +5,24 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { SIGMA_D } from "./trigflow.js";
+import { FLOAT32_ARITHMETIC, type Arithmetic } from "../nn/half-precision.js";
 
 /** [B] → [B, 1, …] so per-sample scalars broadcast over a sample of the given rank. */
 export function perSample(values: tf.Tensor, rank: number): tf.Tensor {
   return tf.reshape(values, [values.shape[0], ...new Array<number>(rank - 1).fill(1)]);
 }
 
-/** x_t = cos t·x0 + sin t·z (Eq. 3), z ~ N(0, σd² I). */
-export function diffuseBatch(x0: tf.Tensor, z: tf.Tensor, t: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.add(tf.mul(perSample(tf.cos(t), x0.rank), x0), tf.mul(perSample(tf.sin(t), x0.rank), z)));
+/**
+ * x_t = cos t·x0 + sin t·z (Eq. 3), z ~ N(0, σd² I). `a` is the arithmetic's precision (float32 unless a
+ * training target is computed in simulated fp16: objectives/scm.ts).
+ */
+export function diffuseBatch(x0: tf.Tensor, z: tf.Tensor, t: tf.Tensor, a: Arithmetic = FLOAT32_ARITHMETIC): tf.Tensor {
+  return tf.tidy(() => a.add(a.mul(perSample(a.cos(t), x0.rank), x0), a.mul(perSample(a.sin(t), x0.rank), z)));
 }
 
 /** dx_t/dt = cos t·z − sin t·x0 for the same (x0, z) (Eq. 4): the diffusion target and sCT's tangent input. */
-export function pathVelocityBatch(x0: tf.Tensor, z: tf.Tensor, t: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.sub(tf.mul(perSample(tf.cos(t), x0.rank), z), tf.mul(perSample(tf.sin(t), x0.rank), x0)));
+export function pathVelocityBatch(x0: tf.Tensor, z: tf.Tensor, t: tf.Tensor, a: Arithmetic = FLOAT32_ARITHMETIC): tf.Tensor {
+  return tf.tidy(() => a.sub(a.mul(perSample(a.cos(t), x0.rank), z), a.mul(perSample(a.sin(t), x0.rank), x0)));
 }
 
 /** f(x_t, t) = cos t·x_t − σd sin t·F (Eq. 5), for F = F_θ(x_t/σd, t) already evaluated. */

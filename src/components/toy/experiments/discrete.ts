@@ -3,12 +3,13 @@
  * the exact tangent cos t·df/dt by a finite difference over one teacher DDIM step on an N-interval Karras grid
  * (Eq. 37). Two things change with N: the training signal gets closer to the continuous one (truncation
  * error shrinks like 1/N), and the difference of two nearly equal network outputs, divided by sin(t − t'),
- * loses precision in float32 (round-off grows like N). This module measures both, and defines the runs the
- * page compares under one budget.
+ * loses precision (round-off grows like N: slowly in float32, fast in fp16). This module measures both, and
+ * defines the runs the page compares under one budget.
  */
 import * as tf from "@tensorflow/tfjs";
 export { DISCRETE_GRID_SIZES, TANGENT_GAP_SIZES } from "./discrete-sizes.js";
 import type { FlowNetwork } from "../../nn/network.js";
+import type { Precision } from "../../nn/half-precision.js";
 import { scmTargets } from "../../objectives/scm.js";
 import { discreteTargets, discreteTimeGrid, discreteTimeProbabilities, sampleDiscreteTimePairs } from "../../objectives/discrete.js";
 import { mixtureBatch } from "../../objectives/diffusion.js";
@@ -26,10 +27,11 @@ export interface TangentGap {
 
 /**
  * How far the discrete tangent of Eq. 37 (times cos t) is from the exact sCD tangent g = cos t·df/dt at the
- * same points (x_t, t), for each N. Both use the same student F_θ⁻ and teacher; all arithmetic is float32,
- * as in training.
+ * same points (x_t, t), for each N. Both use the same student F_θ⁻ and teacher. The exact tangent is always
+ * float32; the discrete one is computed in `precision`: float32 as in training by default, or simulated fp16,
+ * where the round-off of its finite difference grows like N (App. E.2) and overtakes the truncation error.
  */
-export async function tangentGapByGridSize(net: FlowNetwork, teacher: FlowNetwork, mixture: GaussianMixture, sizes: readonly number[], n: number, seed: number, proposal: TimeProposal = SCM_CIFAR10_PROPOSAL): Promise<TangentGap[]> {
+export async function tangentGapByGridSize(net: FlowNetwork, teacher: FlowNetwork, mixture: GaussianMixture, sizes: readonly number[], n: number, seed: number, proposal: TimeProposal = SCM_CIFAR10_PROPOSAL, precision: Precision = "float32"): Promise<TangentGap[]> {
   // Raw tangents at r = 1: no normalisation, no warm-up.
   const raw = { teacher, normalization: { kind: "off" }, warmupIterations: 0 } as const;
   const rows: TangentGap[] = [];
@@ -40,7 +42,7 @@ export async function tangentGapByGridSize(net: FlowNetwork, teacher: FlowNetwor
     const data = mixtureBatch(mixture, n, rng, proposal);
     data.t.dispose();
     const batch = { x0: data.x0, z: data.z, t: tf.tensor1d(pairs.t), tPrime: tf.tensor1d(pairs.tPrime) };
-    const discrete = discreteTargets(net, batch, 0, 0, raw);
+    const discrete = discreteTargets(net, batch, 0, 0, { ...raw, precision });
     const continuous = scmTargets(net, batch, 0, 0, { ...raw, objective: "scd" });
     const relativeError = tf.tidy(() => {
       const rows = (g: tf.Tensor) => tf.reshape(g, [n, -1]);
