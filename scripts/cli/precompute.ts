@@ -1,5 +1,5 @@
 /**
- * npm run precompute [-- --only stabilizers|discrete|scaling] [--seeds 0,1,2,3] [--backend wasm|cpu]
+ * npm run precompute [-- --only stabilizers|discrete|discrete-half|scaling] [--seeds 0,1,2,3] [--backend wasm|cpu]
  *                       [--student-steps 800 --teacher-steps 1000 --out-dir src/data]
  *
  * Trains the runs the stabilizers and continuous-vs-discrete pages show on first view, in Node on TF.js's
@@ -10,7 +10,7 @@
  * is the same for all of them (it measures the model). Every number in those files comes from here: regenerate
  * them, never edit them. Seeds are fixed, so a rerun reproduces them (up to float rounding on other CPUs).
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { NonFiniteLossError, ToyRun, evaluationNoise } from "../../src/components/toy/toy-run.ts";
@@ -20,19 +20,20 @@ import { evaluateToyRun } from "../../src/components/toy/toy-evaluation.ts";
 import { mixtureMetric } from "../../src/components/toy/sample-metrics.ts";
 import { ABLATIONS, PAPER_SETTINGS, STABILIZER_DATA, STABILIZER_NETWORK, STABILIZER_TRAINING, architectureKey, configFromSettings, type StabilizerSettings } from "../../src/components/toy/experiments/stabilizers.ts";
 import { SCALING_METHODS, SCALING_METHOD_LABELS, SCALING_WIDTHS, scalingConfig } from "../../src/components/toy/experiments/scaling.ts";
+import { HALF_GRID_SIZES } from "../../src/components/toy/experiments/discrete-sizes.ts";
 import { DISCRETE_GRID_SIZES, TANGENT_GAP_SIZES, tangentGapByGridSize } from "../../src/components/toy/experiments/discrete.ts";
 import { exactVelocity } from "../../src/components/trigflow/gaussian-mixture.ts";
 import { ECT_DEFAULTS } from "../../src/components/objectives/ect.ts";
 import { arrayOps } from "../../src/components/math/linear-ops.ts";
 import { integrate, uniformTimes, STEPPERS } from "../../src/components/trigflow/ode-solvers.ts";
 import { T_MAX } from "../../src/components/trigflow/trigflow.ts";
-import { PRECOMPUTED_FORMAT, gradientNormSummary, packWeights, unpackWeights, type DiscreteFile, type PrecomputedRun, type PrecomputedTeacher, type ScalingFile, type SeedRun, type StabilizersFile } from "../../src/components/toy/experiments/precomputed.ts";
+import { PRECOMPUTED_FORMAT, checkPrecomputed, type DiscreteHalfFile, gradientNormSummary, packWeights, unpackWeights, type DiscreteFile, type PrecomputedRun, type PrecomputedTeacher, type ScalingFile, type SeedRun, type StabilizersFile } from "../../src/components/toy/experiments/precomputed.ts";
 import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
 import { exitWithError, parseCommandLine } from "../options.ts";
 
 const args = parseCommandLine("precompute", { only: "value", seeds: "value", backend: "value", "student-steps": "value", "teacher-steps": "value", "out-dir": "value" });
 const only = args.get("only");
-const PARTS = ["stabilizers", "discrete", "scaling"] as const;
+const PARTS = ["stabilizers", "discrete", "discrete-half", "scaling"] as const;
 if (only !== undefined && !(PARTS as readonly string[]).includes(only)) exitWithError("precompute", `--only takes ${PARTS.join(", ")}, not "${only}"`);
 const seeds = (args.get("seeds") ?? "0,1,2,3").split(",").map(Number);
 if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) exitWithError("precompute", `--seeds takes non-negative integers separated by commas, not "${args.get("seeds")}"`);
@@ -182,6 +183,30 @@ if (only === undefined || only === "discrete") {
   const file: DiscreteFile = { ...header, seconds: (performance.now() - begun) / 1000, teacher: saved, continuous, discrete, training, tangentGap };
   await writeFile(`${outDir}/discrete.json`, JSON.stringify(file));
   log(`wrote ${outDir}/discrete.json (${seeds.length} seeds on ${backend}, ${(file.seconds / 60).toFixed(1)} min)`);
+}
+if (only === undefined || only === "discrete-half") {
+  // Finding 2 at the precision where it bites: the same distillation runs with fp16 targets (App. E, §5.1).
+  const begun = performance.now();
+  const { runs: teacherRuns } = await teachersFor(PAPER_SETTINGS);
+  const half = (config: ToyRunConfig): ToyRunConfig => ({ ...config, scm: { ...config.scm, precision: "half" } });
+  const base = (seed: number) => half(configFromSettings(PAPER_SETTINGS, "scd", seed));
+  const continuous = await trainOverSeeds("continuous-half", "continuous-time sCD, fp16 targets", base, teacherRuns);
+  const discrete: DiscreteHalfFile["discrete"] = [];
+  for (const N of HALF_GRID_SIZES) {
+    discrete.push({ ...(await trainOverSeeds(`N${N}-half`, `discrete, N = ${N}, fp16 targets`, (seed) => ({ ...base(seed), objective: "discrete", discreteSteps: N }), teacherRuns)), N });
+  }
+  // The fp16 tangent gap of the float32 continuous model the discrete page shows (its weights are in discrete.json).
+  const float32File = checkPrecomputed<DiscreteFile>(JSON.parse(await readFile(`${outDir}/discrete.json`, "utf8")), "discrete.json");
+  const student = new ToyRun(mixture, float32File.continuous.config, teacherRuns[0].ema);
+  const teacher = new ToyRun(mixture, float32File.teacher.config);
+  student.net.params.load(unpackWeights(float32File.continuous.weights!));
+  teacher.ema.params.load(unpackWeights(float32File.teacher.weights));
+  const tangentGap = await tangentGapByGridSize(student.net, teacher.ema, mixture, TANGENT_GAP_SIZES, 256, 3, undefined, "half");
+  student.dispose();
+  teacher.dispose();
+  const file: DiscreteHalfFile = { ...header, seconds: (performance.now() - begun) / 1000, continuous, discrete, tangentGap };
+  await writeFile(`${outDir}/discrete-half.json`, JSON.stringify(file));
+  log(`wrote ${outDir}/discrete-half.json (${seeds.length} seeds on ${backend}, ${(file.seconds / 60).toFixed(1)} min)`);
 }
 if (only === undefined || only === "scaling") {
   // Finding 3: at each width, a teacher per seed, then sCD and sCT from it with the same budget (scaling.ts).

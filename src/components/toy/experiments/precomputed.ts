@@ -108,6 +108,18 @@ export interface DiscreteFile extends PrecomputedHeader {
   tangentGap: TangentGap[];
 }
 
+/**
+ * Finding 2 in simulated fp16: the continuous model and discrete models at HALF_GRID_SIZES trained with every
+ * target intermediate rounded to half precision (objectives/scm.ts, discrete.ts), from the same teachers and
+ * seeds as discrete.json's float32 runs, which they are compared with.
+ */
+export interface DiscreteHalfFile extends PrecomputedHeader {
+  continuous: PrecomputedRun;
+  discrete: (PrecomputedRun & { N: number })[];
+  /** ‖g_N − g‖/‖g‖ with g_N in fp16 and g the exact float32 tangent, for discrete.json's continuous model */
+  tangentGap: TangentGap[];
+}
+
 /** Finding 3 (scaling.ts): a teacher, an sCD and an sCT student per width and seed. */
 export interface ScalingFile extends PrecomputedHeader {
   widths: {
