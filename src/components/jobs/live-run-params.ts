@@ -3,6 +3,7 @@
  * discrete-vs-continuous pair and the scaling page's sCD-vs-sCT pair), built in one place so that the page and the browser tests — which rerun the
  * same job in Node and compare the numbers — cannot drift apart.
  */
+import type { Precision } from "../nn/half-precision.js";
 import type { GaussianMixture } from "../trigflow/gaussian-mixture.js";
 import type { TangentGapParams, ToyRunParams } from "./toy-jobs.js";
 import type { DiscreteFile, StabilizersFile } from "../toy/experiments/precomputed.js";
@@ -30,11 +31,15 @@ export function stabilizerRunParams(file: StabilizersFile, mixture: GaussianMixt
   };
 }
 
-/** A discrete-time CM with N grid intervals ("discrete") or its continuous counterpart ("scd"), from the same teacher. */
-export function discreteRunParams(file: DiscreteFile, mixture: GaussianMixture, objective: "discrete" | "scd", N: number, steps: number): ToyRunParams {
+/**
+ * A discrete-time CM with N grid intervals ("discrete") or its continuous counterpart ("scd"), from the same teacher,
+ * with float32 or simulated fp16 targets.
+ */
+export function discreteRunParams(file: DiscreteFile, mixture: GaussianMixture, objective: "discrete" | "scd", N: number, steps: number, precision: Precision = "float32"): ToyRunParams {
+  const config = configFromSettings(PAPER_SETTINGS, objective);
   return {
     mixture: mixtureOf(mixture),
-    config: { ...configFromSettings(PAPER_SETTINGS, objective), discreteSteps: N },
+    config: { ...config, discreteSteps: N, scm: { ...config.scm, precision } },
     steps,
     evaluateEvery: STABILIZER_TRAINING.evaluateEvery,
     ...MEASURE,
