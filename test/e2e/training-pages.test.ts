@@ -70,6 +70,17 @@ test("continuous vs discrete page: quality by N and the tangent gap show at once
   assert.match(text, /Measured over \d+ seeds \(mean ± sd\): continuous time scores [\d.]+ ± [\d.]+,\s+(better than|a tie with|worse than) N = \d+/);
   assert.match(await page.locator("table").first().innerText(), /continuous sCD\s+[\d.]+ ± [\d.]+/);
   assert.match(await page.locator("body").innerText(), /The gap falls like 1\/N down to N = [\d,]+/);
+  // The fp16 section: its verdicts are the library's, computed here in Node from the same files.
+  const { readFile } = await import("node:fs/promises");
+  const { compareLowerIsBetter, describeComparison, finalQuality } = await import("../../src/components/toy/experiments/verdicts.ts");
+  const float32 = JSON.parse(await readFile("src/data/discrete.json", "utf8"));
+  const half = JSON.parse(await readFile("src/data/discrete-half.json", "utf8"));
+  for (const run of half.discrete) {
+    const reference = float32.discrete.find((r: { N: number }) => r.N === run.N);
+    const expected = describeComparison(compareLowerIsBetter(finalQuality("", run.seeds).twoStep, finalQuality("", reference.seeds).twoStep));
+    assert.ok(text.includes(`N = ${run.N}: ${expected}`), `fp16 against float32 at N = ${run.N}: ${expected}`);
+  }
+  assert.match(text, /With fp16 targets the continuous model scores [\d.]+ ± [\d.]+/);
   await page.screenshot({ path: `${ARTIFACTS}/discrete.png`, fullPage: true });
   assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
   assert.deepEqual(errors, []);
