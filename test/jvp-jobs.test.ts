@@ -83,11 +83,13 @@ const trainParams: TrainedProfileParams = {
   network: { hidden: 16, blocks: 1, seed: 0 }, steps: 40, batch: 32, inputs: [0.1, 0.2, -0.3, 0.4], times: [0.5, 1],
 };
 
-test("trained-profiles job: progress every 20 steps per network, then both profiles; no leak", async () => {
+test("trained-profiles job: progress every step per network, every 20th a milestone, then both profiles; no leak", async () => {
   const before = tf.memory().numTensors;
   const { progress, result } = await drain(trainedProfilesJob(trainParams));
   assert.equal(tf.memory().numTensors, before, "tensors leaked");
-  assert.deepEqual(progress.map((p) => `${p.cNoise}:${p.step}`), ["identity:20", "identity:40", "scaled1000:20", "scaled1000:40"]);
+  const steps = Array.from({ length: 40 }, (_, i) => i + 1);
+  assert.deepEqual(progress.map((p) => `${p.cNoise}:${p.step}`), ["identity", "scaled1000"].flatMap((cNoise) => steps.map((step) => `${cNoise}:${step}`)));
+  assert.deepEqual(progress.filter((p) => p.milestone).map((p) => `${p.cNoise}:${p.step}`), ["identity:20", "identity:40", "scaled1000:20", "scaled1000:40"]);
   assert.equal(result.length, 4);
   assert.ok(result.every((r) => Number.isFinite(r.value) && r.value > 0));
 });

@@ -3,7 +3,7 @@
  * (worker-client.ts), and the generator that turns the job's events into the states a cell draws.
  */
 import type { JobName, JobProgress, JobResult } from "../components/jobs/registry.js";
-import type { WorkerJob } from "./worker-client.js";
+import type { JobControls, WorkerJob } from "./worker-client.js";
 
 export interface JobButtons {
   pause: HTMLButtonElement;
@@ -13,9 +13,10 @@ export interface JobButtons {
 
 /**
  * The two buttons, appended to `container`; `onStop` runs after a stop was sent (e.g. to disable more buttons).
- * Stop resumes a paused job first, so it can end between two steps and report its result.
+ * Stop resumes a paused job first, so it can end between two steps and report its result. `job` may be several
+ * jobs under one set of controls (worker-client.ts jobGroup).
  */
-export function pauseStopButtons(job: WorkerJob, container: HTMLElement, onStop: () => void = () => {}): JobButtons {
+export function pauseStopButtons(job: JobControls, container: HTMLElement, onStop: () => void = () => {}): JobButtons {
   const pause = Object.assign(document.createElement("button"), { textContent: "Pause", title: "suspend the job between two steps" });
   const stop = Object.assign(document.createElement("button"), { textContent: "Stop", title: "end the job after the current step" });
   let paused = false;

@@ -151,6 +151,43 @@ export class JobsWorker {
   }
 }
 
+/** What a page can tell a running job (a WorkerJob without its events): for Pause/Stop buttons (live-job.ts). */
+export type JobControls = Omit<WorkerJob, "events">;
+
+/** Several jobs under one set of controls: pause, resume, stop and every command go to each of them. */
+export function jobGroup(jobs: readonly JobControls[]): JobControls {
+  return {
+    pause: () => jobs.forEach((job) => job.pause()),
+    resume: () => jobs.forEach((job) => job.resume()),
+    stop: () => jobs.forEach((job) => job.stop()),
+    command: (name) => jobs.forEach((job) => job.command(name)),
+  };
+}
+
+/**
+ * The events of several jobs (e.g. one per worker, side by side) in the order they arrive, each with the index of
+ * its job; ends once every job has ended. Every job ends with its result or one error, so a failed job does not
+ * hold up the others' events.
+ */
+export async function* mergeJobEvents<N extends JobName>(jobs: readonly Pick<WorkerJob<N>, "events">[]): AsyncGenerator<{ index: number; event: JobEvent<N> }> {
+  const next = (index: number) => jobs[index].events.next().then((step) => ({ index, step }));
+  const pending = new Map(jobs.map((_, index) => [index, next(index)]));
+  try {
+    while (pending.size > 0) {
+      const { index, step } = await Promise.race(pending.values());
+      if (step.done) {
+        pending.delete(index);
+        continue;
+      }
+      pending.set(index, next(index));
+      yield { index, event: step.value };
+    }
+  } finally {
+    // Left early: end the jobs still running (startJobInWorker's events terminate their worker when they end).
+    for (const index of pending.keys()) void jobs[index].events.return(undefined);
+  }
+}
+
 /** A job's result, its progress reported to `onProgress`; rejects with the job's error message. */
 export async function resultOf<N extends JobName>(job: WorkerJob<N>, onProgress: (progress: JobProgress<N>) => void = () => {}): Promise<JobResult<N>> {
   for await (const event of job.events) {

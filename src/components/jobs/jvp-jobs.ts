@@ -272,6 +272,8 @@ export interface TrainingProgress {
   step: number;
   steps: number;
   loss: number;
+  /** every 20th step and the last: the reports a page shows (the others let the worker pause between any two steps) */
+  milestone: boolean;
 }
 
 /**
@@ -300,7 +302,10 @@ export async function* trainedProfilesJob(params: TrainedProfileParams, shouldSt
         while (run.iteration < params.steps) {
           const { iteration, loss } = await run.step();
           if (shouldStop()) return rows;
-          if (iteration % 20 === 0 || iteration === params.steps) yield { cNoise, step: iteration, steps: params.steps, loss };
+          // A report after every step: the worker pauses (serve-job.ts) only between two reports, and a page
+          // running several of these jobs pauses them all at once. The worker posts milestones always, the
+          // others at most every 100 ms.
+          yield { cNoise, step: iteration, steps: params.steps, loss, milestone: iteration % 20 === 0 || iteration === params.steps };
         }
         rows.push(...(await timeDerivativeProfile(run.net, inputs, params.times)).map((r) => ({ ...r, cNoise })));
       } finally {
