@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { describeScaling, ratioToTeacher, scalingConfig, summarizeScaling, SCALING_WIDTHS, type ScalingPoint } from "../src/components/toy/experiments/scaling.ts";
+import { compareSpreads, describeScaling, ratioToTeacher, stepwiseTrend, scalingConfig, summarizeScaling, SCALING_WIDTHS, type ScalingPoint } from "../src/components/toy/experiments/scaling.ts";
 import { configFromSettings, PAPER_SETTINGS, STABILIZER_NETWORK } from "../src/components/toy/experiments/stabilizers.ts";
 
 test("scalingConfig is the stabilizers page's recipe with only the width changed", () => {
@@ -44,7 +44,7 @@ test("summarizeScaling: a constant ratio is a tie at every pair of widths; a dri
   const scd = summarizeScaling(data, "scd");
   assert.deepEqual(scd.differingPairs, []);
   assert.ok(Math.abs(scd.range[0] - 1.3) < 1e-9 && Math.abs(scd.range[1] - 1.3) < 1e-9);
-  assert.match(describeScaling(scd), /^sCD \(distilled\): between 1\.30× and 1\.30× its teacher's sliced W₂ across widths 16–64 \(± 0\.02 over seeds, on average\); every pair of widths a tie/);
+  assert.match(describeScaling(scd), /^sCD \(distilled\): between 1\.30× and 1\.30× its teacher's sliced W₂ across widths 16–64 \(± 0\.02 over seeds, on average\); no two widths' ratios differ beyond the spread$/);
   const sct = summarizeScaling(data, "sct");
   assert.deepEqual(sct.differingPairs, ["16 vs 32", "16 vs 64", "32 vs 64"]);
   assert.deepEqual(sct.range.map((x) => Number(x.toFixed(6))), [1.2, 2.4]);
@@ -58,4 +58,22 @@ test("summarizeScaling: seeds are paired across widths", () => {
   // The same drift when every seed keeps its offset at every width: the per-seed differences are all alike, so it
   // is called (the offset is the seed's, and cancels).
   assert.deepEqual(summarizeScaling(points({ scd: [1.3, 1.32, 1.35], sct: [1.3, 1.3, 1.3] }, noise), "scd").differingPairs, ["16 vs 32", "16 vs 64", "32 vs 64"]);
+});
+
+test("compareSpreads counts the widths where one method's ratio varies more over seeds", () => {
+  const data = points({ scd: [1.3, 1.3, 1.3], sct: [1.5, 1.5, 1.5] }, { scd: [0.02, -0.02, 0.01, -0.01], sct: [0.2, -0.2, 0.1, -0.1] });
+  const [scd, sct] = [summarizeScaling(data, "scd"), summarizeScaling(data, "sct")];
+  assert.equal(compareSpreads(sct, scd), "sCT (trained from data)'s ratio spreads wider over seeds than sCD (distilled)'s at 3 of 3 widths");
+  assert.equal(compareSpreads(scd, sct), "sCD (distilled)'s ratio spreads wider over seeds than sCT (trained from data)'s at 0 of 3 widths");
+});
+
+test("stepwiseTrend: lower is better, each width against the one before, seed by seed", () => {
+  const m = (values: number[]) => ({ value: values.reduce((a, b) => a + b) / values.length, spread: 0.001, perSeed: values });
+  const trend = stepwiseTrend([
+    { x: 16, measured: m([0.04, 0.041, 0.039, 0.04]) },
+    { x: 32, measured: m([0.03, 0.031, 0.029, 0.03]) }, // 0.01 lower on every seed: improves
+    { x: 64, measured: m([0.031, 0.029, 0.031, 0.029]) }, // ±0.001 around the same: a tie
+    { x: 128, measured: m([0.04, 0.038, 0.04, 0.038]) }, // 0.009 higher on every seed: worse
+  ]);
+  assert.equal(trend, "improves from 16 to 32, no change beyond the spread from 32 to 64, gets worse from 64 to 128");
 });

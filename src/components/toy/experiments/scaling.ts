@@ -83,16 +83,39 @@ export function summarizeScaling(points: readonly ScalingPoint[], method: Scalin
 
 /**
  * One sentence per method, e.g. "sCD (distilled): between 1.21× and 1.34× its teacher's sliced W₂ across widths
- * 16–128 (± 0.05 over seeds, on average); every pair of widths a tie: the ratio does not depend on the width here".
+ * 16–128 (± 0.05 over seeds, on average); no two widths' ratios differ beyond the spread".
  */
 export function describeScaling(summary: ScalingSummary): string {
   const [low, high] = summary.range;
   const widths = summary.ratios.map((r) => r.width);
   const fixed = (x: number) => x.toFixed(2);
   const head = `${SCALING_METHOD_LABELS[summary.method]}: between ${fixed(low)}× and ${fixed(high)}× its teacher's sliced W₂ across widths ${widths[0]}–${widths.at(-1)} (± ${fixed(summary.typicalSpread)} over seeds, on average)`;
+  // A tie everywhere says no dependence on the width could be detected within the spread, not that there is none.
   const tail =
     summary.differingPairs.length === 0
-      ? "every pair of widths a tie: the ratio does not depend on the width here"
+      ? "no two widths' ratios differ beyond the spread"
       : `the ratio differs beyond the spread between widths ${summary.differingPairs.join(", ")}`;
   return `${head}; ${tail}`;
+}
+
+/**
+ * Which method's ratio to the teacher varies more from seed to seed, width by width: "sCT (trained from data)'s
+ * ratio spreads wider over seeds than sCD (distilled)'s at 3 of 4 widths". A count, not a factor: the spread of a
+ * spread over 4 seeds is itself too uncertain for an "N×".
+ */
+export function compareSpreads(a: ScalingSummary, b: ScalingSummary): string {
+  const wider = a.ratios.filter((r, i) => r.ratio.spread > b.ratios[i].ratio.spread).length;
+  return `${SCALING_METHOD_LABELS[a.method]}'s ratio spreads wider over seeds than ${SCALING_METHOD_LABELS[b.method]}'s at ${wider} of ${a.ratios.length} widths`;
+}
+
+/**
+ * A measured quantity from one width to the next, in words (lower is better, compared seed by seed):
+ * "improves from 16 to 32, improves from 32 to 64, no change beyond the spread from 64 to 128".
+ */
+export function stepwiseTrend(points: readonly { x: number; measured: Measured }[]): string {
+  const words = { better: "improves", worse: "gets worse", tie: "no change beyond the spread" } as const;
+  return points
+    .slice(1)
+    .map((p, i) => `${words[compareLowerIsBetter(p.measured, points[i].measured).verdict]} from ${points[i].x} to ${p.x}`)
+    .join(", ");
 }
