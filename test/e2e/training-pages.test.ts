@@ -32,6 +32,20 @@ test("stabilizers page: trained runs show at once; choosing another stabilizer r
   await page.waitForTimeout(500);
   assert.match(await table.innerText(), /¼·ln\(σd tan t\)/);
   assert.ok((await page.locator(".card svg").count()) >= 4);
+  // The time-proposal sweep's sentences are the library's, computed here in Node from the same file.
+  const { readFile } = await import("node:fs/promises");
+  const { ABLATIONS } = await import("../../src/components/toy/experiments/stabilizers.ts");
+  const { finalQuality, versusEach } = await import("../../src/components/toy/experiments/verdicts.ts");
+  const file = JSON.parse(await readFile("src/data/stabilizers.json", "utf8"));
+  const runOf = (id: string) => file.runs.find((r: { id: string }) => r.id === id);
+  const [paper, ...others] = ABLATIONS.find((a) => a.id === "proposal")!.variants;
+  const byPMean = [...others].sort((a, b) => a.settings.proposalMean - b.settings.proposalMean);
+  const text = await page.locator("body").innerText();
+  for (const [which, name] of [["oneStep", "1-step quality"], ["twoStep", "2-step quality"]] as const) {
+    const measured = (id: string) => finalQuality(id, runOf(id).seeds)[which];
+    const expected = `${name}: the paper's P_mean = −1.0 is ${versusEach(measured(paper.id), byPMean.map((v) => ({ label: v.label, measured: measured(v.id) })))}`;
+    assert.ok(text.includes(expected), expected);
+  }
   await page.screenshot({ path: `${ARTIFACTS}/stabilizers-cnoise.png`, fullPage: true });
   assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
   assert.deepEqual(errors, []);

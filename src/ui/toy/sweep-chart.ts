@@ -9,6 +9,8 @@ import { LOG_TICKS } from "./toy-run-charts.js";
 
 export interface SweepSeries {
   label: string;
+  /** a fixed colour, so that one series looks the same in every chart of a page */
+  color?: string;
   points: { x: number; measured: Measured }[];
 }
 
@@ -50,7 +52,7 @@ export function sweepChart(series: readonly SweepSeries[], width: number, { xLab
     insetRight: 10,
     x: { type: xLog ? "log" : "linear", ...(xLog ? { base: 2 } : {}), label: `${xLabel} →`, ticks, tickFormat: (d: number) => String(d) },
     y: { type: yLog ? "log" : "linear", label: `↑ ${yLabel}`, grid: true, ...(yLog ? { tickFormat: LOG_TICKS } : {}) },
-    color: { legend: true, domain: series.map((s) => s.label) },
+    color: { legend: true, domain: series.map((s) => s.label), ...(series.every((s) => s.color) ? { range: series.map((s) => s.color!) } : {}) },
     marks: [
       ...references.flatMap((r) => [
         Plot.ruleY([r.value], { stroke: "#6b7280", strokeDasharray: "4 3" }),
