@@ -40,6 +40,8 @@ export function sweepChart(series: readonly SweepSeries[], width: number, { xLab
     }),
   );
   const ticks = xTicks ?? [...new Set(rows.map((r) => r.x))].sort((a, b) => a - b);
+  // A true minus sign, as the page's text writes negative settings (P_mean = −2.2).
+  const label = (x: number) => String(x).replace("-", "−");
   const offset = (d: (typeof rows)[number]) => {
     const shift = (d.index - (series.length - 1) / 2) * 0.04;
     return xLog ? d.x * 2 ** shift : d.x + shift * (ticks.length > 1 ? ticks[1] - ticks[0] : 1);
@@ -50,7 +52,7 @@ export function sweepChart(series: readonly SweepSeries[], width: number, { xLab
     insetBottom: 10,
     insetLeft: 10,
     insetRight: 10,
-    x: { type: xLog ? "log" : "linear", ...(xLog ? { base: 2 } : {}), label: `${xLabel} →`, ticks, tickFormat: (d: number) => String(d) },
+    x: { type: xLog ? "log" : "linear", ...(xLog ? { base: 2 } : {}), label: `${xLabel} →`, ticks, tickFormat: label },
     y: { type: yLog ? "log" : "linear", label: `↑ ${yLabel}`, grid: true, ...(yLog ? { tickFormat: LOG_TICKS } : {}) },
     color: { legend: true, domain: series.map((s) => s.label), ...(series.every((s) => s.color) ? { range: series.map((s) => s.color!) } : {}) },
     marks: [
@@ -61,7 +63,7 @@ export function sweepChart(series: readonly SweepSeries[], width: number, { xLab
       Plot.ruleX(rows, { x: offset, y1: "low", y2: "high", stroke: "series", strokeWidth: 1.5 }),
       Plot.line(rows, { x: offset, y: "value", stroke: "series", z: "series", strokeWidth: 2 }),
       Plot.dot(rows, { x: offset, y: "value", fill: "series", r: 4 }),
-      Plot.tip(rows, Plot.pointer({ x: offset, y: "value", title: (d: (typeof rows)[number]) => `${d.series}, ${xLabel} ${d.x}\n${format(d.value)} ± ${format(d.spread)} (mean ± sd over ${d.seeds} seeds)` })),
+      Plot.tip(rows, Plot.pointer({ x: offset, y: "value", title: (d: (typeof rows)[number]) => `${d.series}, ${xLabel} ${label(d.x)}\n${format(d.value)} ± ${format(d.spread)} (mean ± sd over ${d.seeds} seeds)` })),
     ],
   });
 }
