@@ -89,12 +89,14 @@ test("continuous vs discrete page: quality by N and the tangent gap show at once
   const { compareLowerIsBetter, describeComparison, finalQuality } = await import("../../src/components/toy/experiments/verdicts.ts");
   const float32 = JSON.parse(await readFile("src/data/discrete.json", "utf8"));
   const half = JSON.parse(await readFile("src/data/discrete-half.json", "utf8"));
-  for (const run of half.discrete) {
-    const reference = float32.discrete.find((r: { N: number }) => r.N === run.N);
-    const expected = describeComparison(compareLowerIsBetter(finalQuality("", run.seeds).twoStep, finalQuality("", reference.seeds).twoStep));
-    assert.ok(text.includes(`N = ${run.N}: ${expected}`), `fp16 against float32 at N = ${run.N}: ${expected}`);
+  for (const which of ["oneStep", "twoStep"] as const) {
+    for (const run of half.discrete) {
+      const reference = float32.discrete.find((r: { N: number }) => r.N === run.N);
+      const expected = describeComparison(compareLowerIsBetter(finalQuality("", run.seeds)[which], finalQuality("", reference.seeds)[which]));
+      assert.ok(text.includes(`N = ${run.N} ${expected}`), `${which}, fp16 against float32 at N = ${run.N}: ${expected}`);
+    }
   }
-  assert.match(text, /With fp16 targets the continuous model scores [\d.]+ ± [\d.]+/);
+  assert.match(text, /1-step: with fp16 targets the continuous model scores [\d.]+ ± [\d.]+/);
   await page.screenshot({ path: `${ARTIFACTS}/discrete.png`, fullPage: true });
   assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
   assert.deepEqual(errors, []);
