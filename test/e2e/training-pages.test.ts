@@ -93,7 +93,7 @@ test("continuous vs discrete page: quality by N and the tangent gap show at once
     for (const run of half.discrete) {
       const reference = float32.discrete.find((r: { N: number }) => r.N === run.N);
       const expected = describeComparison(compareLowerIsBetter(finalQuality("", run.seeds)[which], finalQuality("", reference.seeds)[which]));
-      assert.ok(text.includes(`N = ${run.N} ${expected}`), `${which}, fp16 against float32 at N = ${run.N}: ${expected}`);
+      assert.ok(text.includes(`N = ${run.N}: ${expected}`), `${which}, fp16 against float32 at N = ${run.N}: ${expected}`);
     }
   }
   assert.match(text, /1-step: with fp16 targets the continuous model scores [\d.]+ ± [\d.]+/);
