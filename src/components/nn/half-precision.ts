@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { dualAlgebra, plainAlgebra, type Dual, type TensorAlgebra } from "./algebra.js";
+import type { ElementwiseOps } from "../trigflow/trigflow-batch.js";
 
 /** Largest finite half-precision value. */
 export const HALF_MAX = 65504;
@@ -79,7 +80,7 @@ type Operand = tf.Tensor | number;
  * plain tf calls), and roundToHalf in half precision, as a GPU storing every intermediate in fp16 would.
  * In half precision a number operand is rounded to fp16 too (a constant of an fp16 kernel is an fp16 value).
  */
-export interface Arithmetic {
+export interface Arithmetic extends ElementwiseOps {
   readonly precision: Precision;
   /** round a tensor to this precision: for inputs entering the computation, and outputs of foreign code */
   round(x: tf.Tensor): tf.Tensor;

@@ -5,7 +5,28 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { SIGMA_D } from "./trigflow.js";
-import { FLOAT32_ARITHMETIC, type Arithmetic } from "../nn/half-precision.js";
+
+/**
+ * The elementwise operations these formulas use, in some precision: plain TF.js ops by default; the network
+ * layer's simulated fp16 (nn/half-precision.ts Arithmetic) rounds each result, for training targets computed as
+ * a GPU running in half precision would.
+ */
+export interface ElementwiseOps {
+  add(a: tf.Tensor, b: tf.Tensor): tf.Tensor;
+  sub(a: tf.Tensor, b: tf.Tensor): tf.Tensor;
+  mul(a: tf.Tensor, b: tf.Tensor): tf.Tensor;
+  cos(a: tf.Tensor): tf.Tensor;
+  sin(a: tf.Tensor): tf.Tensor;
+}
+
+/** float32: each op is exactly the TF.js op it names. */
+export const FLOAT32_OPS: ElementwiseOps = {
+  add: (a, b) => tf.add(a, b),
+  sub: (a, b) => tf.sub(a, b),
+  mul: (a, b) => tf.mul(a, b),
+  cos: (a) => tf.cos(a),
+  sin: (a) => tf.sin(a),
+};
 
 /** [B] → [B, 1, …] so per-sample scalars broadcast over a sample of the given rank. */
 export function perSample(values: tf.Tensor, rank: number): tf.Tensor {
@@ -13,15 +34,15 @@ export function perSample(values: tf.Tensor, rank: number): tf.Tensor {
 }
 
 /**
- * x_t = cos t·x0 + sin t·z (Eq. 3), z ~ N(0, σd² I). `a` is the arithmetic's precision (float32 unless a
- * training target is computed in simulated fp16: objectives/scm.ts).
+ * x_t = cos t·x0 + sin t·z (Eq. 3), z ~ N(0, σd² I). `a` is the arithmetic (float32 unless a training target is
+ * computed in simulated fp16: objectives/scm.ts).
  */
-export function diffuseBatch(x0: tf.Tensor, z: tf.Tensor, t: tf.Tensor, a: Arithmetic = FLOAT32_ARITHMETIC): tf.Tensor {
+export function diffuseBatch(x0: tf.Tensor, z: tf.Tensor, t: tf.Tensor, a: ElementwiseOps = FLOAT32_OPS): tf.Tensor {
   return tf.tidy(() => a.add(a.mul(perSample(a.cos(t), x0.rank), x0), a.mul(perSample(a.sin(t), x0.rank), z)));
 }
 
 /** dx_t/dt = cos t·z − sin t·x0 for the same (x0, z) (Eq. 4): the diffusion target and sCT's tangent input. */
-export function pathVelocityBatch(x0: tf.Tensor, z: tf.Tensor, t: tf.Tensor, a: Arithmetic = FLOAT32_ARITHMETIC): tf.Tensor {
+export function pathVelocityBatch(x0: tf.Tensor, z: tf.Tensor, t: tf.Tensor, a: ElementwiseOps = FLOAT32_OPS): tf.Tensor {
   return tf.tidy(() => a.sub(a.mul(perSample(a.cos(t), x0.rank), z), a.mul(perSample(a.sin(t), x0.rank), x0)));
 }
 
