@@ -126,3 +126,35 @@ test("the toyRun job can train its teacher first; measurements carry diagnostics
   assert.equal(done.result.iterations, 8);
   assert.ok(done.result.teacherWeights && "input.weight" in done.result.teacherWeights);
 });
+
+test("a pause sent as a message lands after the step in flight, not after a batch of steps", async () => {
+  const { DEFAULT_TOY_RUN } = await import("../src/components/toy/toy-run-config.ts");
+  const config = { ...DEFAULT_TOY_RUN, objective: "teacher" as const, network: { hidden: 8, blocks: 1, groups: 4, timeEmbedding: { kind: "positional" as const, dim: 8 } }, batch: 16 };
+  const control = new JobControl();
+  // The page's Pause arrives in the worker as a message: deliver it through a port, as a worker's onmessage would.
+  // Pause at every 10th report; where the pause lands, the job is resumed (or, the fifth time, stopped).
+  const { port1, port2 } = new MessageChannel();
+  let reports = 0;
+  const requestedAt: number[] = [];
+  const landedAt: number[] = [];
+  port1.onmessage = () => {
+    control.pause();
+    landedAt.push(reports);
+    setTimeout(() => (landedAt.length < 5 ? control.resume() : control.stop()), 20);
+  };
+  const post = (reply: JobReply) => {
+    if (reply.type !== "progress") return;
+    reports++;
+    if (reports % 10 === 0 && requestedAt.length === landedAt.length) {
+      requestedAt.push(reports);
+      port2.postMessage("pause");
+    }
+  };
+  await serveJob({ type: "start", id: 6, job: "toyRun", params: { mixture: params.mixture, config, steps: 2000, evaluateEvery: 5000, teacher: { kind: "exact" } } }, post, control, 0);
+  port1.close();
+  // A toy step here takes a few milliseconds: a job that let messages in only every 50 ms ran on for up to a dozen
+  // steps each time. Between the request and the pause at most the step in flight may end.
+  assert.equal(landedAt.length, 5);
+  landedAt.forEach((landed, i) => assert.ok(landed - requestedAt[i] <= 1, `pause ${i + 1} requested after report ${requestedAt[i]}, landed after ${landed}`));
+  assert.equal(reports, landedAt.at(-1), "no step after the last pause (the job was then stopped)");
+});

@@ -226,6 +226,8 @@ test("JVP page: a control restarts its figure's job; the trained run reports pro
   await status.filter({ hasText: /Training c = t \(sCM\): step 20\/40, loss \d/ }).waitFor({ timeout: 60_000 });
   await page.getByRole("button", { name: "Pause" }).click();
   await page.getByRole("button", { name: "Resume" }).waitFor();
+  // Each worker stops after the step it has in flight (serve-job.ts), and that step may still report a milestone.
+  await page.waitForTimeout(1000);
   const paused = await status.innerText();
   await page.waitForTimeout(1500);
   assert.equal(await status.innerText(), paused, "no progress while paused");

@@ -24,8 +24,21 @@ export type JobReply<N extends JobName = JobName> =
  * message; `control` pauses it between steps or stops it (a stopped job returns its result so far). Used by
  * the worker entry and directly by tests.
  */
-/** How often a running job lets the worker's message queue in (see serveJob). */
-const YIELD_EVERY_MS = 50;
+/**
+ * One turn of the worker's event loop: messages already queued (pause, stop, a command) are handled before this
+ * resolves. A MessagePort message is a task like the page's messages, in the same task source (so it comes after
+ * them) and without setTimeout's 4 ms clamp for nested timers, so a job can take one before every step.
+ */
+function messageQueueTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}
 
 export async function serveJob(request: Extract<JobRequest, { type: "start" }>, post: (reply: JobReply) => void, control: JobControl = new JobControl(), throttleMs = 100): Promise<void> {
   // The one place where the job's own types are set aside: the request names any job, and its replies go back as
@@ -33,16 +46,13 @@ export async function serveJob(request: Extract<JobRequest, { type: "start" }>, 
   const job = JOBS[request.job] as (params: unknown, stop: () => boolean, control: JobControl) => AsyncGenerator<JobProgress<JobName>, JobResult<JobName>>;
   if (!job) return post({ type: "error", id: request.id, message: `unknown job "${request.job}"` });
   let lastPost = 0;
-  let lastYield = Date.now();
   try {
     const iterator = job(request.params, () => control.isStopped, control);
     for (;;) {
-      // On TF.js's CPU backend a step never waits for a macrotask (every await settles as a microtask), so the
-      // worker would not see a pause, stop or command message until the job ended. Let them in every 50 ms.
-      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        lastYield = Date.now();
-      }
+      // On TF.js's CPU and WASM backends a step never waits for a macrotask (every await settles as a microtask),
+      // so the worker would not see a pause, stop or command message until the job ended. Let them in before
+      // every step, so that a pause lands after the step in flight (several jobs paused together stop together).
+      await messageQueueTurn();
       await control.checkpoint();
       if (deviceLoss()) throw new Error("it was between two steps");
       const { value, done } = await iterator.next();
