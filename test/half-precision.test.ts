@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { HALF_MAX, roundToHalf } from "../src/components/nn/half-precision.ts";
+import { expectHalfRounding, halfTestValues } from "./half-reference.ts";
 
 await tf.setBackend("cpu");
 
@@ -33,4 +34,9 @@ test("rounding is idempotent and exact on every value it produces", () => {
   // Relative rounding error of normal halves is at most 2^-11.
   const rel = tf.max(tf.div(tf.abs(tf.sub(once, x)), tf.abs(x))).dataSync()[0];
   assert.ok(rel <= 2 ** -11 + 1e-9, `relative error ${rel}`);
+});
+
+test("rounding to half equals an exact reference on float32 values of every magnitude, ties included", () => {
+  const values = halfTestValues();
+  expectHalfRounding(values, roundToHalf(tf.tensor1d(values)).dataSync());
 });

@@ -171,6 +171,30 @@ for (const backend of BACKENDS) {
 }
 
 // WebGL runs the same check in cifar10.test.ts, with the rest of the page's training workflow.
+// The live pair in simulated fp16 (every target intermediate rounded by roundToHalf): on the CPU fallback (~30 s)
+// and, with the slow tests, on WebGL (~130 s on SwiftShader), to its first measurement, against Node. WebGPU's
+// rounding is checked bit for bit, faster, in test/webgpu/half-precision-webgpu.test.ts.
+const HALF_N = 4096;
+const halfReference: Partial<Record<"discrete" | "scd", Promise<Measurement>>> = {};
+for (const backend of ["webgl", "cpu"] as const) {
+  test(`discrete page on ${backend}: the live fp16 pair (N = ${HALF_N}) matches Node`, { skip: backend === "webgl" && !SLOW_E2E && "slow: run with SCM_LAB_SLOW_E2E=1 (npm run test:e2e:slow)" }, async () => {
+    const { page, errors } = await openPage(site.browser, `${site.url}/discrete?backend=${backend}&N=${HALF_N}&precision=half&steps=${STEPS}`);
+    await expectBackend(page, backend);
+    const started = Date.now();
+    await page.getByRole("button", { name: "Train both" }).click();
+    for (const [run, objective] of [["discrete", "discrete"], ["continuous", "scd"]] as const) {
+      const got = await measurementOf(page, run, 400_000);
+      halfReference[objective] ??= firstMeasurement(discreteRunParams(discrete, mixture, objective, HALF_N, STEPS, "half"));
+      const want = await halfReference[objective]!;
+      console.log(`# ${backend} fp16: ${run} run's first measurement after ${((Date.now() - started) / 1000).toFixed(0)} s: ${describeAgainst(got, want)}`);
+      expectSameMeasurement(got, want, backend);
+    }
+    assert.deepEqual(await page.locator(".observablehq--error").allInnerTexts(), []);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
 // The CPU backend runs Node's own kernels (the stabilizers, discrete and JVP tests above compare it); its CIFAR-10
 // run would add four minutes of CI for a comparison that is exact by construction (measured: 0 relative error).
 // Seven minutes on SwiftShader's WebGPU: a slow test (SLOW_E2E). CI runs the page's training on WebGL (cifar10.test.ts),

@@ -10,25 +10,35 @@ import type { ElementwiseOps } from "../trigflow/trigflow-batch.js";
 
 /** Largest finite half-precision value. */
 export const HALF_MAX = 65504;
-/** Smallest positive (subnormal) half: 2^−24. */
-const HALF_MIN_SUBNORMAL = 2 ** -24;
+/** Below this magnitude (2^−14, the smallest normal half) the fp16 grid has the fixed spacing 2^−24. */
+const HALF_MIN_NORMAL = 2 ** -14;
+/** From this magnitude on, rounding goes past 65504 (65520 is the tie with 2^16, and ties go to even: ∞). */
+const HALF_OVERFLOW = 65520;
+/**
+ * Veltkamp's splitting constant for float32 (24 significand bits): c = (2^13 + 1)·x, then c − (c − x) is x rounded
+ * to nearest with 24 − 13 = 11 significand bits: the fp16 significand (1 implicit + 10 fraction bits).
+ */
+const VELTKAMP_SPLIT = 2 ** 13 + 1;
+/** Adding 0.75 puts any |x| < 2^−14 into [0.5, 1), where float32's spacing is 2^−24: the subnormal fp16 grid. */
+const SUBNORMAL_SHIFT = 0.75;
 
 /**
  * Round every element to the nearest fp16 value (ties to even, like the hardware), with overflow to ±∞
- * and gradual underflow through the subnormals. Half has 10 fraction bits, so the spacing of the grid near
- * |x| is 2^(⌊log₂|x|⌋ − 10), never below 2^−24.
+ * and gradual underflow through the subnormals. Only float32 additions and multiplications, each correctly
+ * rounded on every TF.js backend, so the result is exact on GPUs too, in 11 elementwise kernels (a version with
+ * log₂ and powers of two needed 25, and GPUs evaluate those approximately).
  */
 export function roundToHalf(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
+    // Normal range: Veltkamp's splitting (Dekker 1971) keeps the 11 leading significand bits, rounding to nearest.
+    const scaled = tf.mul(x, VELTKAMP_SPLIT);
+    const normal = tf.sub(scaled, tf.sub(scaled, x));
+    // Subnormal range: rounding to a multiple of 2^−24, which float32 does itself when 0.75 is added and taken away.
+    const subnormal = tf.sub(tf.add(x, SUBNORMAL_SHIFT), SUBNORMAL_SHIFT);
     const magnitude = tf.abs(x);
-    // ⌊log₂|x|⌋ from a float32 logarithm can be off by one next to powers of two: correct it both ways.
-    let exponent = tf.floor(tf.div(tf.log(tf.maximum(magnitude, HALF_MIN_SUBNORMAL)), Math.LN2));
-    exponent = tf.where(tf.greater(tf.pow(2, exponent), magnitude), tf.sub(exponent, 1), exponent);
-    exponent = tf.where(tf.lessEqual(tf.pow(2, tf.add(exponent, 1)), magnitude), tf.add(exponent, 1), exponent);
-    const spacing = tf.maximum(tf.pow(2, tf.sub(exponent, 10)), HALF_MIN_SUBNORMAL);
-    const rounded = tf.mul(tf.round(tf.div(x, spacing)), spacing); // tf.round breaks ties to even
-    // Values that round past 65504 overflow; NaN stays NaN.
-    return tf.where(tf.greater(tf.abs(rounded), HALF_MAX), tf.mul(tf.sign(x), Infinity), rounded);
+    const rounded = tf.where(tf.less(magnitude, HALF_MIN_NORMAL), subnormal, normal);
+    // Beyond the largest half the value overflows to ±∞ (NaN stays NaN: every comparison with it is false).
+    return tf.where(tf.greaterEqual(magnitude, HALF_OVERFLOW), tf.mul(x, Infinity), rounded);
   });
 }
 
