@@ -69,6 +69,7 @@ import { arrayOps } from "../../src/components/math/linear-ops.ts";
 import { integrate, uniformTimes, STEPPERS } from "../../src/components/trigflow/ode-solvers.ts";
 import { T_MAX, T_MID } from "../../src/components/trigflow/trigflow.ts";
 import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
+import { useFastWasmKernels } from "../../src/components/runtime/wasm-kernels.ts";
 import { exitWithError, parseCommandLine } from "../options.ts";
 import { countKernels, describeKernelCount } from "../../src/components/runtime/kernel-count.ts";
 
@@ -130,6 +131,7 @@ async function useBackend(name: ToyBackend): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`TF.js backend ${name} failed to initialise`);
   await tf.ready();
   if (name === "cpu") useFastCpuKernels();
+  if (name === "wasm") useFastWasmKernels();
 }
 
 // ---- Step cost on every backend, side by side: alternating blocks, fresh runs (tensors stay on one backend) ----

@@ -29,6 +29,7 @@ import { integrate, uniformTimes, STEPPERS } from "../../src/components/trigflow
 import { T_MAX } from "../../src/components/trigflow/trigflow.ts";
 import { PRECOMPUTED_FORMAT, checkPrecomputed, type DiscreteHalfFile, gradientNormSummary, packWeights, unpackWeights, type DiscreteFile, type PrecomputedRun, type PrecomputedTeacher, type ScalingFile, type SeedRun, type StabilizersFile } from "../../src/components/toy/experiments/precomputed.ts";
 import { useFastCpuKernels } from "../../src/components/runtime/cpu-kernels.ts";
+import { useFastWasmKernels } from "../../src/components/runtime/wasm-kernels.ts";
 import { exitWithError, parseCommandLine } from "../options.ts";
 
 const args = parseCommandLine("precompute", { only: "value", seeds: "value", backend: "value", "student-steps": "value", "teacher-steps": "value", "out-dir": "value" });
@@ -46,6 +47,7 @@ const { evaluateEvery, evaluationSamples } = STABILIZER_TRAINING;
 
 if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} failed to initialise`);
 if (backend === "cpu") useFastCpuKernels();
+if (backend === "wasm") useFastWasmKernels();
 const mixture = mixturePreset(STABILIZER_DATA.preset, STABILIZER_DATA.options);
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const significant = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : x);

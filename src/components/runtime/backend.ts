@@ -24,6 +24,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { useFastCpuKernels } from "./cpu-kernels.js";
+import { useFastWasmKernels } from "./wasm-kernels.js";
 import { PROBE_TOLERANCE, probeDeviation, runToyProbe } from "./backend-probe.js";
 import { isSoftwareRenderer, probeWebGpu } from "./adapter-kind.js";
 import { describeError } from "../checkpoint/errors.js";
@@ -99,7 +100,11 @@ export function wasmFilesFrom(search: string | undefined = (globalThis as { loca
 let wasmReady: Promise<void> | null = null;
 /** Load TF.js's WASM backend on first use only: registering it would make it a default candidate everywhere. */
 function loadWasmBackend(files: WasmFiles): Promise<void> {
-  wasmReady ??= import("@tensorflow/tfjs-backend-wasm").then(({ setWasmPaths }) => setWasmPaths(files));
+  wasmReady ??= import("@tensorflow/tfjs-backend-wasm").then(({ setWasmPaths }) => {
+    setWasmPaths(files);
+    // Its Slice and SplitV copy the whole input once per piece (wasm-kernels.ts): 20% of a live toy run.
+    useFastWasmKernels();
+  });
   return wasmReady;
 }
 

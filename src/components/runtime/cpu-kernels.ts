@@ -105,7 +105,11 @@ export function gatherStrided<V extends Values>(values: V, outShape: number[], s
   let k = 0;
   forEachRow(outShape, [strides], ([p]) => {
     const start = offset + p;
-    for (let j = 0; j < n; j++) out[k++] = values[start + j * step];
+    if (step === 1) {
+      // A row of a slice: one block copy.
+      out.set(values.subarray(start, start + n), k);
+      k += n;
+    } else for (let j = 0; j < n; j++) out[k++] = values[start + j * step];
   });
   return out;
 }
