@@ -138,6 +138,44 @@ export function reduceSum<V extends Values>(values: V, shape: number[], axes: nu
   return { shape: outShape, values: out };
 }
 
+/**
+ * A Slice or SplitV kernel function (SplitV is one slice per piece) built on a backend's own way to copy
+ * x[begin : begin + size]; it checks the parameters as TF.js's kernels do, and inputs of other dtypes go to
+ * `original`. Shared by these CPU kernels and wasm-kernels.ts.
+ */
+export function sliceKernel(
+  name: "Slice" | "SplitV",
+  original: tf.KernelFunc,
+  dtypes: ReadonlySet<tf.DataType>,
+  copy: (backend: unknown, x: tf.TensorInfo, begin: number[], size: number[]) => tf.TensorInfo,
+): tf.KernelFunc {
+  if (name === "Slice") {
+    return (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      if (!dtypes.has(x.dtype)) return original(args);
+      const { begin, size } = args.attrs as { begin: number | number[]; size?: number | number[] };
+      const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+      tf.slice_util.assertParamsValid(x as tf.Tensor, b, s);
+      return copy(args.backend, x, b, s);
+    };
+  }
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (!dtypes.has(x.dtype)) return original(args);
+    const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+    const along = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, along);
+    const begin = x.shape.map(() => 0);
+    return sizes.map((s) => {
+      const size = x.shape.slice();
+      size[along] = s;
+      const part = copy(args.backend, x, begin.slice(), size);
+      begin[along] += s;
+      return part;
+    });
+  };
+}
+
 // ---- Registration ----
 
 const NUMERIC = new Set<tf.DataType>(["float32", "int32"]);
@@ -171,36 +209,12 @@ function fastKernel(name: string, original: tf.KernelFunc): tf.KernelFunc {
     };
   }
   if (name === "Slice" || name === "SplitV") {
-    const slice = (backend: CpuBackendLike, x: tf.TensorInfo, begin: number[], size: number[]) => {
+    return sliceKernel(name, original, NUMERIC, (backend, x, begin, size) => {
+      const cpu = backend as unknown as CpuBackendLike;
       const strides = rowMajorStrides(x.shape);
       const offset = begin.reduce((sum, b, d) => sum + b * strides[d], 0);
-      return backend.makeTensorInfo(size, x.dtype, gatherStrided(valuesOf(backend, x), size, strides, offset));
-    };
-    if (name === "Slice") {
-      return (args) => {
-        const { x } = args.inputs as { x: tf.TensorInfo };
-        if (!NUMERIC.has(x.dtype)) return original(args);
-        const { begin, size } = args.attrs as { begin: number | number[]; size?: number | number[] };
-        const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-        tf.slice_util.assertParamsValid(x as tf.Tensor, b, s);
-        return slice(args.backend as unknown as CpuBackendLike, x, b, s);
-      };
-    }
-    return (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      if (!NUMERIC.has(x.dtype)) return original(args);
-      const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
-      const along = tf.util.parseAxisParam(axis, x.shape)[0];
-      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, along);
-      const begin = x.shape.map(() => 0);
-      return sizes.map((s) => {
-        const size = x.shape.slice();
-        size[along] = s;
-        const part = slice(args.backend as unknown as CpuBackendLike, x, begin, size);
-        begin[along] += s;
-        return part;
-      });
-    };
+      return cpu.makeTensorInfo(size, x.dtype, gatherStrided(valuesOf(cpu, x), size, strides, offset));
+    });
   }
   if (name === "Sum" || name === "Mean") {
     return (args) => {
@@ -220,26 +234,35 @@ function fastKernel(name: string, original: tf.KernelFunc): tf.KernelFunc {
 
 export const FAST_CPU_KERNELS = ["Add", "Sub", "Multiply", "RealDiv", "Transpose", "Slice", "SplitV", "Sum", "Mean"] as const;
 
-/** TF.js's own kernels, kept while the fast ones are registered in their place. */
+/** TF.js's own kernels, by backend and name, kept while faster ones are registered in their place. */
 const originals = new Map<string, tf.KernelConfig>();
 
 /**
- * Registers the strided kernels above in place of TF.js's CPU kernels named in FAST_CPU_KERNELS (enabled =
- * true, idempotent), or puts TF.js's own back (false: for side-by-side benchmarks and tests). Affects only the
- * "cpu" backend; gradients are registered separately and keep working.
+ * Registers `fast(name, original)` in place of each of the backend's kernels named (enabled = true, idempotent), or
+ * puts TF.js's own back (false: for side-by-side benchmarks and tests). Gradients are registered separately and
+ * keep working. Shared by useFastCpuKernels and wasm-kernels.ts.
  */
-export function useFastCpuKernels(enabled = true): void {
-  for (const name of FAST_CPU_KERNELS) {
-    if (enabled === originals.has(name)) continue;
-    const current = tf.getKernel(name, "cpu");
-    if (!current) throw new Error(`TF.js's CPU backend has no ${name} kernel to replace`);
-    tf.unregisterKernel(name, "cpu");
+export function replaceKernels(backendName: string, names: readonly string[], fast: (name: string, original: tf.KernelFunc) => tf.KernelFunc, enabled: boolean): void {
+  for (const name of names) {
+    const key = `${backendName}/${name}`;
+    if (enabled === originals.has(key)) continue;
+    const current = tf.getKernel(name, backendName);
+    if (!current) throw new Error(`TF.js's ${backendName} backend has no ${name} kernel to replace (is the backend imported?)`);
+    tf.unregisterKernel(name, backendName);
     if (enabled) {
-      originals.set(name, current);
-      tf.registerKernel({ ...current, kernelFunc: fastKernel(name, current.kernelFunc) });
+      originals.set(key, current);
+      tf.registerKernel({ ...current, kernelFunc: fast(name, current.kernelFunc) });
     } else {
-      tf.registerKernel(originals.get(name)!);
-      originals.delete(name);
+      tf.registerKernel(originals.get(key)!);
+      originals.delete(key);
     }
   }
+}
+
+/**
+ * Registers the strided kernels above in place of TF.js's CPU kernels named in FAST_CPU_KERNELS (enabled =
+ * true, idempotent), or puts TF.js's own back (false). Affects only the "cpu" backend.
+ */
+export function useFastCpuKernels(enabled = true): void {
+  replaceKernels("cpu", FAST_CPU_KERNELS, (name, original) => fastKernel(name as (typeof FAST_CPU_KERNELS)[number], original), enabled);
 }

@@ -10,7 +10,7 @@
  * copy), and only the elements of each piece move. Other dtypes (strings) go to the original kernel.
  */
 import * as tf from "@tensorflow/tfjs";
-import { gatherStrided } from "./cpu-kernels.js";
+import { gatherStrided, replaceKernels, sliceKernel } from "./cpu-kernels.js";
 
 /** What these kernels use of tfjs-backend-wasm's BackendWasm. */
 interface WasmBackendLike {
@@ -33,54 +33,12 @@ function sliceFromHeap(backend: WasmBackendLike, x: tf.TensorInfo, begin: number
   return out;
 }
 
-function fastKernel(name: (typeof FAST_WASM_KERNELS)[number], original: tf.KernelFunc): tf.KernelFunc {
-  if (name === "Slice") {
-    return (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      if (!NUMERIC.has(x.dtype)) return original(args);
-      const { begin, size } = args.attrs as { begin: number | number[]; size?: number | number[] };
-      const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-      return sliceFromHeap(args.backend as unknown as WasmBackendLike, x, b, s);
-    };
-  }
-  return (args) => {
-    const { x } = args.inputs as { x: tf.TensorInfo };
-    if (!NUMERIC.has(x.dtype)) return original(args);
-    const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
-    const along = tf.util.parseAxisParam(axis, x.shape)[0];
-    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, along);
-    const begin = x.shape.map(() => 0);
-    return sizes.map((s) => {
-      const size = x.shape.slice();
-      size[along] = s;
-      const part = sliceFromHeap(args.backend as unknown as WasmBackendLike, x, begin.slice(), size);
-      begin[along] += s;
-      return part;
-    });
-  };
-}
-
 export const FAST_WASM_KERNELS = ["Slice", "SplitV"] as const;
-
-/** TF.js's own kernels, kept while the fast ones are registered in their place. */
-const originals = new Map<string, tf.KernelConfig>();
 
 /**
  * Registers the kernels above in place of tfjs-backend-wasm's (enabled = true, idempotent), or puts TF.js's own
  * back (false: for side-by-side tests). The WASM backend must be imported first; gradients are unaffected.
  */
 export function useFastWasmKernels(enabled = true): void {
-  for (const name of FAST_WASM_KERNELS) {
-    if (enabled === originals.has(name)) continue;
-    const current = tf.getKernel(name, "wasm");
-    if (!current) throw new Error(`TF.js's WASM backend has no ${name} kernel to replace (import @tensorflow/tfjs-backend-wasm first)`);
-    tf.unregisterKernel(name, "wasm");
-    if (enabled) {
-      originals.set(name, current);
-      tf.registerKernel({ ...current, kernelFunc: fastKernel(name, current.kernelFunc) });
-    } else {
-      tf.registerKernel(originals.get(name)!);
-      originals.delete(name);
-    }
-  }
+  replaceKernels("wasm", FAST_WASM_KERNELS, (name, original) => sliceKernel(name as "Slice" | "SplitV", original, NUMERIC, (backend, x, begin, size) => sliceFromHeap(backend as WasmBackendLike, x, begin, size)), enabled);
 }
