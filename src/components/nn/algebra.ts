@@ -96,43 +96,6 @@ function normalizeGroups(x: tf.Tensor, eps: number): { y: tf.Tensor; r: tf.Tenso
   return { y: tf.mul(tf.sub(x, mean), r), r };
 }
 
-/**
- * normalizeGroups with its gradient written out instead of left to TF.js's autodiff of the composed ops. Within a
- * group of n elements the normalisation's Jacobian is r·(I − 11ᵀ/n − yyᵀ/n): symmetric, so the VJP has the same
- * form as the tangent of dualAlgebra below, dx = r·(dy − mean(dy) − y·mean(dy·y)). Forward and backward take 28
- * TF.js kernels instead of autodiff's 56 (test/norm-gradient.test.ts); a small UNet pass runs 30 group norms.
- * The backward recomputes y and r from x with the same ops, so a second derivative (the double-VJP checks) still
- * flows through x. Same function, different float32 round-off than autodiff's gradient.
- */
-const analyticNormalizers = new Map<number, (x: tf.Tensor) => tf.Tensor>();
-function normalizeGroupsWithGradient(x: tf.Tensor, eps: number): tf.Tensor {
-  let normalize = analyticNormalizers.get(eps);
-  if (!normalize) {
-    const withGradient = (input: tf.Tensor) => ({
-      value: normalizeGroups(input, eps).y,
-      gradFunc: (dy: tf.Tensor) => {
-        const { y, r } = normalizeGroups(input, eps);
-        const centred = tf.sub(dy, tf.mean(dy, [1, 3], true));
-        return tf.mul(tf.sub(centred, tf.mul(y, tf.mean(tf.mul(dy, y), [1, 3], true))), r);
-      },
-    });
-    // customGrad's parameter type admits its optional save function among the inputs; this one takes one tensor.
-    normalize = tf.customGrad(withGradient as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
-    analyticNormalizers.set(eps, normalize);
-  }
-  return normalize(x);
-}
-
-/**
- * plainAlgebra with normalizeGroups' gradient written out (normalizeGroupsWithGradient): the image UNet trains with
- * it (840 kernels fewer per small-UNet training step). The 2-D MLP keeps plainAlgebra, whose autodiff gradient
- * the precomputed experiments were trained with, so that they stay reproducible bit for bit from their seeds.
- */
-export const plainAlgebraWithNormGradient: TensorAlgebra<tf.Tensor> = {
-  ...plainAlgebra,
-  normalizeGroups: (a, eps) => normalizeGroupsWithGradient(a, eps),
-};
-
 /** Both parts through the same linear map: the derivative of a linear map is the map itself. */
 function linear(a: Dual, map: (x: tf.Tensor) => tf.Tensor): Dual {
   return { value: map(a.value), tangent: map(a.tangent) };

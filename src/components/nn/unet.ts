@@ -5,7 +5,7 @@
  * embedding of raw t (c_noise(t) = t), dropout, and a logvar head for adaptive weighting (§4.2).
  */
 import type * as tf from "@tensorflow/tfjs";
-import { plainAlgebra, plainAlgebraWithNormGradient, type TensorAlgebra } from "./algebra.js";
+import type { TensorAlgebra } from "./algebra.js";
 import {
   AdaptiveGroupNorm, Conv2d, Dropout, GroupNorm, LogvarHead, SelfAttention, TimeConditioning,
   downsample2x, residual, silu,
@@ -108,10 +108,7 @@ export class SmallUNet implements FlowNetwork {
     this.logvarHead = new LogvarHead(params, "logvar", c.timeEmbedding.dim, c.cNoise);
   }
 
-  apply<X>(algebra: TensorAlgebra<X>, u: X, t: X, { dropoutSeed = null }: ApplyOptions = {}): X {
-    // Plain passes (training) take the group norms' written-out gradient: 30 norms, each 28 TF.js kernels fewer
-    // (algebra.ts). Dual and fp16 algebras are used as given.
-    const alg = (algebra === plainAlgebra ? plainAlgebraWithNormGradient : algebra) as TensorAlgebra<X>;
+  apply<X>(alg: TensorAlgebra<X>, u: X, t: X, { dropoutSeed = null }: ApplyOptions = {}): X {
     const emb = this.time.apply(alg, t);
     let h = this.inputConv.apply(alg, u);
     const skips: X[] = [h];
