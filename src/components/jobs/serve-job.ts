@@ -19,12 +19,6 @@ export type JobReply<N extends JobName = JobName> =
   | { type: "error"; id: number; message: string };
 
 /**
- * Drive a job for one request, posting progress (at most every `throttleMs`, except reports marked
- * `milestone`, which always go), the result, or one error
- * message; `control` pauses it between steps or stops it (a stopped job returns its result so far). Used by
- * the worker entry and directly by tests.
- */
-/**
  * One turn of the worker's event loop: messages already queued (pause, stop, a command) are handled before this
  * resolves. A MessagePort message is a task like the page's messages, in the same task source (so it comes after
  * them) and without setTimeout's 4 ms clamp for nested timers, so a job can take one before every step.
@@ -40,6 +34,12 @@ function messageQueueTurn(): Promise<void> {
   });
 }
 
+/**
+ * Drive a job for one request, posting progress (at most every `throttleMs`, except reports marked
+ * `milestone`, which always go), the result, or one error
+ * message; `control` pauses it between steps or stops it (a stopped job returns its result so far). Used by
+ * the worker entry and directly by tests.
+ */
 export async function serveJob(request: Extract<JobRequest, { type: "start" }>, post: (reply: JobReply) => void, control: JobControl = new JobControl(), throttleMs = 100): Promise<void> {
   // The one place where the job's own types are set aside: the request names any job, and its replies go back as
   // JobReply of that job (the page's worker client reads them with the job's types).

@@ -96,9 +96,11 @@ export function broadcastBinary(op: BinaryOp, aShape: number[], a: Float32Array,
   return { shape, values: out };
 }
 
-/** Copies the elements at offset + Σ index[d]·strides[d] in row-major order of outShape (transpose, slice). */
-export function gatherStrided<V extends Values>(values: V, outShape: number[], strides: number[], offset: number): V {
-  const out = new (values.constructor as new (n: number) => V)(sizeOf(outShape));
+/**
+ * Copies the elements at offset + Σ index[d]·strides[d] in row-major order of outShape (transpose, slice), into
+ * `out` when given (e.g. a view of the WebAssembly heap), else into a new array.
+ */
+export function gatherStrided<V extends Values>(values: V, outShape: number[], strides: number[], offset: number, out: V = new (values.constructor as new (n: number) => V)(sizeOf(outShape))): V {
   if (out.length === 0) return out;
   const n = outShape.length === 0 ? 1 : outShape[outShape.length - 1];
   const step = outShape.length === 0 ? 0 : strides[strides.length - 1];
@@ -139,16 +141,20 @@ export function reduceSum<V extends Values>(values: V, shape: number[], axes: nu
 }
 
 /**
- * A Slice or SplitV kernel function (SplitV is one slice per piece) built on a backend's own way to copy
- * x[begin : begin + size]; it checks the parameters as TF.js's kernels do, and inputs of other dtypes go to
- * `original`. Shared by these CPU kernels and wasm-kernels.ts.
+ * A Slice or SplitV kernel function (SplitV is one slice per piece) built on a backend's own way to copy the
+ * `size` block of x that starts at flat `offset` (x's row-major `strides` given); it checks the parameters as
+ * TF.js's kernels do, and inputs of other dtypes go to `original`. Shared by these CPU kernels and wasm-kernels.ts.
  */
 export function sliceKernel(
   name: "Slice" | "SplitV",
   original: tf.KernelFunc,
   dtypes: ReadonlySet<tf.DataType>,
-  copy: (backend: unknown, x: tf.TensorInfo, begin: number[], size: number[]) => tf.TensorInfo,
+  copy: (backend: unknown, x: tf.TensorInfo, size: number[], strides: number[], offset: number) => tf.TensorInfo,
 ): tf.KernelFunc {
+  const slice = (backend: unknown, x: tf.TensorInfo, begin: number[], size: number[]) => {
+    const strides = rowMajorStrides(x.shape);
+    return copy(backend, x, size, strides, begin.reduce((sum, b, d) => sum + b * strides[d], 0));
+  };
   if (name === "Slice") {
     return (args) => {
       const { x } = args.inputs as { x: tf.TensorInfo };
@@ -156,7 +162,7 @@ export function sliceKernel(
       const { begin, size } = args.attrs as { begin: number | number[]; size?: number | number[] };
       const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
       tf.slice_util.assertParamsValid(x as tf.Tensor, b, s);
-      return copy(args.backend, x, b, s);
+      return slice(args.backend, x, b, s);
     };
   }
   return (args) => {
@@ -169,7 +175,7 @@ export function sliceKernel(
     return sizes.map((s) => {
       const size = x.shape.slice();
       size[along] = s;
-      const part = copy(args.backend, x, begin.slice(), size);
+      const part = slice(args.backend, x, begin, size);
       begin[along] += s;
       return part;
     });
@@ -209,10 +215,8 @@ function fastKernel(name: string, original: tf.KernelFunc): tf.KernelFunc {
     };
   }
   if (name === "Slice" || name === "SplitV") {
-    return sliceKernel(name, original, NUMERIC, (backend, x, begin, size) => {
-      const cpu = backend as unknown as CpuBackendLike;
-      const strides = rowMajorStrides(x.shape);
-      const offset = begin.reduce((sum, b, d) => sum + b * strides[d], 0);
+    return sliceKernel(name, original, NUMERIC, (backend, x, size, strides, offset) => {
+      const cpu = backend as CpuBackendLike;
       return cpu.makeTensorInfo(size, x.dtype, gatherStrided(valuesOf(cpu, x), size, strides, offset));
     });
   }

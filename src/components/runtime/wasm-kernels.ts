@@ -20,16 +20,13 @@ interface WasmBackendLike {
 
 const NUMERIC = new Set<tf.DataType>(["float32", "int32", "bool"]);
 
-/** x[begin : begin + size], read from a view of the heap instead of a copy of all of x. */
-function sliceFromHeap(backend: WasmBackendLike, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+/** The `size` block of x from flat `offset`, read from a view of the heap instead of a copy of all of x. */
+function sliceFromHeap(backend: WasmBackendLike, x: tf.TensorInfo, size: number[], strides: number[], offset: number): tf.TensorInfo {
   // The output first: allocating it may grow the heap, which detaches every view taken before.
   const out = backend.makeOutput(size, x.dtype);
   const values = backend.typedArrayFromHeap(x);
   const target = backend.typedArrayFromHeap(out);
-  const strides = tf.util.computeStrides(x.shape).concat(1);
-  const offset = begin.reduce((sum, b, d) => sum + b * strides[d], 0);
-  if (tf.slice_util.isSliceContinous(x.shape, begin, size)) target.set(values.subarray(offset, offset + target.length));
-  else target.set(gatherStrided(values as Float32Array, size, strides, offset));
+  gatherStrided(values as Float32Array, size, strides, offset, target as Float32Array);
   return out;
 }
 
@@ -40,5 +37,5 @@ export const FAST_WASM_KERNELS = ["Slice", "SplitV"] as const;
  * back (false: for side-by-side tests). The WASM backend must be imported first; gradients are unaffected.
  */
 export function useFastWasmKernels(enabled = true): void {
-  replaceKernels("wasm", FAST_WASM_KERNELS, (name, original) => sliceKernel(name as "Slice" | "SplitV", original, NUMERIC, (backend, x, begin, size) => sliceFromHeap(backend as WasmBackendLike, x, begin, size)), enabled);
+  replaceKernels("wasm", FAST_WASM_KERNELS, (name, original) => sliceKernel(name as "Slice" | "SplitV", original, NUMERIC, (backend, x, size, strides, offset) => sliceFromHeap(backend as WasmBackendLike, x, size, strides, offset)), enabled);
 }
