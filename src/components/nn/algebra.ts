@@ -10,6 +10,7 @@
  * no tangent: sCM needs the JVP with respect to the network's *inputs* (image and time), not its weights.
  */
 import * as tf from "@tensorflow/tfjs";
+import { fusedGroupNorm, fusedGroupNormAvailable, fusedGroupNormTangent, type GroupNormAttrs } from "./fused-group-norm.js";
 
 export interface TensorAlgebra<X> {
   readonly mode: "plain" | "dual";
@@ -48,8 +49,23 @@ export interface TensorAlgebra<X> {
    * inverse standard deviation in its closed-form tangent.
    */
   normalizeGroups(a: X, eps: number): X;
+  /**
+   * act(group norm(a)·scale + shift) on NHWC images as one fused kernel (fused-group-norm.ts), or null where the
+   * backend has none, for other shapes, or in an algebra without it (half precision): the caller then composes
+   * the same function from the primitives above (layers.ts, normalizeAffine).
+   */
+  fusedGroupNorm?(a: X, affine: GroupAffine<X>, attrs: GroupNormAttrs): X | null;
   shape(a: X): number[];
 }
+
+/**
+ * The scale and shift after a group norm: per channel and constant (GroupNorm's γ and β, [C]), or per sample and
+ * varying with time (the adaptive norm's, [B, C], with a tangent in the dual algebra).
+ */
+export type GroupAffine<X> = { kind: "const"; scale: tf.Tensor; shift: tf.Tensor } | { kind: "varying"; scale: X; shift: X };
+
+/** Whether a group norm of `shape` runs fused here. */
+const fusable = (shape: readonly number[]) => shape.length === 4 && fusedGroupNormAvailable();
 
 /** A value with its tangent (directional derivative), of the same shape. */
 export interface Dual {
@@ -86,6 +102,7 @@ export const plainAlgebra: TensorAlgebra<tf.Tensor> = {
   unary: (a, f) => f(a),
   softmax: (a) => tf.softmax(a),
   normalizeGroups: (a, eps) => normalizeGroups(a, eps).y,
+  fusedGroupNorm: (a, affine, attrs) => (fusable(a.shape) ? fusedGroupNorm(a, affine.scale, affine.shift, attrs) : null),
   shape: (a) => a.shape,
 };
 
@@ -145,6 +162,12 @@ export const dualAlgebra: TensorAlgebra<Dual> = {
     const centred = tf.sub(a.tangent, tf.mean(a.tangent, [1, 3], true));
     const projection = tf.mean(tf.mul(y, centred), [1, 3], true);
     return { value: y, tangent: tf.mul(tf.sub(centred, tf.mul(y, projection)), r) };
+  },
+  fusedGroupNorm: (a, affine, attrs) => {
+    if (!fusable(a.value.shape)) return null;
+    const [scale, shift, scaleDot, shiftDot] =
+      affine.kind === "const" ? [affine.scale, affine.shift, null, null] : [affine.scale.value, affine.shift.value, affine.scale.tangent, affine.shift.tangent];
+    return { value: fusedGroupNorm(a.value, scale, shift, attrs), tangent: fusedGroupNormTangent(a.value, a.tangent, scale, shift, scaleDot, shiftDot, attrs) };
   },
   shape: (a) => a.value.shape,
 };

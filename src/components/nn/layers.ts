@@ -4,7 +4,8 @@
  * tangent. Shapes: images NHWC [B, H, W, C]; vectors [B, C]; time [B].
  */
 import * as tf from "@tensorflow/tfjs";
-import { plainAlgebra, type TensorAlgebra } from "./algebra.js";
+import { plainAlgebra, type GroupAffine, type TensorAlgebra } from "./algebra.js";
+import type { NormActivation } from "./fused-group-norm.js";
 import { fanInUniform, ones, zeros, normal, seededTensor, type ParameterSet } from "./parameters.js";
 import { SIGMA_D } from "../trigflow/trigflow.js";
 
@@ -78,6 +79,27 @@ export function groupNormalize<X>(alg: TensorAlgebra<X>, x: X, groups: number, e
   return alg.reshape(alg.normalizeGroups(grouped, eps), shape);
 }
 
+/**
+ * act(group norm(x)·scale + shift): one fused kernel where the algebra and the backend have one (NHWC images on
+ * CPU or WebGPU), otherwise composed from the algebra's primitives — the same function, op by op as before fusion.
+ */
+export function normalizeAffine<X>(alg: TensorAlgebra<X>, x: X, affine: GroupAffine<X>, groups: number, eps: number, activation: NormActivation): X {
+  const fused = alg.fusedGroupNorm?.(x, affine, { groups, eps, activation });
+  if (fused) return fused;
+  const normalized = groupNormalize(alg, x, groups, eps);
+  const z =
+    affine.kind === "const"
+      ? alg.addConst(alg.mulConst(normalized, affine.scale), affine.shift)
+      : alg.add(alg.mul(normalized, broadcastOverPositions(alg, affine.scale, alg.shape(x))), broadcastOverPositions(alg, affine.shift, alg.shape(x)));
+  return activation === "silu" ? silu(alg, z) : z;
+}
+
+/** A per-sample [B, C] vector reshaped to broadcast over the positions of x: [B, 1, 1, C] for images. */
+function broadcastOverPositions<X>(alg: TensorAlgebra<X>, v: X, xShape: number[]): X {
+  const [batch, channels] = alg.shape(v);
+  return xShape.length === 2 ? v : alg.reshape(v, [batch, ...xShape.slice(1, -1).map(() => 1), channels]);
+}
+
 export class GroupNorm {
   readonly gamma: tf.Variable;
   readonly beta: tf.Variable;
@@ -85,8 +107,9 @@ export class GroupNorm {
     this.gamma = params.create(`${name}.weight`, [channels], ones);
     this.beta = params.create(`${name}.bias`, [channels], zeros);
   }
-  apply<X>(alg: TensorAlgebra<X>, x: X): X {
-    return alg.addConst(alg.mulConst(groupNormalize(alg, x, this.groups, this.eps), this.gamma), this.beta);
+  /** act(GN(x)·γ + β); SiLU after the norm is part of the layer so that the fused kernel can include it */
+  apply<X>(alg: TensorAlgebra<X>, x: X, activation: NormActivation = "none"): X {
+    return normalizeAffine(alg, x, { kind: "const", scale: this.gamma, shift: this.beta }, this.groups, this.eps, activation);
   }
 }
 
@@ -109,14 +132,11 @@ export class AdaptiveGroupNorm {
   constructor(params: ParameterSet, name: string, readonly channels: number, embeddingDim: number, readonly kind: AdaptiveNormKind, readonly groups = Math.min(32, Math.max(1, channels / 4))) {
     this.affine = new Dense(params, `${name}.affine`, embeddingDim, 2 * channels);
   }
-  apply<X>(alg: TensorAlgebra<X>, x: X, embedding: X): X {
-    const shape = alg.shape(x);
-    // [B, 2C] → broadcastable [B, 1, 1, 2C] for images, [B, 2C] for vectors
-    const broadcast = [shape[0], ...shape.slice(1, -1).map(() => 1), 2 * this.channels];
-    const [scale, shift] = alg.split(alg.reshape(this.affine.apply(alg, embedding), broadcast), 2, -1);
-    const normalized = groupNormalize(alg, x, this.groups);
-    if (this.kind === "double") return alg.add(alg.mul(normalized, pixelNorm(alg, scale)), pixelNorm(alg, shift));
-    return alg.add(alg.mul(normalized, alg.addConst(scale, tf.scalar(1))), shift);
+  apply<X>(alg: TensorAlgebra<X>, x: X, embedding: X, activation: NormActivation = "none"): X {
+    const [s, b] = alg.split(this.affine.apply(alg, embedding), 2, -1);
+    const affine: GroupAffine<X> =
+      this.kind === "double" ? { kind: "varying", scale: pixelNorm(alg, s), shift: pixelNorm(alg, b) } : { kind: "varying", scale: alg.addConst(s, tf.scalar(1)), shift: b };
+    return normalizeAffine(alg, x, affine, this.groups, 1e-5, activation);
   }
 }
 

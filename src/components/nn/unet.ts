@@ -8,7 +8,7 @@ import type * as tf from "@tensorflow/tfjs";
 import type { TensorAlgebra } from "./algebra.js";
 import {
   AdaptiveGroupNorm, Conv2d, Dropout, GroupNorm, LogvarHead, SelfAttention, TimeConditioning,
-  downsample2x, residual, silu,
+  downsample2x, residual,
 } from "./layers.js";
 import { ParameterSet } from "./parameters.js";
 import type { ApplyOptions, FlowNetwork } from "./network.js";
@@ -46,8 +46,8 @@ class UNetBlock {
 
   apply<X>(alg: TensorAlgebra<X>, x: X, emb: X, dropoutSeed: number | null): X {
     const resample = (y: X) => (this.resample === "up" ? alg.upsampleNearest2x(y) : this.resample === "down" ? downsample2x(alg, y) : y);
-    let h = this.conv0.apply(alg, resample(silu(alg, this.norm0.apply(alg, x))));
-    h = silu(alg, this.norm1.apply(alg, h, emb));
+    let h = this.conv0.apply(alg, resample(this.norm0.apply(alg, x, "silu")));
+    h = this.norm1.apply(alg, h, emb, "silu");
     h = this.conv1.apply(alg, this.dropout.apply(alg, h, dropoutSeed));
     const shortcut = this.skip ? this.skip.apply(alg, resample(x)) : resample(x);
     const out = residual(alg, h, shortcut);
@@ -119,7 +119,7 @@ export class SmallUNet implements FlowNetwork {
     for (const { block, takesSkip } of this.decoder) {
       h = block.apply(alg, takesSkip ? alg.concat([h, skips.pop()!], 3) : h, emb, dropoutSeed);
     }
-    return this.outConv.apply(alg, silu(alg, this.outNorm.apply(alg, h)));
+    return this.outConv.apply(alg, this.outNorm.apply(alg, h, "silu"));
   }
 
   logvar(t: tf.Tensor): tf.Tensor {

@@ -1,0 +1,76 @@
+/**
+ * Group norm, its affine map and an optional SiLU as one TF.js kernel, with one kernel for its tangent and one
+ * for its gradient: y = act(n(x)·a + b), n(x) = (x − μ)·r the group-normalised image (μ, r = 1/√(σ² + ε) per
+ * sample and group of channels), a and b a scale and a shift per channel ([C], GroupNorm's γ and β) or per
+ * sample and channel ([B, C], the time-adaptive norm's, §4.1).
+ *
+ * Why: written with TF.js's elementwise ops this is ~12 kernels forward, ~20 for the tangent and ~40 for the
+ * gradient, each a GPU dispatch of fixed cost, and a small UNet has 30 such norms: most of an sCT step's
+ * kernels. Fused, it is 1 kernel forward (1 dispatch), 1 for the tangent (1 dispatch), 1 for the gradient
+ * (3 dispatches on WebGPU). Backends with a fused implementation register it (kernels/); elsewhere, and for
+ * anything but NHWC images, layers.ts composes the same function from the algebra's primitives, which is also
+ * the reference the fused kernels are tested against.
+ *
+ * The formulas (derivatives of the definition above, with z = n·a + b and act'(z) = σ(z)(1 + z(1 − σ(z))) for
+ * SiLU, 1 without activation; mean_g averages over a sample's group, Σ over the positions, and over the batch
+ * for a shared [C] scale):
+ *   tangent   ẏ = act'(z)·(ṅ·a + n·ȧ + ḃ),  ṅ = r·(ẋ_c − n·mean_g(n·ẋ_c)),  ẋ_c = ẋ − mean_g(ẋ)
+ *   gradient  dz = dy·act'(z),  db = Σ dz,  da = Σ dz·n,  dx = r·(dn − mean_g(dn) − n·mean_g(dn·n)),  dn = dz·a
+ * The gradient kernel has no gradient of its own: second derivatives (the double-VJP check) need the composed
+ * path, `setFusedGroupNorm(false)`. sCM never needs them: its tangent is stop-gradient (Alg. 1).
+ */
+import * as tf from "@tensorflow/tfjs";
+
+import {
+  GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL, groupNormGeometry, type GroupNormAttrs,
+} from "./kernels/group-norm-contract.js";
+import { registerCpuGroupNorm } from "./kernels/group-norm-cpu.js";
+import { registerWebGpuGroupNorm } from "./kernels/group-norm-webgpu.js";
+
+export type { GroupNormAttrs, NormActivation } from "./kernels/group-norm-contract.js";
+
+registerCpuGroupNorm();
+registerWebGpuGroupNorm();
+
+let enabled = true;
+
+/** Turns the fused kernels off (or on again) everywhere: for tests against the composed path, and double VJPs. */
+export function setFusedGroupNorm(on: boolean): void {
+  enabled = on;
+}
+
+/** Whether the current backend runs group norms as fused kernels. */
+export function fusedGroupNormAvailable(): boolean {
+  if (!enabled) return false;
+  const backend = tf.getBackend();
+  return backend !== undefined && tf.getKernel(GROUP_NORM_KERNEL, backend) !== undefined && tf.getKernel(GROUP_NORM_GRAD_KERNEL, backend) !== undefined && tf.getKernel(GROUP_NORM_TANGENT_KERNEL, backend) !== undefined;
+}
+
+const attrsOf = (a: GroupNormAttrs) => ({ groups: a.groups, eps: a.eps, activation: a.activation }) as unknown as tf.NamedAttrMap;
+
+/** act(n(x)·scale + shift), recorded on the gradient tape like any TF.js op. */
+export function fusedGroupNorm(x: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor, attrs: GroupNormAttrs): tf.Tensor {
+  groupNormGeometry(x.shape, scale.shape, attrs.groups);
+  return tf.engine().runKernel(GROUP_NORM_KERNEL, { x, scale, shift }, attrsOf(attrs)) as tf.Tensor;
+}
+
+/** ẏ for the tangents ẋ, ȧ, ḃ (ȧ and ḃ null for a constant scale and shift). Not differentiable. */
+export function fusedGroupNormTangent(
+  x: tf.Tensor, xDot: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor, scaleDot: tf.Tensor | null, shiftDot: tf.Tensor | null, attrs: GroupNormAttrs,
+): tf.Tensor {
+  groupNormGeometry(x.shape, scale.shape, attrs.groups);
+  if ((scaleDot === null) !== (shiftDot === null)) throw new RangeError("give the tangents of both the scale and the shift, or of neither");
+  const inputs: tf.NamedTensorMap = { x, xDot, scale, shift };
+  if (scaleDot && shiftDot) Object.assign(inputs, { scaleDot, shiftDot });
+  return tf.engine().runKernel(GROUP_NORM_TANGENT_KERNEL, inputs, attrsOf(attrs)) as tf.Tensor;
+}
+
+tf.registerGradient({
+  kernelName: GROUP_NORM_KERNEL,
+  inputsToSave: ["x", "scale", "shift"],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, scale, shift] = saved;
+    const [dx, dScale, dShift] = tf.engine().runKernel(GROUP_NORM_GRAD_KERNEL, { dy: dy as tf.Tensor, x, scale, shift }, attrs) as tf.Tensor[];
+    return { x: () => dx, scale: () => dScale, shift: () => dShift };
+  },
+});

@@ -1,0 +1,35 @@
+/** The fused group norm's three kernels on TF.js's CPU backend (the math is in group-norm-math.ts). */
+import * as tf from "@tensorflow/tfjs";
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL, groupNormGeometry, registerGroupNormKernel, type GroupNormGradInputs, type GroupNormInputs, type GroupNormTangentInputs } from "./group-norm-contract.js";
+import { groupNormForward, groupNormGradient, groupNormTangent } from "./group-norm-math.js";
+
+interface CpuBackendLike {
+  data: { get(dataId: object): { values?: unknown } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+const BACKEND = "cpu";
+
+function floats(backend: CpuBackendLike, t: tf.TensorInfo): Float32Array {
+  const values = backend.data.get(t.dataId).values;
+  if (t.dtype !== "float32" || !(values instanceof Float32Array)) throw new TypeError(`fused group norm takes float32 tensors, got ${t.dtype}`);
+  return values;
+}
+
+export function registerCpuGroupNorm(): void {
+  if (tf.getKernel(GROUP_NORM_KERNEL, BACKEND)) return;
+  registerGroupNormKernel<GroupNormInputs, CpuBackendLike>(GROUP_NORM_KERNEL, BACKEND, ({ x, scale, shift }, backend, a) => {
+    const g = groupNormGeometry(x.shape, scale.shape, a.groups);
+    return backend.makeTensorInfo(x.shape, "float32", groupNormForward(floats(backend, x), floats(backend, scale), floats(backend, shift), g, a.eps, a.activation));
+  });
+  registerGroupNormKernel<GroupNormTangentInputs, CpuBackendLike>(GROUP_NORM_TANGENT_KERNEL, BACKEND, ({ x, xDot, scale, shift, scaleDot, shiftDot }, backend, a) => {
+    const g = groupNormGeometry(x.shape, scale.shape, a.groups);
+    const f = (t: tf.TensorInfo | undefined) => (t ? floats(backend, t) : null);
+    return backend.makeTensorInfo(x.shape, "float32", groupNormTangent(floats(backend, x), floats(backend, xDot), floats(backend, scale), floats(backend, shift), f(scaleDot), f(shiftDot), g, a.eps, a.activation));
+  });
+  registerGroupNormKernel<GroupNormGradInputs, CpuBackendLike>(GROUP_NORM_GRAD_KERNEL, BACKEND, ({ dy, x, scale, shift }, backend, a) => {
+    const g = groupNormGeometry(x.shape, scale.shape, a.groups);
+    const { dx, dScale, dShift } = groupNormGradient(floats(backend, dy), floats(backend, x), floats(backend, scale), floats(backend, shift), g, a.eps, a.activation);
+    return [backend.makeTensorInfo(x.shape, "float32", dx), backend.makeTensorInfo(scale.shape, "float32", dScale), backend.makeTensorInfo(shift.shape, "float32", dShift)];
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * The fused group norm (../fused-group-norm.ts) on plain arrays: the CPU backend's kernels, written as loops over
+ * one (sample, group) at a time with float64 accumulators. Formulas and notation as in fused-group-norm.ts.
+ */
+import type { GroupNormGeometry, NormActivation } from "./group-norm-contract.js";
+
+type Activation = { f: (z: number) => number; df: (z: number) => number };
+
+const ACTIVATIONS: Record<NormActivation, Activation> = {
+  none: { f: (z) => z, df: () => 1 },
+  silu: {
+    f: (z) => z / (1 + Math.exp(-z)),
+    df: (z) => {
+      const s = 1 / (1 + Math.exp(-z));
+      return s * (1 + z * (1 - s));
+    },
+  },
+};
+
+/** Calls visit once per (sample, group) with its mean μ and r = 1/√(σ² + ε) (two passes, as tf.moments). */
+function forEachGroup(
+  x: Float32Array, g: GroupNormGeometry, eps: number,
+  visit: (b: number, first: number, mean: number, r: number) => void,
+): void {
+  const { batch, positions: S, channels: C, groups: G } = g;
+  const width = C / G;
+  const count = S * width;
+  for (let b = 0; b < batch; b++) {
+    for (let group = 0; group < G; group++) {
+      const first = b * S * C + group * width;
+      let sum = 0;
+      for (let s = 0; s < S; s++) for (let j = 0, i = first + s * C; j < width; j++, i++) sum += x[i];
+      const mean = sum / count;
+      let squares = 0;
+      for (let s = 0; s < S; s++) {
+        for (let j = 0, i = first + s * C; j < width; j++, i++) {
+          const d = x[i] - mean;
+          squares += d * d;
+        }
+      }
+      visit(b, first, mean, 1 / Math.sqrt(squares / count + eps));
+    }
+  }
+}
+
+/** Visits a group's elements: i its flat index, c its channel. */
+function forEachElement(g: GroupNormGeometry, first: number, visit: (i: number, c: number) => void): void {
+  const width = g.channels / g.groups;
+  const firstChannel = first % g.channels;
+  for (let s = 0; s < g.positions; s++) for (let j = 0, i = first + s * g.channels; j < width; j++, i++) visit(i, firstChannel + j);
+}
+
+export function groupNormForward(x: Float32Array, scale: Float32Array, shift: Float32Array, g: GroupNormGeometry, eps: number, activation: NormActivation): Float32Array {
+  const y = new Float32Array(x.length);
+  const act = ACTIVATIONS[activation].f;
+  forEachGroup(x, g, eps, (b, first, mean, r) => {
+    const p = g.perSample ? b * g.channels : 0;
+    forEachElement(g, first, (i, c) => {
+      y[i] = act((x[i] - mean) * r * scale[p + c] + shift[p + c]);
+    });
+  });
+  return y;
+}
+
+export function groupNormTangent(
+  x: Float32Array, xDot: Float32Array, scale: Float32Array, shift: Float32Array, scaleDot: Float32Array | null, shiftDot: Float32Array | null,
+  g: GroupNormGeometry, eps: number, activation: NormActivation,
+): Float32Array {
+  const out = new Float32Array(x.length);
+  const dAct = ACTIVATIONS[activation].df;
+  const count = g.positions * (g.channels / g.groups);
+  forEachGroup(x, g, eps, (b, first, mean, r) => {
+    const p = g.perSample ? b * g.channels : 0;
+    let dotSum = 0;
+    forEachElement(g, first, (i) => (dotSum += xDot[i]));
+    const dotMean = dotSum / count;
+    let projection = 0;
+    forEachElement(g, first, (i) => (projection += (x[i] - mean) * r * (xDot[i] - dotMean)));
+    projection /= count;
+    forEachElement(g, first, (i, c) => {
+      const n = (x[i] - mean) * r;
+      const nDot = r * (xDot[i] - dotMean - n * projection);
+      const zDot = nDot * scale[p + c] + (scaleDot ? n * scaleDot[p + c] + shiftDot![p + c] : 0);
+      out[i] = dAct(n * scale[p + c] + shift[p + c]) * zDot;
+    });
+  });
+  return out;
+}
+
+export function groupNormGradient(
+  dy: Float32Array, x: Float32Array, scale: Float32Array, shift: Float32Array, g: GroupNormGeometry, eps: number, activation: NormActivation,
+): { dx: Float32Array; dScale: Float32Array; dShift: Float32Array } {
+  const dx = new Float32Array(x.length);
+  const dScale = new Float64Array(scale.length);
+  const dShift = new Float64Array(shift.length);
+  const dAct = ACTIVATIONS[activation].df;
+  const count = g.positions * (g.channels / g.groups);
+  forEachGroup(x, g, eps, (b, first, mean, r) => {
+    const p = g.perSample ? b * g.channels : 0;
+    let dnSum = 0;
+    let dnNSum = 0;
+    forEachElement(g, first, (i, c) => {
+      const n = (x[i] - mean) * r;
+      const dz = dy[i] * dAct(n * scale[p + c] + shift[p + c]);
+      dShift[p + c] += dz;
+      dScale[p + c] += dz * n;
+      const dn = dz * scale[p + c];
+      dx[i] = dn; // kept here until the group's means are known
+      dnSum += dn;
+      dnNSum += dn * n;
+    });
+    const dnMean = dnSum / count;
+    const dnNMean = dnNSum / count;
+    forEachElement(g, first, (i) => {
+      const n = (x[i] - mean) * r;
+      dx[i] = r * (dx[i] - dnMean - n * dnNMean);
+    });
+  });
+  return { dx, dScale: Float32Array.from(dScale), dShift: Float32Array.from(dShift) };
+}

@@ -1,0 +1,80 @@
+/**
+ * The fused group norm (nn/fused-group-norm.ts) on the CPU backend: equal to the composed ops it replaces, in
+ * value, tangent and gradient, for constant and per-sample scales, with and without SiLU; one kernel forward;
+ * no tensor leaks; the UNet gives the same step either way.
+ *
+ * Tolerance: both paths compute in float32 but sum in different orders (the kernel in float64 over a group, TF.js
+ * per reduction); the difference is a few float32 ulps of the largest intermediate, so 1e-5 of the output's
+ * scale (≈ 80 ulps) — far below what a wrong sign, a missing r or a swapped mean would make (order 1).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { GROUP_NORM_CASES, compareWithComposed, relativeError } from "./fused-group-norm-check.ts";
+import { fusedGroupNorm, fusedGroupNormAvailable, setFusedGroupNorm } from "../src/components/nn/fused-group-norm.ts";
+import { SmallUNet } from "../src/components/nn/unet.ts";
+import { forward, jvp } from "../src/components/nn/network.ts";
+import { UNET_PRESETS } from "../src/components/image/image-run-config.ts";
+
+const TOLERANCE = 1e-5;
+
+test("the fused group norm's kernels are registered on the CPU backend", async () => {
+  await tf.ready();
+  assert.equal(tf.getBackend(), "cpu");
+  assert.ok(fusedGroupNormAvailable());
+  setFusedGroupNorm(false);
+  assert.ok(!fusedGroupNormAvailable());
+  setFusedGroupNorm(true);
+});
+
+for (const c of GROUP_NORM_CASES) {
+  test(`fused = composed on CPU: ${c.shape} in ${c.groups} groups, ${c.affine} scale, ${c.activation}`, async () => {
+    const r = await compareWithComposed(c);
+    for (const key of ["value", "tangent", "gradX", "gradScale", "gradShift"] as const) {
+      assert.ok(r[key] < TOLERANCE, `${key}: relative error ${r[key]}`);
+    }
+    assert.equal(r.kernels, 1, "one fused forward kernel");
+  });
+}
+
+test("a wrong geometry is refused with a clear message", () => {
+  tf.tidy(() => {
+    const x = tf.zeros([2, 4, 4, 6]);
+    assert.throws(() => fusedGroupNorm(x, tf.ones([6]), tf.zeros([6]), { groups: 4, eps: 1e-5, activation: "none" }), /6 channels cannot form 4 groups/);
+    assert.throws(() => fusedGroupNorm(x, tf.ones([3, 6]), tf.zeros([3, 6]), { groups: 3, eps: 1e-5, activation: "none" }), /scale and shift must be \[2,6\]/);
+    assert.throws(() => fusedGroupNorm(tf.zeros([2, 6]), tf.ones([6]), tf.zeros([6]), { groups: 3, eps: 1e-5, activation: "none" }), /NHWC images/);
+  });
+});
+
+test("the fused group norm leaks no tensors", async () => {
+  const c = GROUP_NORM_CASES[1];
+  await compareWithComposed(c);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) await compareWithComposed(c, i);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test("the tiny UNet gives the same value and tangent with and without fused group norms", async () => {
+  const net = new SmallUNet({ ...UNET_PRESETS.tiny, resolution: 8, seed: 3 });
+  const u = tf.randomNormal([2, 8, 8, 3], 0, 1, "float32", 1);
+  const t = tf.tensor1d([0.3, 1.2]);
+  const uDot = tf.randomNormal([2, 8, 8, 3], 0, 1, "float32", 2);
+  const tDot = tf.tensor1d([1, -0.5]);
+  const outputs = (fused: boolean) => {
+    setFusedGroupNorm(fused);
+    try {
+      return { value: forward(net, u, t), ...(({ value, tangent }) => ({ dualValue: value, tangent }))(jvp(net, u, t, uDot, tDot)) };
+    } finally {
+      setFusedGroupNorm(true);
+    }
+  };
+  const a = outputs(true);
+  const b = outputs(false);
+  const rel = relativeError;
+  // 10 layers of round-off differences on top of each other: 1e-4 of the output's scale
+  assert.ok((await rel(a.value, b.value)) < 1e-4, `value ${await rel(a.value, b.value)}`);
+  assert.ok((await rel(a.dualValue, b.value)) < 1e-4);
+  assert.ok((await rel(a.tangent, b.tangent)) < 1e-4, `tangent ${await rel(a.tangent, b.tangent)}`);
+  tf.dispose([u, t, uDot, tDot, a.value, a.dualValue, a.tangent, b.value, b.dualValue, b.tangent]);
+  net.dispose();
+});

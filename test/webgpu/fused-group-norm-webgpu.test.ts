@@ -1,0 +1,46 @@
+/**
+ * The fused group norm's WGSL programs (nn/kernels/group-norm-webgpu.ts) on TF.js's WebGPU backend (Dawn, see
+ * setup.ts): equal to the composed TF.js ops in value, tangent and gradient, for constant and per-sample scales,
+ * with and without SiLU, on groups smaller and larger than a workgroup. Same tolerance and reasoning as the CPU
+ * test (test/fused-group-norm.test.ts): float32 in both, summed in different orders.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-webgpu";
+import { GROUP_NORM_CASES, compareWithComposed } from "../fused-group-norm-check.ts";
+import { countKernels } from "../../src/components/runtime/kernel-count.ts";
+import { plainAlgebra } from "../../src/components/nn/algebra.ts";
+import { normalizeAffine } from "../../src/components/nn/layers.ts";
+
+const TOLERANCE = 1e-5;
+
+test("WebGPU: the fused group norm equals the composed ops in value, tangent and gradient", async () => {
+  await tf.setBackend("webgpu");
+  await tf.ready();
+  for (const c of GROUP_NORM_CASES) {
+    const r = await compareWithComposed(c);
+    for (const key of ["value", "tangent", "gradX", "gradScale", "gradShift"] as const) {
+      assert.ok(r[key] < TOLERANCE, `${c.shape} ${c.affine} ${c.activation}: ${key} relative error ${r[key]}`);
+    }
+    assert.equal(r.kernels, 1);
+  }
+});
+
+test("WebGPU: a fused group norm is one dispatch forward and four with its gradient", async () => {
+  await tf.setBackend("webgpu");
+  const x = tf.randomNormal([2, 8, 8, 16]);
+  const scale = tf.ones([2, 16]);
+  const shift = tf.zeros([2, 16]);
+  const f = (xx: tf.Tensor, s: tf.Tensor, b: tf.Tensor) => normalizeAffine(plainAlgebra, xx, { kind: "varying", scale: s, shift: b }, 4, 1e-5, "silu");
+  const forward = await countKernels(() => tf.tidy(() => f(x, scale, shift)).data());
+  assert.equal(forward.dispatches, 1);
+  const both = await countKernels(async () => {
+    const grads = tf.grads(f)([x, scale, shift]);
+    await grads[0].data();
+    tf.dispose(grads);
+  });
+  // forward 1, gradient 3 (dx, dscale, dshift), plus TF.js's ones for dy (a Fill)
+  assert.ok(both.dispatches !== null && both.dispatches <= 5, `dispatches ${both.dispatches}: ${JSON.stringify(both.dispatchesByProgram)}`);
+  tf.dispose([x, scale, shift]);
+});
