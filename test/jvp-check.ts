@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { withoutFusedGroupNorm } from "../src/components/nn/fused-group-norm.ts";
 import { dualAlgebra, plainAlgebra, type Dual, type TensorAlgebra } from "../src/components/nn/algebra.ts";
 
 export type MultiInput = <X>(alg: TensorAlgebra<X>, inputs: X[]) => X;
@@ -39,16 +40,19 @@ export function richardsonJvp(fn: MultiInput, inputs: tf.Tensor[], tangents: tf.
   return tf.tidy(() => tf.div(tf.sub(tf.mul(centralDifference(fn, inputs, tangents, h / 2), 4), centralDifference(fn, inputs, tangents, h)), 3));
 }
 
-/** J·v by differentiating the VJP with respect to its cotangent (exact; two reverse passes). */
+/**
+ * J·v by differentiating the VJP with respect to its cotangent (exact; two reverse passes). Second derivatives
+ * need the composed group norm (the fused kernel's gradient has no gradient): the same function.
+ */
 export function doubleVjp(fn: MultiInput, inputs: tf.Tensor[], tangents: tf.Tensor[]): tf.Tensor {
-  return tf.tidy(() => {
+  return withoutFusedGroupNorm(() => tf.tidy(() => {
     const f = (...xs: tf.Tensor[]) => fn(plainAlgebra, xs);
     const w0 = tf.zerosLike(f(...inputs));
     return tf.grad((w: tf.Tensor) => {
       const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), w)))(inputs);
       return grads.map((g, i) => tf.sum(tf.mul(g, tangents[i]))).reduce((a, b) => tf.add(a, b));
     })(w0);
-  });
+  }));
 }
 
 export interface JvpCheckOptions {

@@ -39,6 +39,17 @@ export function setFusedGroupNorm(on: boolean): void {
   enabled = on;
 }
 
+/** Runs work with the fused kernels off (second derivatives need the composed ops), then restores the setting. */
+export function withoutFusedGroupNorm<T>(work: () => T): T {
+  const was = enabled;
+  enabled = false;
+  try {
+    return work();
+  } finally {
+    enabled = was;
+  }
+}
+
 /** Whether the current backend runs group norms as fused kernels. */
 export function fusedGroupNormAvailable(): boolean {
   if (!enabled) return false;

@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { dualAlgebra, dual, plainAlgebra, type Dual, type TensorAlgebra } from "./algebra.js";
 import type { ParameterSet } from "./parameters.js";
+import { withoutFusedGroupNorm } from "./fused-group-norm.js";
 
 export interface ApplyOptions {
   /** seed of this step's dropout masks; null (the default) evaluates without dropout */
@@ -74,10 +75,11 @@ export function finiteDifferenceJvp(net: FlowNetwork, u: tf.Tensor, t: tf.Tensor
 
 /**
  * The double-VJP trick, J·v = ∇_w[(Jᵀw)·v] with a dummy cotangent w: exact, but needs TF.js to
- * differentiate every op's gradient kernel, and costs two backward passes.
+ * differentiate every op's gradient kernel, and costs two backward passes. The fused group norm's gradient kernel
+ * has no gradient of its own, so this runs the composed group norm (the same function).
  */
 export function doubleVjpJvp(net: FlowNetwork, u: tf.Tensor, t: tf.Tensor, uDot: tf.Tensor, tDot: tf.Tensor, options: ApplyOptions = {}): tf.Tensor {
-  return tf.tidy(() => {
+  return withoutFusedGroupNorm(() => tf.tidy(() => {
     const F = (uu: tf.Tensor, tt: tf.Tensor) => net.apply(plainAlgebra, uu, tt, options);
     const vjp = (w: tf.Tensor) => tf.grads((uu: tf.Tensor, tt: tf.Tensor) => tf.sum(tf.mul(F(uu, tt), w)))([u, t]);
     const w0 = tf.zerosLike(F(u, t));
@@ -85,5 +87,6 @@ export function doubleVjpJvp(net: FlowNetwork, u: tf.Tensor, t: tf.Tensor, uDot:
       const [gu, gt] = vjp(w);
       return tf.add(tf.sum(tf.mul(gu, uDot)), tf.sum(tf.mul(gt, tDot)));
     })(w0);
-  });
+  }));
 }
+
