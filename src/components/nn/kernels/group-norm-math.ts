@@ -17,10 +17,13 @@ const ACTIVATIONS: Record<NormActivation, Activation> = {
   },
 };
 
-/** Calls visit once per (sample, group) with its mean μ and r = 1/√(σ² + ε) (two passes, as tf.moments). */
+/**
+ * Calls visit once per (sample, group) with the index of its first element, its mean μ and r = 1/√(σ² + ε) (two
+ * passes, as tf.moments), and p, the offset of the sample's scale and shift (0 when they are shared).
+ */
 function forEachGroup(
   x: Float32Array, g: GroupNormGeometry, eps: number,
-  visit: (b: number, first: number, mean: number, r: number) => void,
+  visit: (first: number, mean: number, r: number, p: number) => void,
 ): void {
   const { batch, positions: S, channels: C, groups: G } = g;
   const width = C / G;
@@ -38,10 +41,12 @@ function forEachGroup(
           squares += d * d;
         }
       }
-      visit(b, first, mean, 1 / Math.sqrt(squares / count + eps));
+      visit(first, mean, 1 / Math.sqrt(squares / count + eps), g.perSample ? b * C : 0);
     }
   }
 }
+
+const groupSize = (g: GroupNormGeometry) => g.positions * (g.channels / g.groups);
 
 /** Visits a group's elements: i its flat index, c its channel. */
 function forEachElement(g: GroupNormGeometry, first: number, visit: (i: number, c: number) => void): void {
@@ -53,8 +58,7 @@ function forEachElement(g: GroupNormGeometry, first: number, visit: (i: number, 
 export function groupNormForward(x: Float32Array, scale: Float32Array, shift: Float32Array, g: GroupNormGeometry, eps: number, activation: NormActivation): Float32Array {
   const y = new Float32Array(x.length);
   const act = ACTIVATIONS[activation].f;
-  forEachGroup(x, g, eps, (b, first, mean, r) => {
-    const p = g.perSample ? b * g.channels : 0;
+  forEachGroup(x, g, eps, (first, mean, r, p) => {
     forEachElement(g, first, (i, c) => {
       y[i] = act((x[i] - mean) * r * scale[p + c] + shift[p + c]);
     });
@@ -68,9 +72,8 @@ export function groupNormTangent(
 ): Float32Array {
   const out = new Float32Array(x.length);
   const dAct = ACTIVATIONS[activation].df;
-  const count = g.positions * (g.channels / g.groups);
-  forEachGroup(x, g, eps, (b, first, mean, r) => {
-    const p = g.perSample ? b * g.channels : 0;
+  const count = groupSize(g);
+  forEachGroup(x, g, eps, (first, mean, r, p) => {
     let dotSum = 0;
     forEachElement(g, first, (i) => (dotSum += xDot[i]));
     const dotMean = dotSum / count;
@@ -94,9 +97,8 @@ export function groupNormGradient(
   const dScale = new Float64Array(scale.length);
   const dShift = new Float64Array(shift.length);
   const dAct = ACTIVATIONS[activation].df;
-  const count = g.positions * (g.channels / g.groups);
-  forEachGroup(x, g, eps, (b, first, mean, r) => {
-    const p = g.perSample ? b * g.channels : 0;
+  const count = groupSize(g);
+  forEachGroup(x, g, eps, (first, mean, r, p) => {
     let dnSum = 0;
     let dnNSum = 0;
     forEachElement(g, first, (i, c) => {
