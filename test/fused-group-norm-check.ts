@@ -1,22 +1,23 @@
 /**
- * The fused group norm against the same function composed from TF.js ops (layers.ts normalizeAffine with the
- * fused kernels off), on whatever backend is current: value, tangent (dual algebra) and gradient (with respect to
- * the image, the scale and the shift). Shared by the CPU test and the WebGPU test.
+ * The fused group norms against the same functions composed from TF.js ops (layers.ts normalizeAffine with the
+ * fused kernels off), on whatever backend is current: value, tangent (dual algebra) and gradient with respect to
+ * the image and every scale/shift input. Shared by the CPU test and the WebGPU test.
  */
 import * as tf from "@tensorflow/tfjs";
-import { dualAlgebra, plainAlgebra, type GroupAffine } from "../src/components/nn/algebra.ts";
-import { fusedGroupNormAvailable, setFusedGroupNorm, type NormActivation } from "../src/components/nn/fused-group-norm.ts";
+import { dualAlgebra, plainAlgebra, type Dual, type GroupAffine } from "../src/components/nn/algebra.ts";
+import { fusedGroupNormAvailable, withoutFusedGroupNorm, type NormActivation } from "../src/components/nn/fused-group-norm.ts";
 import { normalizeAffine } from "../src/components/nn/layers.ts";
 import { seededTensor } from "../src/components/nn/parameters.ts";
 
 export interface GroupNormCase {
   shape: [number, number, number, number];
   groups: number;
-  affine: "const" | "varying";
+  /** const: GroupNorm's [C] γ, β; varying: [B, C] scale and shift; double/adagn: the adaptive norm's packed [B, 2C] */
+  affine: "const" | "varying" | "double" | "adagn";
   activation: NormActivation;
 }
 
-/** Shapes with groups of fewer and of more elements than a WebGPU workgroup has threads (64). */
+/** Shapes with groups of fewer and of more elements than a WebGPU workgroup has threads (64), and C > 64. */
 export const GROUP_NORM_CASES: GroupNormCase[] = [
   { shape: [2, 4, 4, 8], groups: 2, affine: "const", activation: "silu" },
   { shape: [2, 4, 4, 8], groups: 2, affine: "varying", activation: "silu" },
@@ -24,14 +25,17 @@ export const GROUP_NORM_CASES: GroupNormCase[] = [
   { shape: [3, 6, 6, 12], groups: 3, affine: "const", activation: "none" },
   { shape: [2, 8, 8, 24], groups: 6, affine: "varying", activation: "silu" },
   { shape: [1, 2, 2, 4], groups: 1, affine: "const", activation: "silu" },
+  { shape: [2, 4, 4, 8], groups: 2, affine: "double", activation: "silu" },
+  { shape: [3, 6, 6, 12], groups: 3, affine: "double", activation: "none" },
+  { shape: [2, 4, 4, 80], groups: 20, affine: "double", activation: "silu" },
+  { shape: [2, 8, 8, 24], groups: 6, affine: "adagn", activation: "silu" },
 ];
 
 export interface GroupNormOutcome {
   value: number;
   tangent: number;
-  gradX: number;
-  gradScale: number;
-  gradShift: number;
+  /** relative errors of the gradients: the image's, then each scale/shift input's */
+  grads: number[];
   /** TF.js kernels of one fused forward pass */
   kernels: number;
 }
@@ -49,52 +53,41 @@ export async function relativeError(a: tf.Tensor, b: tf.Tensor): Promise<number>
 /** Relative errors of the fused path against the composed one for one case. */
 export async function compareWithComposed(c: GroupNormCase, seed = 1): Promise<GroupNormOutcome> {
   const [batch, , , channels] = c.shape;
-  const affineShape = c.affine === "const" ? [channels] : [batch, channels];
-  // Inputs with a non-zero mean and a spread unlike 1, so that μ and r matter; a scale near 1 ± 0.5.
+  const packed = c.affine === "double" || c.affine === "adagn";
+  const paramShape = packed ? [batch, 2 * channels] : c.affine === "const" ? [channels] : [batch, channels];
+  // Inputs with a non-zero mean and a spread unlike 1, so that μ and r matter; scales near 1 ± 0.5.
   const x = random(c.shape, seed, 2, 0.7);
   const xDot = random(c.shape, seed + 1);
-  const scale = random(affineShape, seed + 2, 0.5, 1);
-  const shift = random(affineShape, seed + 3, 0.5);
-  const scaleDot = random(affineShape, seed + 4);
-  const shiftDot = random(affineShape, seed + 5);
+  const params = packed ? [random(paramShape, seed + 2, 0.5, 0.3)] : [random(paramShape, seed + 2, 0.5, 1), random(paramShape, seed + 3, 0.5)];
+  const paramDots = params.map((p, i) => random(p.shape, seed + 4 + i));
   const cotangent = random(c.shape, seed + 6);
   const eps = 1e-5;
 
-  const run = (fused: boolean) => {
-    setFusedGroupNorm(fused);
-    try {
-      if (fused !== fusedGroupNormAvailable()) throw new Error(`the fused kernels are ${fused ? "not available" : "still on"} on ${tf.getBackend()}`);
-      const plainAffine = (s: tf.Tensor, b: tf.Tensor): GroupAffine<tf.Tensor> => (c.affine === "const" ? { kind: "const", scale: s, shift: b } : { kind: "varying", scale: s, shift: b });
-      const f = (xx: tf.Tensor, s: tf.Tensor, b: tf.Tensor) => normalizeAffine(plainAlgebra, xx, plainAffine(s, b), c.groups, eps, c.activation);
-      const value = tf.tidy(() => f(x, scale, shift));
-      const tangent = tf.tidy(() =>
-        normalizeAffine(
-          dualAlgebra,
-          { value: x, tangent: xDot },
-          c.affine === "const" ? { kind: "const", scale, shift } : { kind: "varying", scale: { value: scale, tangent: scaleDot }, shift: { value: shift, tangent: shiftDot } },
-          c.groups, eps, c.activation,
-        ).tangent,
-      );
-      const grads = tf.grads((xx: tf.Tensor, s: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(xx, s, b), cotangent)))([x, scale, shift]);
-      return { value, tangent, grads };
-    } finally {
-      setFusedGroupNorm(true);
-    }
+  const affineOf = <X>(ps: X[]): GroupAffine<X> =>
+    c.affine === "double" || c.affine === "adagn" ? { kind: "packed", affine: ps[0], norm: c.affine } : { kind: "varying", scale: ps[0], shift: ps[1] };
+  const plain = (xx: tf.Tensor, ...ps: tf.Tensor[]) =>
+    normalizeAffine(plainAlgebra, xx, c.affine === "const" ? { kind: "const", scale: ps[0], shift: ps[1] } : affineOf(ps), c.groups, eps, c.activation);
+  const dualAffine: GroupAffine<Dual> =
+    c.affine === "const" ? { kind: "const", scale: params[0], shift: params[1] } : affineOf(params.map((value, i): Dual => ({ value, tangent: paramDots[i] })));
+
+  const run = () => {
+    const value = tf.tidy(() => plain(x, ...params));
+    const tangent = tf.tidy(() => normalizeAffine(dualAlgebra, { value: x, tangent: xDot }, dualAffine, c.groups, eps, c.activation).tangent);
+    const grads = tf.grads((xx: tf.Tensor, ...ps: tf.Tensor[]) => tf.sum(tf.mul(plain(xx, ...ps), cotangent)))([x, ...params]);
+    return { value, tangent, grads };
   };
-  const fused = run(true);
-  const composed = run(false);
-  setFusedGroupNorm(true);
+  if (!fusedGroupNormAvailable()) throw new Error(`the fused kernels are not available on ${tf.getBackend()}`);
+  const fused = run();
+  const composed = withoutFusedGroupNorm(run);
   const profile = await tf.profile(() => {
-    tf.dispose(normalizeAffine(plainAlgebra, x, c.affine === "const" ? { kind: "const", scale, shift } : { kind: "varying", scale, shift }, c.groups, eps, c.activation));
+    tf.dispose(plain(x, ...params));
   });
   const outcome: GroupNormOutcome = {
     value: await relativeError(fused.value, composed.value),
     tangent: await relativeError(fused.tangent, composed.tangent),
-    gradX: await relativeError(fused.grads[0], composed.grads[0]),
-    gradScale: await relativeError(fused.grads[1], composed.grads[1]),
-    gradShift: await relativeError(fused.grads[2], composed.grads[2]),
+    grads: await Promise.all(fused.grads.map((g, i) => relativeError(g, composed.grads[i]))),
     kernels: profile.kernels.length,
   };
-  tf.dispose([x, xDot, scale, shift, scaleDot, shiftDot, cotangent, fused.value, fused.tangent, fused.grads, composed.value, composed.tangent, composed.grads]);
+  tf.dispose([x, xDot, params, paramDots, cotangent, fused.value, fused.tangent, fused.grads, composed.value, composed.tangent, composed.grads]);
   return outcome;
 }

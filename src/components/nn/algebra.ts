@@ -10,7 +10,9 @@
  * no tangent: sCM needs the JVP with respect to the network's *inputs* (image and time), not its weights.
  */
 import * as tf from "@tensorflow/tfjs";
-import { fusedGroupNorm, fusedGroupNormAvailable, fusedGroupNormTangent, type GroupNormAttrs } from "./fused-group-norm.js";
+import {
+  fusedAdaptiveNorm, fusedAdaptiveNormTangent, fusedGroupNorm, fusedGroupNormAvailable, fusedGroupNormTangent, type AdaptiveNormAffine, type GroupNormAttrs,
+} from "./fused-group-norm.js";
 
 export interface TensorAlgebra<X> {
   readonly mode: "plain" | "dual";
@@ -59,10 +61,14 @@ export interface TensorAlgebra<X> {
 }
 
 /**
- * The scale and shift after a group norm: per channel and constant (GroupNorm's γ and β, [C]), or per sample and
- * varying with time (the adaptive norm's, [B, C], with a tangent in the dual algebra).
+ * The scale and shift after a group norm: per channel and constant (GroupNorm's γ and β, [C]); per sample and
+ * varying with time ([B, C] each, with a tangent in the dual algebra); or packed, the time-adaptive norm's dense
+ * output [s, b] ([B, 2C]) that becomes the scale and shift by `norm` (pixel norms or 1 + s, §4.1).
  */
-export type GroupAffine<X> = { kind: "const"; scale: tf.Tensor; shift: tf.Tensor } | { kind: "varying"; scale: X; shift: X };
+export type GroupAffine<X> =
+  | { kind: "const"; scale: tf.Tensor; shift: tf.Tensor }
+  | { kind: "varying"; scale: X; shift: X }
+  | { kind: "packed"; affine: X; norm: AdaptiveNormAffine };
 
 /** Whether a group norm of `shape` runs fused here. */
 const fusable = (shape: readonly number[]) => shape.length === 4 && fusedGroupNormAvailable();
@@ -102,7 +108,10 @@ export const plainAlgebra: TensorAlgebra<tf.Tensor> = {
   unary: (a, f) => f(a),
   softmax: (a) => tf.softmax(a),
   normalizeGroups: (a, eps) => normalizeGroups(a, eps).y,
-  fusedGroupNorm: (a, affine, attrs) => (fusable(a.shape) ? fusedGroupNorm(a, affine.scale, affine.shift, attrs) : null),
+  fusedGroupNorm: (a, affine, attrs) => {
+    if (!fusable(a.shape)) return null;
+    return affine.kind === "packed" ? fusedAdaptiveNorm(a, affine.affine, { ...attrs, norm: affine.norm }) : fusedGroupNorm(a, affine.scale, affine.shift, attrs);
+  },
   shape: (a) => a.shape,
 };
 
@@ -165,6 +174,11 @@ export const dualAlgebra: TensorAlgebra<Dual> = {
   },
   fusedGroupNorm: (a, affine, attrs) => {
     if (!fusable(a.value.shape)) return null;
+    if (affine.kind === "packed") {
+      const packedAttrs = { ...attrs, norm: affine.norm };
+      const { value, tangent } = affine.affine;
+      return { value: fusedAdaptiveNorm(a.value, value, packedAttrs), tangent: fusedAdaptiveNormTangent(a.value, a.tangent, value, tangent, packedAttrs) };
+    }
     const [scale, shift, scaleDot, shiftDot] =
       affine.kind === "const" ? [affine.scale, affine.shift, null, null] : [affine.scale.value, affine.shift.value, affine.scale.tangent, affine.shift.tangent];
     return { value: fusedGroupNorm(a.value, scale, shift, attrs), tangent: fusedGroupNormTangent(a.value, a.tangent, scale, shift, scaleDot, shiftDot, attrs) };

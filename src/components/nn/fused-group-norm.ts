@@ -22,15 +22,18 @@
 import * as tf from "@tensorflow/tfjs";
 
 import {
-  GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL, groupNormGeometry, type GroupNormAttrs,
+  ADAPTIVE_NORM_GRAD_KERNEL, ADAPTIVE_NORM_KERNEL, ADAPTIVE_NORM_TANGENT_KERNEL, GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL,
+  adaptiveNormGeometry, groupNormGeometry, type AdaptiveNormAttrs, type GroupNormAttrs,
 } from "./kernels/group-norm-contract.js";
 import { registerCpuGroupNorm } from "./kernels/group-norm-cpu.js";
 import { registerWebGpuGroupNorm } from "./kernels/group-norm-webgpu.js";
 
-export type { GroupNormAttrs, NormActivation } from "./kernels/group-norm-contract.js";
+export type { AdaptiveNormAffine, AdaptiveNormAttrs, GroupNormAttrs, NormActivation } from "./kernels/group-norm-contract.js";
 
 registerCpuGroupNorm();
 registerWebGpuGroupNorm();
+
+const KERNELS = [GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL, GROUP_NORM_GRAD_KERNEL, ADAPTIVE_NORM_KERNEL, ADAPTIVE_NORM_TANGENT_KERNEL, ADAPTIVE_NORM_GRAD_KERNEL];
 
 let enabled = true;
 
@@ -54,10 +57,10 @@ export function withoutFusedGroupNorm<T>(work: () => T): T {
 export function fusedGroupNormAvailable(): boolean {
   if (!enabled) return false;
   const backend = tf.getBackend();
-  return backend !== undefined && tf.getKernel(GROUP_NORM_KERNEL, backend) !== undefined && tf.getKernel(GROUP_NORM_GRAD_KERNEL, backend) !== undefined && tf.getKernel(GROUP_NORM_TANGENT_KERNEL, backend) !== undefined;
+  return backend !== undefined && KERNELS.every((name) => tf.getKernel(name, backend) !== undefined);
 }
 
-const attrsOf = (a: GroupNormAttrs) => ({ groups: a.groups, eps: a.eps, activation: a.activation }) as unknown as tf.NamedAttrMap;
+const attrsOf = (a: GroupNormAttrs | AdaptiveNormAttrs) => ({ ...a }) as unknown as tf.NamedAttrMap;
 
 /** act(n(x)·scale + shift), recorded on the gradient tape like any TF.js op. */
 export function fusedGroupNorm(x: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor, attrs: GroupNormAttrs): tf.Tensor {
@@ -83,5 +86,31 @@ tf.registerGradient({
     const [x, scale, shift] = saved;
     const [dx, dScale, dShift] = tf.engine().runKernel(GROUP_NORM_GRAD_KERNEL, { dy: dy as tf.Tensor, x, scale, shift }, attrs) as tf.Tensor[];
     return { x: () => dx, scale: () => dScale, shift: () => dShift };
+  },
+});
+
+/**
+ * The time-adaptive norm (§4.1): act(n(x)·â + b̂) with â, b̂ made from the packed output [s, b] ([B, 2C]) of its
+ * dense layer inside the kernel — pixel-normalised halves ("double") or (1 + s, b) ("adagn") — so that neither the
+ * split nor the two pixel norms run as separate kernels.
+ */
+export function fusedAdaptiveNorm(x: tf.Tensor, affine: tf.Tensor, attrs: AdaptiveNormAttrs): tf.Tensor {
+  adaptiveNormGeometry(x.shape, affine.shape, attrs.groups);
+  return tf.engine().runKernel(ADAPTIVE_NORM_KERNEL, { x, affine }, attrsOf(attrs)) as tf.Tensor;
+}
+
+/** ẏ of fusedAdaptiveNorm for the tangents ẋ and ȧ (of the packed affine). Not differentiable. */
+export function fusedAdaptiveNormTangent(x: tf.Tensor, xDot: tf.Tensor, affine: tf.Tensor, affineDot: tf.Tensor, attrs: AdaptiveNormAttrs): tf.Tensor {
+  adaptiveNormGeometry(x.shape, affine.shape, attrs.groups);
+  return tf.engine().runKernel(ADAPTIVE_NORM_TANGENT_KERNEL, { x, xDot, affine, affineDot }, attrsOf(attrs)) as tf.Tensor;
+}
+
+tf.registerGradient({
+  kernelName: ADAPTIVE_NORM_KERNEL,
+  inputsToSave: ["x", "affine"],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, affine] = saved;
+    const [dx, dAffine] = tf.engine().runKernel(ADAPTIVE_NORM_GRAD_KERNEL, { dy: dy as tf.Tensor, x, affine }, attrs) as tf.Tensor[];
+    return { x: () => dx, affine: () => dAffine };
   },
 });

@@ -5,7 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { plainAlgebra, type GroupAffine, type TensorAlgebra } from "./algebra.js";
-import type { NormActivation } from "./fused-group-norm.js";
+import type { AdaptiveNormAffine, NormActivation } from "./fused-group-norm.js";
+import { PIXEL_NORM_EPS } from "./kernels/group-norm-contract.js";
 import { fanInUniform, ones, zeros, normal, seededTensor, type ParameterSet } from "./parameters.js";
 import { SIGMA_D } from "../trigflow/trigflow.js";
 
@@ -87,11 +88,20 @@ export function normalizeAffine<X>(alg: TensorAlgebra<X>, x: X, affine: GroupAff
   const fused = alg.fusedGroupNorm?.(x, affine, { groups, eps, activation });
   if (fused) return fused;
   const normalized = groupNormalize(alg, x, groups, eps);
-  const z =
-    affine.kind === "const"
-      ? alg.addConst(alg.mulConst(normalized, affine.scale), affine.shift)
-      : alg.add(alg.mul(normalized, broadcastOverPositions(alg, affine.scale, alg.shape(x))), broadcastOverPositions(alg, affine.shift, alg.shape(x)));
+  let z: X;
+  if (affine.kind === "const") {
+    z = alg.addConst(alg.mulConst(normalized, affine.scale), affine.shift);
+  } else {
+    const { scale, shift } = affine.kind === "packed" ? unpackAdaptiveAffine(alg, affine.affine, affine.norm) : affine;
+    z = alg.add(alg.mul(normalized, broadcastOverPositions(alg, scale, alg.shape(x))), broadcastOverPositions(alg, shift, alg.shape(x)));
+  }
   return activation === "silu" ? silu(alg, z) : z;
+}
+
+/** The adaptive norm's scale and shift from its dense layer's output [s, b] (§4.1): (pnorm(s), pnorm(b)) or (1 + s, b). */
+function unpackAdaptiveAffine<X>(alg: TensorAlgebra<X>, packed: X, norm: AdaptiveNormKind): { scale: X; shift: X } {
+  const [s, b] = alg.split(packed, 2, -1);
+  return norm === "double" ? { scale: pixelNorm(alg, s), shift: pixelNorm(alg, b) } : { scale: alg.addConst(s, tf.scalar(1)), shift: b };
 }
 
 /** A per-sample [B, C] vector reshaped to broadcast over the positions of x: [B, 1, 1, C] for images. */
@@ -114,7 +124,7 @@ export class GroupNorm {
 }
 
 /** Pixel norm (PGGAN): v / √(mean over channels of v² + ε), per sample and position (§4.1). */
-export function pixelNorm<X>(alg: TensorAlgebra<X>, v: X, eps = 1e-8): X {
+export function pixelNorm<X>(alg: TensorAlgebra<X>, v: X, eps = PIXEL_NORM_EPS): X {
   const shape = alg.shape(v);
   const meanSquare = alg.mean(alg.mul(v, v), [shape.length - 1], true);
   return alg.mul(v, rsqrt(alg, alg.addConst(meanSquare, tf.scalar(eps))));
@@ -125,7 +135,7 @@ export function pixelNorm<X>(alg: TensorAlgebra<X>, v: X, eps = 1e-8): X {
  * - "double" (sCM's adaptive double normalisation, §4.1): GN(x)·pnorm(s) + pnorm(b)
  * - "adagn" (the original AdaGN the paper found unstable): GN(x)·(1 + s) + b
  */
-export type AdaptiveNormKind = "double" | "adagn";
+export type AdaptiveNormKind = AdaptiveNormAffine;
 
 export class AdaptiveGroupNorm {
   readonly affine: Dense;
@@ -133,10 +143,7 @@ export class AdaptiveGroupNorm {
     this.affine = new Dense(params, `${name}.affine`, embeddingDim, 2 * channels);
   }
   apply<X>(alg: TensorAlgebra<X>, x: X, embedding: X, activation: NormActivation = "none"): X {
-    const [s, b] = alg.split(this.affine.apply(alg, embedding), 2, -1);
-    const affine: GroupAffine<X> =
-      this.kind === "double" ? { kind: "varying", scale: pixelNorm(alg, s), shift: pixelNorm(alg, b) } : { kind: "varying", scale: alg.addConst(s, tf.scalar(1)), shift: b };
-    return normalizeAffine(alg, x, affine, this.groups, 1e-5, activation);
+    return normalizeAffine(alg, x, { kind: "packed", affine: this.affine.apply(alg, embedding), norm: this.kind }, this.groups, 1e-5, activation);
   }
 }
 

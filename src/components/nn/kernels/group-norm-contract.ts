@@ -7,6 +7,18 @@ import * as tf from "@tensorflow/tfjs";
 export const GROUP_NORM_KERNEL = "ScmGroupNorm";
 export const GROUP_NORM_TANGENT_KERNEL = "ScmGroupNormTangent";
 export const GROUP_NORM_GRAD_KERNEL = "ScmGroupNormGrad";
+/** The same three for the time-adaptive norm, whose scale and shift come packed from one dense layer ([B, 2C]). */
+export const ADAPTIVE_NORM_KERNEL = "ScmAdaptiveGroupNorm";
+export const ADAPTIVE_NORM_TANGENT_KERNEL = "ScmAdaptiveGroupNormTangent";
+export const ADAPTIVE_NORM_GRAD_KERNEL = "ScmAdaptiveGroupNormGrad";
+
+/**
+ * How the adaptive norm turns the dense layer's packed output [s, b] into its scale and shift (§4.1):
+ * "double" pixel-normalises each half (s/√(mean s² + ε), b/√(mean b² + ε)), "adagn" takes (1 + s, b).
+ */
+export type AdaptiveNormAffine = "double" | "adagn";
+/** PixelNorm's ε (layers.ts pixelNorm), which the fused adaptive norm applies inside. */
+export const PIXEL_NORM_EPS = 1e-8;
 
 export type NormActivation = "none" | "silu";
 
@@ -15,6 +27,10 @@ export interface GroupNormAttrs {
   groups: number;
   eps: number;
   activation: NormActivation;
+}
+
+export interface AdaptiveNormAttrs extends GroupNormAttrs {
+  norm: AdaptiveNormAffine;
 }
 
 /** What the kernels need to know about a call, checked once here for every backend. */
@@ -38,6 +54,15 @@ export function groupNormGeometry(xShape: readonly number[], scaleShape: readonl
   return { batch, positions: h * w, channels, groups, perSample };
 }
 
+/** The geometry of an adaptive norm's call: x NHWC, the packed affine [B, 2C]. */
+export function adaptiveNormGeometry(xShape: readonly number[], affineShape: readonly number[], groups: number): GroupNormGeometry {
+  const [batch, , , channels] = xShape;
+  if (affineShape.length !== 2 || affineShape[0] !== batch || affineShape[1] !== 2 * channels) {
+    throw new RangeError(`the packed scale and shift must be [${batch},${2 * channels}], got [${affineShape}]`);
+  }
+  return groupNormGeometry(xShape, [batch, channels], groups);
+}
+
 /** The kernels' inputs, by name (TF.js passes them as a map). */
 export interface GroupNormInputs {
   x: tf.TensorInfo;
@@ -54,9 +79,22 @@ export interface GroupNormGradInputs extends GroupNormInputs {
   dy: tf.TensorInfo;
 }
 
+export interface AdaptiveNormInputs {
+  x: tf.TensorInfo;
+  /** the dense layer's output [B, 2C]: s, then b */
+  affine: tf.TensorInfo;
+}
+export interface AdaptiveNormTangentInputs extends AdaptiveNormInputs {
+  xDot: tf.TensorInfo;
+  affineDot: tf.TensorInfo;
+}
+export interface AdaptiveNormGradInputs extends AdaptiveNormInputs {
+  dy: tf.TensorInfo;
+}
+
 /** Registers kernelFunc for one kernel on one backend, with the inputs, backend and attributes typed. */
-export function registerGroupNormKernel<I extends GroupNormInputs, B>(
-  kernelName: string, backendName: string, kernel: (inputs: I, backend: B, attrs: GroupNormAttrs) => tf.TensorInfo | tf.TensorInfo[],
+export function registerGroupNormKernel<I, B, A extends GroupNormAttrs = GroupNormAttrs>(
+  kernelName: string, backendName: string, kernel: (inputs: I, backend: B, attrs: A) => tf.TensorInfo | tf.TensorInfo[],
 ): void {
-  tf.registerKernel({ kernelName, backendName, kernelFunc: ({ inputs, backend, attrs }) => kernel(inputs as unknown as I, backend as unknown as B, attrs as unknown as GroupNormAttrs) });
+  tf.registerKernel({ kernelName, backendName, kernelFunc: ({ inputs, backend, attrs }) => kernel(inputs as unknown as I, backend as unknown as B, attrs as unknown as A) });
 }

@@ -1,7 +1,12 @@
 /** The fused group norm's three kernels on TF.js's CPU backend (the math is in group-norm-math.ts). */
 import * as tf from "@tensorflow/tfjs";
-import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL, groupNormGeometry, registerGroupNormKernel, type GroupNormGradInputs, type GroupNormInputs, type GroupNormTangentInputs } from "./group-norm-contract.js";
-import { groupNormForward, groupNormGradient, groupNormTangent } from "./group-norm-math.js";
+import {
+  ADAPTIVE_NORM_GRAD_KERNEL, ADAPTIVE_NORM_KERNEL, ADAPTIVE_NORM_TANGENT_KERNEL, GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL,
+  adaptiveNormGeometry, groupNormGeometry, registerGroupNormKernel,
+  type AdaptiveNormAttrs, type AdaptiveNormGradInputs, type AdaptiveNormInputs, type AdaptiveNormTangentInputs,
+  type GroupNormGradInputs, type GroupNormInputs, type GroupNormTangentInputs,
+} from "./group-norm-contract.js";
+import { adaptiveAffine, adaptiveAffineGradient, adaptiveAffineTangent, groupNormForward, groupNormGradient, groupNormTangent } from "./group-norm-math.js";
 
 interface CpuBackendLike {
   data: { get(dataId: object): { values?: unknown } };
@@ -31,5 +36,26 @@ export function registerCpuGroupNorm(): void {
     const g = groupNormGeometry(x.shape, scale.shape, a.groups);
     const { dx, dScale, dShift } = groupNormGradient(floats(backend, dy), floats(backend, x), floats(backend, scale), floats(backend, shift), g, a.eps, a.activation);
     return [backend.makeTensorInfo(x.shape, "float32", dx), backend.makeTensorInfo(scale.shape, "float32", dScale), backend.makeTensorInfo(shift.shape, "float32", dShift)];
+  });
+
+  // The adaptive norm: its scale and shift from the packed affine first, then the same group norm.
+  registerGroupNormKernel<AdaptiveNormInputs, CpuBackendLike, AdaptiveNormAttrs>(ADAPTIVE_NORM_KERNEL, BACKEND, ({ x, affine }, backend, a) => {
+    const g = adaptiveNormGeometry(x.shape, affine.shape, a.groups);
+    const { scale, shift } = adaptiveAffine(floats(backend, affine), g.batch, g.channels, a.norm);
+    return backend.makeTensorInfo(x.shape, "float32", groupNormForward(floats(backend, x), scale, shift, g, a.eps, a.activation));
+  });
+  registerGroupNormKernel<AdaptiveNormTangentInputs, CpuBackendLike, AdaptiveNormAttrs>(ADAPTIVE_NORM_TANGENT_KERNEL, BACKEND, ({ x, xDot, affine, affineDot }, backend, a) => {
+    const g = adaptiveNormGeometry(x.shape, affine.shape, a.groups);
+    const packed = floats(backend, affine);
+    const { scale, shift, rho } = adaptiveAffine(packed, g.batch, g.channels, a.norm);
+    const { scaleDot, shiftDot } = adaptiveAffineTangent(packed, floats(backend, affineDot), rho, g.batch, g.channels, a.norm);
+    return backend.makeTensorInfo(x.shape, "float32", groupNormTangent(floats(backend, x), floats(backend, xDot), scale, shift, scaleDot, shiftDot, g, a.eps, a.activation));
+  });
+  registerGroupNormKernel<AdaptiveNormGradInputs, CpuBackendLike, AdaptiveNormAttrs>(ADAPTIVE_NORM_GRAD_KERNEL, BACKEND, ({ dy, x, affine }, backend, a) => {
+    const g = adaptiveNormGeometry(x.shape, affine.shape, a.groups);
+    const packed = floats(backend, affine);
+    const { scale, shift, rho } = adaptiveAffine(packed, g.batch, g.channels, a.norm);
+    const { dx, dScale, dShift } = groupNormGradient(floats(backend, dy), floats(backend, x), scale, shift, g, a.eps, a.activation);
+    return [backend.makeTensorInfo(x.shape, "float32", dx), backend.makeTensorInfo(affine.shape, "float32", adaptiveAffineGradient(packed, dScale, dShift, rho, g.batch, g.channels, a.norm))];
   });
 }

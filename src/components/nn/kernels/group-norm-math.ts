@@ -2,7 +2,7 @@
  * The fused group norm (../fused-group-norm.ts) on plain arrays: the CPU backend's kernels, written as loops over
  * one (sample, group) at a time with float64 accumulators. Formulas and notation as in fused-group-norm.ts.
  */
-import type { GroupNormGeometry, NormActivation } from "./group-norm-contract.js";
+import { PIXEL_NORM_EPS, type AdaptiveNormAffine, type GroupNormGeometry, type NormActivation } from "./group-norm-contract.js";
 
 type Activation = { f: (z: number) => number; df: (z: number) => number };
 
@@ -119,4 +119,68 @@ export function groupNormGradient(
     });
   });
   return { dx, dScale: Float32Array.from(dScale), dShift: Float32Array.from(dShift) };
+}
+
+/**
+ * The adaptive norm's scale and shift ([B, C] each) from the packed [B, 2C] output of its dense layer, and ρ, the
+ * pixel norms' 1/√(mean a² + ε) per sample and half ([B, 2]; unused for "adagn").
+ */
+export function adaptiveAffine(packed: Float32Array, batch: number, channels: number, norm: AdaptiveNormAffine): { scale: Float32Array; shift: Float32Array; rho: Float64Array } {
+  const scale = new Float32Array(batch * channels);
+  const shift = new Float32Array(batch * channels);
+  const rho = new Float64Array(2 * batch);
+  for (let b = 0; b < batch; b++) {
+    for (let half = 0; half < 2; half++) {
+      const first = (2 * b + half) * channels;
+      let squares = 0;
+      for (let c = 0; c < channels; c++) squares += packed[first + c] * packed[first + c];
+      rho[2 * b + half] = 1 / Math.sqrt(squares / channels + PIXEL_NORM_EPS);
+    }
+    for (let c = 0; c < channels; c++) {
+      const s = packed[2 * b * channels + c];
+      const h = packed[(2 * b + 1) * channels + c];
+      scale[b * channels + c] = norm === "double" ? s * rho[2 * b] : 1 + s;
+      shift[b * channels + c] = norm === "double" ? h * rho[2 * b + 1] : h;
+    }
+  }
+  return { scale, shift, rho };
+}
+
+/**
+ * The tangent of adaptiveAffine: for a pixel norm â = a·ρ, â' = ρ·(ȧ − a·ρ²·mean(a·ȧ)); for AdaGN the halves' own
+ * tangents. Returned as [B, C] each.
+ */
+export function adaptiveAffineTangent(packed: Float32Array, packedDot: Float32Array, rho: Float64Array, batch: number, channels: number, norm: AdaptiveNormAffine): { scaleDot: Float32Array; shiftDot: Float32Array } {
+  const halves = [new Float32Array(batch * channels), new Float32Array(batch * channels)];
+  forEachHalf(batch, channels, (b, half, first) => {
+    const r = rho[2 * b + half];
+    let m = 0;
+    for (let c = 0; c < channels; c++) m += packed[first + c] * packedDot[first + c];
+    m /= channels;
+    for (let c = 0; c < channels; c++) {
+      halves[half][b * channels + c] = norm === "double" ? r * (packedDot[first + c] - packed[first + c] * r * r * m) : packedDot[first + c];
+    }
+  });
+  return { scaleDot: halves[0], shiftDot: halves[1] };
+}
+
+/** The gradient of adaptiveAffine: the pixel norm's Jacobian is symmetric, so da = ρ·(dâ − a·ρ²·mean(a·dâ)). [B, 2C]. */
+export function adaptiveAffineGradient(packed: Float32Array, dScale: Float32Array, dShift: Float32Array, rho: Float64Array, batch: number, channels: number, norm: AdaptiveNormAffine): Float32Array {
+  const out = new Float32Array(2 * batch * channels);
+  forEachHalf(batch, channels, (b, half, first) => {
+    const dHat = half === 0 ? dScale : dShift;
+    const r = rho[2 * b + half];
+    let m = 0;
+    for (let c = 0; c < channels; c++) m += packed[first + c] * dHat[b * channels + c];
+    m /= channels;
+    for (let c = 0; c < channels; c++) {
+      out[first + c] = norm === "double" ? r * (dHat[b * channels + c] - packed[first + c] * r * r * m) : dHat[b * channels + c];
+    }
+  });
+  return out;
+}
+
+/** Visits the packed [B, 2C] vector's halves: sample b, half 0 (scale) or 1 (shift), index of its first entry. */
+function forEachHalf(batch: number, channels: number, visit: (b: number, half: number, first: number) => void): void {
+  for (let b = 0; b < batch; b++) for (let half = 0; half < 2; half++) visit(b, half, (2 * b + half) * channels);
 }
