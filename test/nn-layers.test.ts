@@ -108,6 +108,27 @@ test("self-attention with one and two heads (the attention JVP of §5.1)", () =>
   }
 });
 
+test("self-attention equals softmax(q·kᵀ/√d)·v written out, for one head (no transposes) and for two", () => {
+  for (const heads of [1, 2]) {
+    const attention = new SelfAttention(params, `attnref${heads}`, 4, heads, 1);
+    const x = randn([2, 3, 3, 4], 12);
+    const got = tf.tidy(() => attention.apply(plainAlgebra, x));
+    const want = tf.tidy(() => {
+      const [b, h, w, c] = x.shape;
+      const d = c / heads;
+      const qkv = tf.reshape(attention.qkv.apply(plainAlgebra, attention.norm.apply(plainAlgebra, x)), [b, h * w, 3 * c]);
+      const perHead = Array.from({ length: heads }, (_, i) => {
+        const part = (j: number) => tf.slice(qkv, [0, 0, j * c + i * d], [b, h * w, d]) as tf.Tensor3D;
+        return tf.matMul(tf.softmax(tf.div(tf.matMul(part(0), part(1), false, true), Math.sqrt(d))), part(2));
+      });
+      const merged = tf.reshape(tf.concat(perHead, 2), [b, h, w, c]);
+      return tf.mul(tf.add(attention.proj.apply(plainAlgebra, merged), x), Math.SQRT1_2);
+    });
+    assertClose(got.dataSync(), want.dataSync(), 1e-6, `${heads} head(s)`);
+    tf.dispose([x, got, want]);
+  }
+});
+
 test("2× upsample, 2× average downsample, residual sum, concatenation", () => {
   checkJvp("upsample", (alg, [x]) => alg.upsampleNearest2x(x), [image]);
   checkJvp("downsample", (alg, [x]) => downsample2x(alg, x), [image]);
