@@ -10,6 +10,7 @@
  * no tangent: sCM needs the JVP with respect to the network's *inputs* (image and time), not its weights.
  */
 import * as tf from "@tensorflow/tfjs";
+import { conv2dWithBias } from "./conv-bias.js";
 import {
   fusedAdaptiveNorm, fusedAdaptiveNormTangent, fusedGroupNorm, fusedGroupNormAvailable, fusedGroupNormTangent, type AdaptiveNormAffine, type GroupNormAttrs,
 } from "./fused-group-norm.js";
@@ -29,8 +30,8 @@ export interface TensorAlgebra<X> {
   matMulConst(a: X, w: tf.Tensor): X;
   /** batched product of two variable operands [b, n, k] × [b, k, m] */
   matMul(a: X, b: X, transposeA?: boolean, transposeB?: boolean): X;
-  /** NHWC convolution with a [k, k, in, out] filter, "same" padding */
-  conv2d(a: X, filter: tf.Tensor, stride: 1 | 2): X;
+  /** NHWC convolution with a [k, k, in, out] filter, "same" padding, plus a per-channel bias if given (no tangent) */
+  conv2d(a: X, filter: tf.Tensor, stride: 1 | 2, bias?: tf.Tensor): X;
   reshape(a: X, shape: number[]): X;
   transpose(a: X, perm: number[]): X;
   concat(xs: X[], axis: number): X;
@@ -98,7 +99,7 @@ export const plainAlgebra: TensorAlgebra<tf.Tensor> = {
   addConst: (a, c) => tf.add(a, c),
   matMulConst: (a, w) => tf.matMul(a as tf.Tensor2D, w as tf.Tensor2D),
   matMul: transposedMatMul,
-  conv2d: (a, filter, stride) => tf.conv2d(a as tf.Tensor4D, filter as tf.Tensor4D, stride, "same"),
+  conv2d: (a, filter, stride, bias) => (bias ? conv2dWithBias(a, filter, bias, stride) : tf.conv2d(a as tf.Tensor4D, filter as tf.Tensor4D, stride, "same")),
   reshape: (a, shape) => tf.reshape(a, shape),
   transpose: (a, perm) => tf.transpose(a, perm),
   concat: (xs, axis) => tf.concat(xs, axis),
@@ -143,7 +144,11 @@ export const dualAlgebra: TensorAlgebra<Dual> = {
     value: transposedMatMul(a.value, b.value, ta, tb),
     tangent: tf.add(transposedMatMul(a.tangent, b.value, ta, tb), transposedMatMul(a.value, b.tangent, ta, tb)),
   }),
-  conv2d: (a, filter, stride) => linear(a, (x) => tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, stride, "same")),
+  // the bias shifts only the value
+  conv2d: (a, filter, stride, bias) => ({
+    value: bias ? conv2dWithBias(a.value, filter, bias, stride) : tf.conv2d(a.value as tf.Tensor4D, filter as tf.Tensor4D, stride, "same"),
+    tangent: tf.conv2d(a.tangent as tf.Tensor4D, filter as tf.Tensor4D, stride, "same"),
+  }),
   reshape: (a, shape) => linear(a, (x) => tf.reshape(x, shape)),
   transpose: (a, perm) => linear(a, (x) => tf.transpose(x, perm)),
   concat: (xs, axis) => ({ value: tf.concat(xs.map((x) => x.value), axis), tangent: tf.concat(xs.map((x) => x.tangent), axis) }),

@@ -63,7 +63,11 @@ export function halfPrecision<X>(alg: TensorAlgebra<X>): TensorAlgebra<X> {
     addConst: (a, c) => roundX(alg.addConst(a, r(c))),
     matMulConst: (a, w) => roundX(alg.matMulConst(a, r(w))),
     matMul: (a, b, ta, tb) => roundX(alg.matMul(a, b, ta, tb)),
-    conv2d: (a, filter, stride) => roundX(alg.conv2d(a, r(filter), stride)),
+    // rounded after the convolution and after the bias, as the two operations it stands for
+    conv2d: (a, filter, stride, bias) => {
+      const y = roundX(alg.conv2d(a, r(filter), stride));
+      return bias ? roundX(alg.addConst(y, r(bias))) : y;
+    },
     reshape: (a, shape) => alg.reshape(a, shape),
     transpose: (a, perm) => alg.transpose(a, perm),
     concat: (xs, axis) => alg.concat(xs, axis),

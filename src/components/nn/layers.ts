@@ -40,8 +40,7 @@ export class Conv2d {
     this.bias = bias ? params.create(`${name}.bias`, [outChannels], zeros) : null;
   }
   apply<X>(alg: TensorAlgebra<X>, x: X): X {
-    const y = alg.conv2d(x, this.filter, this.stride);
-    return this.bias ? alg.addConst(y, this.bias) : y;
+    return alg.conv2d(x, this.filter, this.stride, this.bias ?? undefined);
   }
 }
 

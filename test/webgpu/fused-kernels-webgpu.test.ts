@@ -1,6 +1,6 @@
 /**
  * The fused group norm's WGSL programs (nn/kernels/group-norm-webgpu.ts) on TF.js's WebGPU backend (Dawn, see
- * setup.ts): equal to the composed TF.js ops in value, tangent and gradient, for constant and per-sample scales,
+ * setup.ts), and the convolution with its bias in one kernel (nn/conv-bias.ts): equal to the composed TF.js ops in value, tangent and gradient, for constant and per-sample scales,
  * with and without SiLU, on groups smaller and larger than a workgroup. Same tolerance and reasoning as the CPU
  * test (test/fused-group-norm.test.ts): float32 in both, summed in different orders.
  */
@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { GROUP_NORM_CASES, compareWithComposed } from "../fused-group-norm-check.ts";
+import { CONV_CASES, compareConvWithComposed } from "../conv-bias-check.ts";
 import { countKernels } from "../../src/components/runtime/kernel-count.ts";
 import { plainAlgebra } from "../../src/components/nn/algebra.ts";
 import { normalizeAffine } from "../../src/components/nn/layers.ts";
@@ -43,4 +44,13 @@ test("WebGPU: a fused group norm is one dispatch forward and four with its gradi
   // forward 1, gradient 3 (dx, dscale, dshift), plus TF.js's ones for dy (a Fill)
   assert.ok(both.dispatches !== null && both.dispatches <= 5, `dispatches ${both.dispatches}: ${JSON.stringify(both.dispatchesByProgram)}`);
   tf.dispose([x, scale, shift]);
+});
+
+test("WebGPU: a convolution with its bias in one kernel equals conv + bias in value and gradients", async () => {
+  await tf.setBackend("webgpu");
+  for (const c of CONV_CASES) {
+    const error = await compareConvWithComposed(c);
+    // the GPU adds the bias inside the convolution's program; same float32 sums otherwise
+    assert.ok(error < 1e-5, `conv ${c.kernel}×${c.kernel} stride ${c.stride}: relative error ${error}`);
+  }
 });
