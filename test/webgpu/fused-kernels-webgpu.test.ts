@@ -54,3 +54,12 @@ test("WebGPU: a convolution with its bias in one kernel equals conv + bias in va
     assert.ok(error < 1e-5, `conv ${c.kernel}×${c.kernel} stride ${c.stride}: relative error ${error}`);
   }
 });
+
+test("WebGPU: more workgroups than one dispatch dimension holds (65,535) are spread over a grid and still right", async () => {
+  await tf.setBackend("webgpu");
+  // the packed gradient runs one workgroup per entry of [B, 2C]: 129 · 2 · 256 = 66,048
+  const r = await compareWithComposed({ shape: [129, 1, 1, 256], groups: 32, affine: "adagn", activation: "none" });
+  for (const [what, error] of [["value", r.value], ["tangent", r.tangent], ...r.grads.map((e, i) => [`gradient ${i}`, e] as const)] as const) {
+    assert.ok(error < TOLERANCE, `${what}: relative error ${error}`);
+  }
+});

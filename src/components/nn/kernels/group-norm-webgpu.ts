@@ -31,8 +31,6 @@ interface WebGpuBackendLike {
 
 const BACKEND = "webgpu";
 const THREADS = 64;
-/** WebGPU guarantees 65,535 workgroups per dispatch dimension; these programs use one dimension. */
-const MAX_WORKGROUPS = 65535;
 
 /**
  * Where a program reads its scale and shift: GroupNorm's separate tensors ([C] or [B, C], with tangents or
@@ -153,8 +151,12 @@ fn gnShiftDot(b : i32, c : i32) -> f32 { return gnRho.y * (${at("affineDot", 1)}
   }`;
 }
 
+/**
+ * A program of `workgroups` workgroups. Past 65,535 (WebGPU's guaranteed limit per dimension) TF.js spreads them
+ * over a 2-D or 3-D grid of at least as many; main's `wg` is the linear index, clamped so that the extra workgroups
+ * redo the last one (identical writes) instead of returning early, which would break the barriers' uniformity.
+ */
 function program(name: string, key: string, variableNames: string[], outputShape: number[], workgroups: number, code: string): WebGpuProgram {
-  if (workgroups > MAX_WORKGROUPS) throw new RangeError(`fused group norm: ${workgroups} workgroups exceed one dispatch dimension (${MAX_WORKGROUPS})`);
   return {
     variableNames,
     outputShape,
@@ -162,7 +164,7 @@ function program(name: string, key: string, variableNames: string[], outputShape
     dispatchLayout: { x: outputShape.map((_, i) => i) },
     dispatch: [workgroups, 1, 1],
     workgroupSize: [THREADS, 1, 1],
-    getUserCode: () => code,
+    getUserCode: () => code.replaceAll("LAST_WORKGROUP", String(workgroups - 1)),
   };
 }
 
@@ -173,11 +175,11 @@ const keyOf = (g: GroupNormGeometry, a: GroupNormAttrs, source: AffineSource) =>
 const affineNames = (source: AffineSource, tangent: boolean) =>
   source.kind === "packed" ? ["affine", ...(tangent ? ["affineDot"] : [])] : ["scale", "shift", ...(tangent && source.tangents ? ["scaleDot", "shiftDot"] : [])];
 
-/** The start of main: TF.js's uniforms kept bound, and the program's sample b and group's first element. */
+/** The start of main: TF.js's uniforms kept bound, and wg, this workgroup's linear index (then, per group, its sample b and first element). */
 const MAIN = `fn main(index : i32) {
-  _ = uniforms.NAN; // TF.js binds a uniform buffer to every program: a static use keeps it in the layout`;
+  _ = uniforms.NAN; // TF.js binds a uniform buffer to every program: a static use keeps it in the layout
+  let wg = min(i32((workgroupId.z * numWorkgroups.y + workgroupId.y) * numWorkgroups.x + workgroupId.x), LAST_WORKGROUP);`;
 const GROUP_HEADER = `${MAIN}
-  let wg = i32(workgroupId.x);
   let b = wg / gnG;
   let first = b * gnS * gnC + (wg % gnG) * gnW;
   let ms = gnStats(first);
@@ -269,7 +271,7 @@ function separateAffineGradientProgram(g: GroupNormGeometry, a: GroupNormAttrs, 
   result[e] = total;`;
   return program(`d${which}`, keyOf(g, a, source), ["dy", "x", "scale", "shift"], shape, entries, shaderCode(g, a, source, false, `${AFFINE_SUM}
 ${MAIN}
-  let e = i32(workgroupId.x);
+  let e = wg;
   let c = e % gnC;
   ${body}
 }`));
@@ -280,7 +282,7 @@ function packedHatGradientProgram(g: GroupNormGeometry, a: GroupNormAttrs, norm:
   const source: AffineSource = { kind: "packed", norm };
   return program("dhat", keyOf(g, a, source), ["dy", "x", "affine"], shape, shape[0] * shape[1], shaderCode(g, a, source, false, `${AFFINE_SUM}
 ${MAIN}
-  let e = i32(workgroupId.x);
+  let e = wg;
   let b = e / (2 * gnC);
   let k = e % (2 * gnC);
   gnSetup(b);
@@ -295,7 +297,7 @@ const gnC : i32 = ${channels};
 const gnT : i32 = ${THREADS};
 ${SUM2}
 ${MAIN}
-  let first = i32(workgroupId.x) * gnC;
+  let first = wg * gnC;
   var acc = vec2<f32>(0.0, 0.0);
   for (var c = i32(localId.x); c < gnC; c = c + gnT) {
     let v = affine[first + c];
