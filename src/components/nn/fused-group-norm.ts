@@ -2,7 +2,8 @@
  * Group norm, its affine map and an optional SiLU as one TF.js kernel, with one kernel for its tangent and one
  * for its gradient: y = act(n(x)·a + b), n(x) = (x − μ)·r the group-normalised image (μ, r = 1/√(σ² + ε) per
  * sample and group of channels), a and b a scale and a shift per channel ([C], GroupNorm's γ and β) or per
- * sample and channel ([B, C], the time-adaptive norm's, §4.1).
+ * sample and channel ([B, C]). The time-adaptive norm (§4.1) has its own three kernels, which take its dense
+ * layer's packed output [s, b] ([B, 2C]) and make a and b from it inside (fusedAdaptiveNorm below).
  *
  * Why: written with TF.js's elementwise ops this is ~12 kernels forward, ~20 for the tangent and ~40 for the
  * gradient, each a GPU dispatch of fixed cost, and a small UNet has 30 such norms: most of an sCT step's
@@ -16,11 +17,10 @@
  * for a shared [C] scale):
  *   tangent   ẏ = act'(z)·(ṅ·a + n·ȧ + ḃ),  ṅ = r·(ẋ_c − n·mean_g(n·ẋ_c)),  ẋ_c = ẋ − mean_g(ẋ)
  *   gradient  dz = dy·act'(z),  db = Σ dz,  da = Σ dz·n,  dx = r·(dn − mean_g(dn) − n·mean_g(dn·n)),  dn = dz·a
- * The gradient kernel has no gradient of its own: second derivatives (the double-VJP check) need the composed
- * path, `setFusedGroupNorm(false)`. sCM never needs them: its tangent is stop-gradient (Alg. 1).
+ * The gradient kernels have no gradient of their own: second derivatives (the double-VJP check) need the composed
+ * path, `withoutFusedGroupNorm`. sCM never needs them: its tangent is stop-gradient (Alg. 1).
  */
 import * as tf from "@tensorflow/tfjs";
-
 import {
   ADAPTIVE_NORM_GRAD_KERNEL, ADAPTIVE_NORM_KERNEL, ADAPTIVE_NORM_TANGENT_KERNEL, GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL,
   adaptiveNormGeometry, groupNormGeometry, type AdaptiveNormAttrs, type GroupNormAttrs,
