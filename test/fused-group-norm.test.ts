@@ -11,7 +11,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { GROUP_NORM_CASES, compareWithComposed, relativeError } from "./fused-group-norm-check.ts";
-import { fusedGroupNorm, fusedGroupNormAvailable, setFusedGroupNorm } from "../src/components/nn/fused-group-norm.ts";
+import { fusedGroupNorm, fusedGroupNormAvailable, withoutFusedGroupNorm } from "../src/components/nn/fused-group-norm.ts";
 import { SmallUNet } from "../src/components/nn/unet.ts";
 import { forward, jvp } from "../src/components/nn/network.ts";
 import { UNET_PRESETS } from "../src/components/image/image-run-config.ts";
@@ -22,9 +22,8 @@ test("the fused group norm's kernels are registered on the CPU backend", async (
   await tf.ready();
   assert.equal(tf.getBackend(), "cpu");
   assert.ok(fusedGroupNormAvailable());
-  setFusedGroupNorm(false);
-  assert.ok(!fusedGroupNormAvailable());
-  setFusedGroupNorm(true);
+  withoutFusedGroupNorm(() => assert.ok(!fusedGroupNormAvailable()));
+  assert.ok(fusedGroupNormAvailable(), "the setting is restored");
 });
 
 for (const c of GROUP_NORM_CASES) {
@@ -60,16 +59,12 @@ test("the tiny UNet gives the same value and tangent with and without fused grou
   const t = tf.tensor1d([0.3, 1.2]);
   const uDot = tf.randomNormal([2, 8, 8, 3], 0, 1, "float32", 2);
   const tDot = tf.tensor1d([1, -0.5]);
-  const outputs = (fused: boolean) => {
-    setFusedGroupNorm(fused);
-    try {
-      return { value: forward(net, u, t), ...(({ value, tangent }) => ({ dualValue: value, tangent }))(jvp(net, u, t, uDot, tDot)) };
-    } finally {
-      setFusedGroupNorm(true);
-    }
+  const outputs = () => {
+    const { value: dualValue, tangent } = jvp(net, u, t, uDot, tDot);
+    return { value: forward(net, u, t), dualValue, tangent };
   };
-  const a = outputs(true);
-  const b = outputs(false);
+  const a = outputs();
+  const b = withoutFusedGroupNorm(outputs);
   const rel = relativeError;
   // 10 layers of round-off differences on top of each other: 1e-4 of the output's scale
   assert.ok((await rel(a.value, b.value)) < 1e-4, `value ${await rel(a.value, b.value)}`);

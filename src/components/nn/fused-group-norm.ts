@@ -8,7 +8,8 @@
  * Why: written with TF.js's elementwise ops this is ~12 kernels forward, ~20 for the tangent and ~40 for the
  * gradient, each a GPU dispatch of fixed cost, and a small UNet has 30 such norms: most of an sCT step's
  * kernels. Fused, it is 1 kernel forward (1 dispatch), 1 for the tangent (1 dispatch), 1 for the gradient
- * (3 dispatches on WebGPU). Backends with a fused implementation register it (kernels/); elsewhere, and for
+ * (3 dispatches on WebGPU). Backends with a fused implementation register it (kernels/), and each kernel checks
+ * the shapes it is given (kernels/group-norm-contract.ts); elsewhere, and for
  * anything but NHWC images, layers.ts composes the same function from the algebra's primitives, which is also
  * the reference the fused kernels are tested against.
  *
@@ -23,7 +24,7 @@
 import * as tf from "@tensorflow/tfjs";
 import {
   ADAPTIVE_NORM_GRAD_KERNEL, ADAPTIVE_NORM_KERNEL, ADAPTIVE_NORM_TANGENT_KERNEL, GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL,
-  adaptiveNormGeometry, groupNormGeometry, type AdaptiveNormAttrs, type GroupNormAttrs,
+  type AdaptiveNormAttrs, type GroupNormAttrs,
 } from "./kernels/group-norm-contract.js";
 import { registerCpuGroupNorm } from "./kernels/group-norm-cpu.js";
 import { registerWebGpuGroupNorm } from "./kernels/group-norm-webgpu.js";
@@ -37,12 +38,10 @@ const KERNELS = [GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL, GROUP_NORM_GRAD_K
 
 let enabled = true;
 
-/** Turns the fused kernels off (or on again) everywhere: for tests against the composed path, and double VJPs. */
-export function setFusedGroupNorm(on: boolean): void {
-  enabled = on;
-}
-
-/** Runs work with the fused kernels off (second derivatives need the composed ops), then restores the setting. */
+/**
+ * Runs work with the fused kernels off everywhere (second derivatives need the composed ops; tests compare the two
+ * paths), then restores the setting.
+ */
 export function withoutFusedGroupNorm<T>(work: () => T): T {
   const was = enabled;
   enabled = false;
@@ -64,7 +63,6 @@ const attrsOf = (a: GroupNormAttrs | AdaptiveNormAttrs) => ({ ...a }) as unknown
 
 /** act(n(x)·scale + shift), recorded on the gradient tape like any TF.js op. */
 export function fusedGroupNorm(x: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor, attrs: GroupNormAttrs): tf.Tensor {
-  groupNormGeometry(x.shape, scale.shape, attrs.groups);
   return tf.engine().runKernel(GROUP_NORM_KERNEL, { x, scale, shift }, attrsOf(attrs)) as tf.Tensor;
 }
 
@@ -72,7 +70,6 @@ export function fusedGroupNorm(x: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor,
 export function fusedGroupNormTangent(
   x: tf.Tensor, xDot: tf.Tensor, scale: tf.Tensor, shift: tf.Tensor, scaleDot: tf.Tensor | null, shiftDot: tf.Tensor | null, attrs: GroupNormAttrs,
 ): tf.Tensor {
-  groupNormGeometry(x.shape, scale.shape, attrs.groups);
   if ((scaleDot === null) !== (shiftDot === null)) throw new RangeError("give the tangents of both the scale and the shift, or of neither");
   const inputs: tf.NamedTensorMap = { x, xDot, scale, shift };
   if (scaleDot && shiftDot) Object.assign(inputs, { scaleDot, shiftDot });
@@ -95,13 +92,11 @@ tf.registerGradient({
  * split nor the two pixel norms run as separate kernels.
  */
 export function fusedAdaptiveNorm(x: tf.Tensor, affine: tf.Tensor, attrs: AdaptiveNormAttrs): tf.Tensor {
-  adaptiveNormGeometry(x.shape, affine.shape, attrs.groups);
   return tf.engine().runKernel(ADAPTIVE_NORM_KERNEL, { x, affine }, attrsOf(attrs)) as tf.Tensor;
 }
 
 /** ẏ of fusedAdaptiveNorm for the tangents ẋ and ȧ (of the packed affine). Not differentiable. */
 export function fusedAdaptiveNormTangent(x: tf.Tensor, xDot: tf.Tensor, affine: tf.Tensor, affineDot: tf.Tensor, attrs: AdaptiveNormAttrs): tf.Tensor {
-  adaptiveNormGeometry(x.shape, affine.shape, attrs.groups);
   return tf.engine().runKernel(ADAPTIVE_NORM_TANGENT_KERNEL, { x, xDot, affine, affineDot }, attrsOf(attrs)) as tf.Tensor;
 }
 

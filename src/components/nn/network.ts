@@ -89,4 +89,3 @@ export function doubleVjpJvp(net: FlowNetwork, u: tf.Tensor, t: tf.Tensor, uDot:
     })(w0);
   }));
 }
-

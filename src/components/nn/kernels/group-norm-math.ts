@@ -129,13 +129,12 @@ export function adaptiveAffine(packed: Float32Array, batch: number, channels: nu
   const scale = new Float32Array(batch * channels);
   const shift = new Float32Array(batch * channels);
   const rho = new Float64Array(2 * batch);
+  forEachHalf(batch, channels, (b, half, first) => {
+    let squares = 0;
+    for (let c = 0; c < channels; c++) squares += packed[first + c] * packed[first + c];
+    rho[2 * b + half] = 1 / Math.sqrt(squares / channels + PIXEL_NORM_EPS);
+  });
   for (let b = 0; b < batch; b++) {
-    for (let half = 0; half < 2; half++) {
-      const first = (2 * b + half) * channels;
-      let squares = 0;
-      for (let c = 0; c < channels; c++) squares += packed[first + c] * packed[first + c];
-      rho[2 * b + half] = 1 / Math.sqrt(squares / channels + PIXEL_NORM_EPS);
-    }
     for (let c = 0; c < channels; c++) {
       const s = packed[2 * b * channels + c];
       const h = packed[(2 * b + 1) * channels + c];
@@ -152,32 +151,33 @@ export function adaptiveAffine(packed: Float32Array, batch: number, channels: nu
  */
 export function adaptiveAffineTangent(packed: Float32Array, packedDot: Float32Array, rho: Float64Array, batch: number, channels: number, norm: AdaptiveNormAffine): { scaleDot: Float32Array; shiftDot: Float32Array } {
   const halves = [new Float32Array(batch * channels), new Float32Array(batch * channels)];
-  forEachHalf(batch, channels, (b, half, first) => {
-    const r = rho[2 * b + half];
-    let m = 0;
-    for (let c = 0; c < channels; c++) m += packed[first + c] * packedDot[first + c];
-    m /= channels;
-    for (let c = 0; c < channels; c++) {
-      halves[half][b * channels + c] = norm === "double" ? r * (packedDot[first + c] - packed[first + c] * r * r * m) : packedDot[first + c];
-    }
-  });
+  applyAffineJacobian(packed, rho, batch, channels, norm, (b, half, c) => packedDot[(2 * b + half) * channels + c], (b, half, c, value) => (halves[half][b * channels + c] = value));
   return { scaleDot: halves[0], shiftDot: halves[1] };
 }
 
-/** The gradient of adaptiveAffine: the pixel norm's Jacobian is symmetric, so da = ρ·(dâ − a·ρ²·mean(a·dâ)). [B, 2C]. */
+/** The gradient of adaptiveAffine, [B, 2C]: the pixel norm's Jacobian is symmetric, so the same map as the tangent's. */
 export function adaptiveAffineGradient(packed: Float32Array, dScale: Float32Array, dShift: Float32Array, rho: Float64Array, batch: number, channels: number, norm: AdaptiveNormAffine): Float32Array {
   const out = new Float32Array(2 * batch * channels);
+  const halves = [dScale, dShift];
+  applyAffineJacobian(packed, rho, batch, channels, norm, (b, half, c) => halves[half][b * channels + c], (b, half, c, value) => (out[(2 * b + half) * channels + c] = value));
+  return out;
+}
+
+/**
+ * adaptiveAffine's Jacobian (symmetric, one half at a time) applied to v: ρ·(v − a·ρ²·mean(a·v)) for the double
+ * norm, v itself for AdaGN. `read` and `write` give v and the result at (sample, half, channel) in their layouts.
+ */
+function applyAffineJacobian(
+  packed: Float32Array, rho: Float64Array, batch: number, channels: number, norm: AdaptiveNormAffine,
+  read: (b: number, half: number, c: number) => number, write: (b: number, half: number, c: number, value: number) => void,
+): void {
   forEachHalf(batch, channels, (b, half, first) => {
-    const dHat = half === 0 ? dScale : dShift;
     const r = rho[2 * b + half];
     let m = 0;
-    for (let c = 0; c < channels; c++) m += packed[first + c] * dHat[b * channels + c];
+    for (let c = 0; c < channels; c++) m += packed[first + c] * read(b, half, c);
     m /= channels;
-    for (let c = 0; c < channels; c++) {
-      out[first + c] = norm === "double" ? r * (dHat[b * channels + c] - packed[first + c] * r * r * m) : dHat[b * channels + c];
-    }
+    for (let c = 0; c < channels; c++) write(b, half, c, norm === "double" ? r * (read(b, half, c) - packed[first + c] * r * r * m) : read(b, half, c));
   });
-  return out;
 }
 
 /** Visits the packed [B, 2C] vector's halves: sample b, half 0 (scale) or 1 (shift), index of its first entry. */
