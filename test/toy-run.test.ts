@@ -40,6 +40,9 @@ test("a non-finite loss stops the run with a clear message and restores the last
   tf.tidy(() => run.net.params.get(name).assign(tf.fill(run.net.params.get(name).shape, NaN)));
   await assert.rejects(run.step(), (error: unknown) => error instanceof NonFiniteLossError && /loss became NaN; the last good weights were restored/.test(error.message));
   assert.deepEqual(Array.from(run.net.params.get(name).dataSync()), Array.from(initial[name].data), "weights restored");
+  // The EMA had averaged one step in; it is back at the snapshot's average too (training/ema.ts keeps it flat).
+  const ema = await run.ema.params.save();
+  for (const n of Object.keys(initial)) assert.deepEqual(Array.from(ema[n].data), Array.from(initial[n].data), `EMA ${n} restored`);
   run.dispose();
 });
 

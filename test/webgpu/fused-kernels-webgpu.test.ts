@@ -1,7 +1,8 @@
 /**
  * The fused group norm's WGSL programs (nn/kernels/group-norm-webgpu.ts) on TF.js's WebGPU backend (Dawn, see
  * setup.ts), and the convolution with its bias in one kernel (nn/conv-bias.ts): equal to the composed TF.js ops in value, tangent and gradient, for constant and per-sample scales,
- * with and without SiLU, on groups smaller and larger than a workgroup. Same tolerance and reasoning as the CPU
+ * with and without SiLU, on groups smaller and larger than a workgroup; and flatten/unflatten (training/flat-kernels.ts),
+ * exactly. Same tolerance and reasoning as the CPU
  * test (test/fused-group-norm.test.ts): float32 in both, summed in different orders.
  */
 import { test } from "node:test";
@@ -13,6 +14,8 @@ import { CONV_CASES, compareConvWithComposed } from "../conv-bias-check.ts";
 import { countKernels } from "../../src/components/runtime/kernel-count.ts";
 import { plainAlgebra } from "../../src/components/nn/algebra.ts";
 import { normalizeAffine } from "../../src/components/nn/layers.ts";
+import { flatten, unflatten } from "../../src/components/training/flat-kernels.ts";
+import { FLAT_SHAPES, checkGradients, checkNoLeaks, checkValues } from "../flat-kernels-check.ts";
 
 const TOLERANCE = 1e-5;
 
@@ -62,4 +65,17 @@ test("WebGPU: more workgroups than one dispatch dimension holds (65,535) are spr
   for (const [what, error] of [["value", r.value], ["tangent", r.tangent], ...r.grads.map((e, i) => [`gradient ${i}`, e] as const)] as const) {
     assert.ok(error < TOLERANCE, `${what}: relative error ${error}`);
   }
+});
+
+test("WebGPU: flatten and unflatten (training/flat-kernels.ts) equal the composed ops, run the same GPU programs, and leak nothing", async () => {
+  await tf.setBackend("webgpu");
+  await checkValues();
+  await checkGradients();
+  await checkNoLeaks();
+  const tensors = FLAT_SHAPES.map((s) => tf.ones(s));
+  const composed = await countKernels(() => tf.tidy(() => tf.split(tf.concat(tensors.map((t) => tf.reshape(t, [-1]))), FLAT_SHAPES.map((s) => s.reduce((a, b) => a * b, 1))).map((p, i) => tf.reshape(p, FLAT_SHAPES[i]))).at(-1)!.data());
+  const fused = await countKernels(() => tf.tidy(() => unflatten(flatten(tensors), FLAT_SHAPES)).at(-1)!.data());
+  assert.equal(fused.total, 2);
+  assert.equal(fused.dispatches, composed.dispatches);
+  tf.dispose(tensors);
 });

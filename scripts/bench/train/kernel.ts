@@ -89,15 +89,13 @@ export async function runTrainBench(options: TrainBenchOptions, log: (line: stri
     deviceErrors.first ??= message;
   });
   const runs = { diffusion: new ImageRun(data, configure("teacher")), sct: new ImageRun(data, configure("sct")) };
-  // The last EMA parameter written by a step: reading it back waits for the whole step, EMA update included
-  // (GPU queues run in order), so no step's work spills into the next one's timing.
-  const syncTensor = (run: ImageRun) => run.ema.params.get(run.ema.params.names().at(-1)!);
   const finalLoss = { diffusion: NaN, sct: NaN };
   const timeStep = async (which: "diffusion" | "sct") => {
     const run = runs[which];
     const start = performance.now();
     const report = await run.step();
-    await syncTensor(run).data();
+    // Wait for the whole step, EMA update included, so that no step's work spills into the next one's timing.
+    await run.settled();
     finalLoss[which] = report.loss;
     return performance.now() - start;
   };

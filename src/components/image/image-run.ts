@@ -52,7 +52,8 @@ export interface ImageRunState {
 
 export class ImageRun {
   readonly net: SmallUNet;
-  readonly ema: SmallUNet;
+  /** the EMA's network; read it through `ema`, which writes the latest average into it first */
+  private readonly emaNetwork: SmallUNet;
   private readonly trainer: Trainer;
   private rng: Rng;
 
@@ -63,10 +64,16 @@ export class ImageRun {
   constructor(readonly dataset: ImageDataset, readonly config: ImageRunConfig, readonly teacher?: SmallUNet) {
     const network = { ...config.network, seed: config.seed };
     this.net = new SmallUNet(network);
-    this.ema = new SmallUNet(network);
+    this.emaNetwork = new SmallUNet(network);
     if (teacher && config.objective !== "teacher") initializeFromTeacher(this.net, teacher);
-    this.trainer = new Trainer(this.net, this.ema, config, teacher);
+    this.trainer = new Trainer(this.net, this.emaNetwork, config, teacher);
     this.rng = createRng(config.seed + 1);
+  }
+
+  /** The EMA network (App. G.2), with the average of every step so far. */
+  get ema(): SmallUNet {
+    this.trainer.syncedEma();
+    return this.emaNetwork;
   }
 
   get iteration(): number {
@@ -87,6 +94,11 @@ export class ImageRun {
     for (let i = 0; i < z.length; i++) z[i] = SIGMA_D * this.rng.normal();
     const times = Float32Array.from({ length: batch }, () => sampleTime(this.rng, proposal));
     return this.trainer.step({ x0: tf.tensor4d(x0, shape), z: tf.tensor4d(z, shape), t: tf.tensor1d(times), times });
+  }
+
+  /** Resolves when the steps so far have finished on the device, EMA update included (to time a step to its end). */
+  settled(): Promise<void> {
+    return this.trainer.settled();
   }
 
   takeDiagnostics(): DiagnosticsSnapshot {
@@ -151,7 +163,7 @@ export class ImageRun {
   dispose(): void {
     this.trainer.dispose();
     this.net.dispose();
-    this.ema.dispose();
+    this.emaNetwork.dispose();
   }
 }
 

@@ -42,7 +42,8 @@ export function evaluationNoise(n: number, dim: number, seed: number): { first: 
 
 export class ToyRun {
   readonly net: TimeConditionedMlp;
-  readonly ema: TimeConditionedMlp;
+  /** the EMA's network; read it through `ema`, which writes the latest average into it first */
+  private readonly emaNetwork: TimeConditionedMlp;
   private readonly trainer: Trainer;
   private readonly rng: Rng;
   private readonly grid: number[];
@@ -56,12 +57,18 @@ export class ToyRun {
    */
   constructor(readonly mixture: GaussianMixture, readonly config: ToyRunConfig, readonly teacher?: FlowNetwork, start: FlowNetwork | undefined = teacher) {
     this.net = new TimeConditionedMlp({ ...config.network, dataDim: mixture.dim, seed: config.seed });
-    this.ema = new TimeConditionedMlp({ ...config.network, dataDim: mixture.dim, seed: config.seed });
+    this.emaNetwork = new TimeConditionedMlp({ ...config.network, dataDim: mixture.dim, seed: config.seed });
     if (start && config.objective !== "teacher" && start.params.names().length > 0) initializeFromTeacher(this.net, start);
-    this.trainer = new Trainer(this.net, this.ema, config, teacher);
+    this.trainer = new Trainer(this.net, this.emaNetwork, config, teacher);
     this.rng = createRng(config.seed + 1);
     this.grid = discreteTimeGrid(config.discreteSteps);
     this.gridProbabilities = discreteTimeProbabilities(this.grid, config.proposal);
+  }
+
+  /** The EMA network (App. G.2), with the average of every step so far. */
+  get ema(): TimeConditionedMlp {
+    this.trainer.syncedEma();
+    return this.emaNetwork;
   }
 
   get iteration(): number {
@@ -186,7 +193,7 @@ export class ToyRun {
   dispose(): void {
     this.trainer.dispose();
     this.net.dispose();
-    this.ema.dispose();
+    this.emaNetwork.dispose();
   }
 }
 

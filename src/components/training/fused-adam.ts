@@ -19,6 +19,8 @@
  * resumed run continues bit for bit.
  */
 import * as tf from "@tensorflow/tfjs";
+import { FlatParameters } from "./flat-parameters.js";
+import { flatten, unflatten } from "./flat-kernels.js";
 
 export interface FusedAdamOptions {
   /** RAdam's rectified update instead of Adam's */
@@ -27,16 +29,6 @@ export interface FusedAdamOptions {
   beta2?: number;
   /** Adam's default is the backend's ε (1e-7 on CPU and WebGPU), as tf.train.adam; RAdam's is 1e-8 */
   epsilon?: number;
-}
-
-/** One vector of every given tensor's values, in order. */
-export function flatten(tensors: readonly tf.Tensor[]): tf.Tensor1D {
-  return tf.tidy(() => tf.concat(tensors.map((t) => tf.reshape(t, [-1]))) as tf.Tensor1D);
-}
-
-/** The inverse of flatten: `flat` cut into pieces of the shapes given. */
-export function unflatten(flat: tf.Tensor1D, shapes: readonly number[][]): tf.Tensor[] {
-  return tf.tidy(() => tf.split(flat, shapes.map((s) => s.reduce((a, b) => a * b, 1))).map((piece, i) => tf.reshape(piece, shapes[i])));
 }
 
 export class FusedAdam extends tf.Optimizer {
@@ -49,6 +41,8 @@ export class FusedAdam extends tf.Optimizer {
   readonly epsilon: number;
   private step = 0;
   private moments: { m: tf.Variable; v: tf.Variable } | null = null;
+  /** θ as one vector, kept from one step to the next (flat-parameters.ts) */
+  private parameters: FlatParameters | null = null;
   /** shapes of the variables the moments were made for, in order */
   private shapes: number[][] = [];
   /** β1^k and β2^k for the coming step k, as tf.train.adam keeps them (float32 running products) */
@@ -76,10 +70,12 @@ export class FusedAdam extends tf.Optimizer {
   /** One step for `variables` (the same ones, in the same order, at every step) from their gradients as one vector. */
   applyFlatGradient(gradient: tf.Tensor1D, variables: readonly tf.Variable[]): void {
     const state = this.stateFor(variables);
+    const parameters = this.parametersFor(variables);
     this.step++;
     const k = this.step;
     const { beta1, beta2 } = this;
     tf.tidy(() => {
+      const theta = parameters.values();
       const m = tf.add(tf.mul(state.m, beta1), tf.mul(gradient, 1 - beta1));
       const v = tf.add(tf.mul(state.v, beta2), tf.mul(tf.square(gradient), 1 - beta2));
       state.m.assign(m);
@@ -92,17 +88,17 @@ export class FusedAdam extends tf.Optimizer {
         const rho = rhoInf - (2 * k * beta2 ** k) / b2k;
         const mHat = tf.div(m, b1k);
         const update = rho > 5 ? tf.div(tf.mul(mHat, Math.sqrt(((rho - 4) * (rho - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rho)) * Math.sqrt(b2k)), tf.add(tf.sqrt(v), this.epsilon)) : mHat;
-        updated = tf.sub(flatten(variables), tf.mul(update, this.learningRate));
+        updated = tf.sub(theta, tf.mul(update, this.learningRate));
       } else {
         const accumulated = this.accumulatedBeta!;
         const mHat = tf.div(m, tf.sub(1, accumulated.beta1));
         const vHat = tf.div(v, tf.sub(1, accumulated.beta2));
         // (−lr)·update + θ, in tf.train.adam's order of operations.
-        updated = tf.add(tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon)), -this.learningRate), flatten(variables));
+        updated = tf.add(tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon)), -this.learningRate), theta);
         accumulated.beta1.assign(tf.mul(accumulated.beta1, beta1));
         accumulated.beta2.assign(tf.mul(accumulated.beta2, beta2));
       }
-      unflatten(updated as tf.Tensor1D, this.shapes).forEach((value, i) => variables[i].assign(value));
+      parameters.write(updated as tf.Tensor1D);
     });
     this.incrementIterations();
   }
@@ -123,6 +119,15 @@ export class FusedAdam extends tf.Optimizer {
     return this.moments;
   }
 
+  /** The flat view of `variables`, which must be the very variables of the earlier steps. */
+  private parametersFor(variables: readonly tf.Variable[]): FlatParameters {
+    if (!this.parameters) this.parameters = new FlatParameters(variables);
+    else if (variables.length !== this.parameters.variables.length || variables.some((v, i) => v !== this.parameters!.variables[i])) {
+      throw new Error("FusedAdam: the variables changed between steps (other variables than before); an optimiser serves one fixed list");
+    }
+    return this.parameters;
+  }
+
   override dispose(): void {
     this.freeState();
     super.dispose();
@@ -130,6 +135,8 @@ export class FusedAdam extends tf.Optimizer {
 
   private freeState(): void {
     tf.dispose([this.moments?.m ?? [], this.moments?.v ?? [], this.accumulatedBeta?.beta1 ?? [], this.accumulatedBeta?.beta2 ?? []]);
+    this.parameters?.dispose();
+    this.parameters = null;
     this.moments = null;
     this.accumulatedBeta = null;
   }

@@ -4,7 +4,8 @@
  * optimizer.minimize hides the gradients; this computes them with tf.variableGrads and applies them itself.
  */
 import * as tf from "@tensorflow/tfjs";
-import { flatten, isFusedAdam } from "./fused-adam.js";
+import { isFusedAdam } from "./fused-adam.js";
+import { flatten } from "./flat-kernels.js";
 
 export interface MeasuredStep {
   loss: tf.Scalar;

@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { FlowNetwork } from "../nn/network.js";
 import { diffusionLoss } from "../objectives/diffusion.js";
 import { scmTrainingStep, type ScmStepConfig } from "./scm-step.js";
-import { copyParameters, emaDecayFromHalfLife, updateEma } from "./ema.js";
+import { copyParameters, emaDecayFromHalfLife, ParameterEma } from "./ema.js";
 import { FusedAdam } from "./fused-adam.js";
 import { minimizeMeasuringGradient, type MeasuredStep } from "./measured-step.js";
 import { ECT_DEFAULTS, ectLossClosure, type EctConfig } from "../objectives/ect.js";
@@ -79,20 +79,31 @@ export function initializeFromTeacher(net: FlowNetwork, teacher: FlowNetwork): v
 export class Trainer {
   iteration = 0;
   private readonly optimizer: FusedAdam;
-  private readonly emaDecay: number;
-  private lastGood: tf.Tensor[] | null = null;
+  private readonly average: ParameterEma;
+  private lastGood: { net: tf.Tensor[]; ema: tf.Tensor1D } | null = null;
   private readonly diagnostics = new TrainingDiagnostics();
 
   /**
-   * @param net the trained network; @param ema its EMA (for sampling), set equal to `net` here;
+   * @param net the trained network; @param ema its EMA (for sampling), set equal to `net` here; its weights are
+   * up to date only after `syncEma` (ema.ts says why), and a load into it takes effect from the next step;
    * @param teacher the teacher network for sCD and the discrete CM (evaluated without dropout).
    * The trainer owns neither network.
    */
-  constructor(readonly net: FlowNetwork, readonly ema: FlowNetwork, readonly config: TrainerConfig, readonly teacher?: FlowNetwork) {
+  constructor(readonly net: FlowNetwork, private readonly ema: FlowNetwork, readonly config: TrainerConfig, readonly teacher?: FlowNetwork) {
     if ((config.objective === "scd" || config.objective === "discrete") && !teacher) throw new Error(`${config.objective} needs a teacher`);
-    copyParameters(ema.params, net.params);
+    this.average = new ParameterEma(ema.params, net.params, emaDecayFromHalfLife(config.emaHalfLife, config.batch));
     this.optimizer = new FusedAdam(config.learningRate, { rectified: config.optimizer === "radam", beta1: 0.9, beta2: 0.99 });
-    this.emaDecay = emaDecayFromHalfLife(config.emaHalfLife, config.batch);
+  }
+
+  /** Resolves when every step's work so far, down to the EMA update, has finished on the device. */
+  settled(): Promise<void> {
+    return this.average.settled();
+  }
+
+  /** The EMA network with the average of every step so far written into its weights. */
+  syncedEma(): FlowNetwork {
+    this.average.sync();
+    return this.ema;
   }
 
   /** One optimiser step on `batch`; throws NonFiniteLossError (after restoring the last good weights) on NaN/Inf. */
@@ -108,7 +119,7 @@ export class Trainer {
       this.restore();
       throw Number.isFinite(value) ? new NonFiniteLossError(this.iteration, gradient, "gradient norm") : new NonFiniteLossError(this.iteration, value);
     }
-    updateEma(this.ema.params, this.net.params, this.emaDecay);
+    this.average.update();
     this.diagnostics.record(value, gradient, times, norms);
     this.iteration++;
     const meanTangentNorm = norms ? norms.reduce((a, b) => a + b, 0) / norms.length : null;
@@ -143,23 +154,28 @@ export class Trainer {
   async resume(iteration: number, optimizerState: OptimizerState): Promise<void> {
     await this.optimizer.setWeights(optimizerState);
     this.iteration = iteration;
-    tf.dispose(this.lastGood ?? []);
-    this.lastGood = null;
+    this.forgetSnapshot();
   }
 
-  private variablesInOrder(): tf.Variable[] {
-    return [...this.net.params.names().map((n) => this.net.params.get(n)), ...this.ema.params.names().map((n) => this.ema.params.get(n))];
+  private netVariables(): tf.Variable[] {
+    return this.net.params.names().map((n) => this.net.params.get(n));
   }
 
   private snapshot(): void {
-    tf.dispose(this.lastGood ?? []);
-    this.lastGood = this.variablesInOrder().map((v) => tf.keep(tf.clone(v)));
+    this.forgetSnapshot();
+    this.lastGood = { net: this.netVariables().map((v) => tf.keep(tf.clone(v))), ema: tf.keep(this.average.snapshot()) };
   }
 
   private restore(): void {
     if (!this.lastGood) return;
     const saved = this.lastGood;
-    this.variablesInOrder().forEach((v, i) => v.assign(saved[i]));
+    this.netVariables().forEach((v, i) => v.assign(saved.net[i]));
+    this.average.restore(saved.ema);
+  }
+
+  private forgetSnapshot(): void {
+    tf.dispose([...(this.lastGood?.net ?? []), this.lastGood?.ema ?? []]);
+    this.lastGood = null;
   }
 
   /** One optimiser step of the configured objective. */
@@ -189,8 +205,8 @@ export class Trainer {
   }
 
   dispose(): void {
-    tf.dispose(this.lastGood ?? []);
-    this.lastGood = null;
+    this.forgetSnapshot();
     this.optimizer.dispose();
+    this.average.dispose();
   }
 }

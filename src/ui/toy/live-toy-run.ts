@@ -11,17 +11,17 @@ import type { RunSeries } from "./toy-run-charts.js";
 export interface LiveRunState extends RunSeries, LiveJobState {}
 
 /**
- * A run's status line, carrying its latest measurement as data attributes (`data-run`, `data-measurement`
- * with iteration, 1-/2-step quality and the consistency errors as JSON): the numbers a reader sees, readable
- * by browser tests that compare them with the same run in Node.
+ * A run's status line, carrying its measurements so far as data attributes (`data-run`, `data-measurements`: a
+ * JSON list with each measurement's iteration, 1-/2-step quality and consistency errors): the numbers a reader
+ * sees, readable by browser tests that compare them with the same run in Node. All of them, not the latest, so a
+ * test that looks late still finds the one it compares.
  */
 export function runStatus(key: string, state: LiveRunState): HTMLElement {
   const span = document.createElement("span");
   span.className = state.failed ? "run-status failed" : "muted run-status";
   span.dataset.run = key;
-  const last = state.evaluations.at(-1);
-  if (last) {
-    span.dataset.measurement = JSON.stringify({ iteration: last.iteration, oneStep: last.oneStep, twoStep: last.twoStep, consistencyError: last.consistencyError ?? null });
+  if (state.evaluations.length > 0) {
+    span.dataset.measurements = JSON.stringify(state.evaluations.map((e) => ({ iteration: e.iteration, oneStep: e.oneStep, twoStep: e.twoStep, consistencyError: e.consistencyError ?? null })));
   }
   span.textContent = state.status;
   return span;
