@@ -79,6 +79,12 @@ test("the CIFAR-10 job streams the classes, trains teacher then sCD, samples, au
   assert.equal(tf.memory().numTensors, before);
 });
 
+test("the steps do not depend on the sample grids: one image or several, every loss is the same (e2e references draw one)", async () => {
+  const losses = async (sampleCount: number) =>
+    (await drain(imageTrainJob(params({ sampleCount, sampleEvery: 1, autosave: null }), () => false, undefined, fakeFetch()))).reports.flatMap((r) => (r.kind === "step" ? [[r.loss, r.gradientNorm]] : []));
+  assert.deepEqual(await losses(1), await losses(3));
+});
+
 test("a saved run resumes from IndexedDB where it stopped, teacher included", async () => {
   // The previous test left the run at step 2 of its 2-step sCD phase. A resumed run follows the plan saved with it
   // (the parameters' plan is ignored), reloads the teacher's weights from the file, and has nothing left to do.

@@ -137,6 +137,9 @@ test("2× upsample, 2× average downsample, residual sum, concatenation", () => 
   const up = plainAlgebra.upsampleNearest2x(tf.tensor4d([[[[1], [2]], [[3], [4]]]]));
   assert.deepEqual(Array.from(up.dataSync()), [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
   assert.deepEqual(Array.from(downsample2x(plainAlgebra, up).dataSync()), [1, 2, 3, 4]);
+  // its gradient sums each 2×2 block of the incoming gradient (here 0…15 laid out as the 4×4 output)
+  const [dx] = tf.grads((x: tf.Tensor) => tf.sum(tf.mul(plainAlgebra.upsampleNearest2x(x), tf.range(0, 16).reshape([1, 4, 4, 1]))))([tf.zeros([1, 2, 2, 1])]);
+  assert.deepEqual(Array.from(dx.dataSync()), [0 + 1 + 4 + 5, 2 + 3 + 6 + 7, 8 + 9 + 12 + 13, 10 + 11 + 14 + 15]);
 });
 
 test("dual primitives: product rule and softmax derivative match hand-computed values", () => {

@@ -1,8 +1,8 @@
 /**
  * The fused group norm's WGSL programs (nn/kernels/group-norm-webgpu.ts) on TF.js's WebGPU backend (Dawn, see
  * setup.ts), and the convolution with its bias in one kernel (nn/conv-bias.ts): equal to the composed TF.js ops in value, tangent and gradient, for constant and per-sample scales,
- * with and without SiLU, on groups smaller and larger than a workgroup; and flatten/unflatten (training/flat-kernels.ts),
- * exactly. Same tolerance and reasoning as the CPU
+ * with and without SiLU, on groups smaller and larger than a workgroup; the residual (a + b)·s (nn/fused-residual.ts)
+ * and flatten/unflatten (training/flat-kernels.ts), exactly. Same tolerance and reasoning as the CPU
  * test (test/fused-group-norm.test.ts): float32 in both, summed in different orders.
  */
 import { test } from "node:test";
@@ -13,7 +13,9 @@ import { GROUP_NORM_CASES, compareWithComposed } from "../fused-group-norm-check
 import { CONV_CASES, compareConvWithComposed } from "../conv-bias-check.ts";
 import { countKernels } from "../../src/components/runtime/kernel-count.ts";
 import { plainAlgebra } from "../../src/components/nn/algebra.ts";
-import { normalizeAffine } from "../../src/components/nn/layers.ts";
+import { normalizeAffine, residual } from "../../src/components/nn/layers.ts";
+import { fusedScaledAdd } from "../../src/components/nn/fused-residual.ts";
+import { checkScaledAdd, checkScaledAddKernels } from "../scaled-add-check.ts";
 import { flatten, unflatten } from "../../src/components/training/flat-kernels.ts";
 import { FLAT_SHAPES, checkGradients, checkNoLeaks, checkValues } from "../flat-kernels-check.ts";
 
@@ -78,4 +80,18 @@ test("WebGPU: flatten and unflatten (training/flat-kernels.ts) equal the compose
   assert.equal(fused.total, 2);
   assert.equal(fused.dispatches, composed.dispatches);
   tf.dispose(tensors);
+});
+
+test("WebGPU: the fused residual (a + b)·s equals the composed ops bit for bit, is one kernel and one program, and leaks nothing", async () => {
+  await tf.setBackend("webgpu");
+  await checkScaledAdd();
+  await checkScaledAddKernels();
+  const [a, b] = [tf.randomNormal([2, 8, 8, 16]), tf.randomNormal([2, 8, 8, 16])];
+  const fused = await countKernels(() => tf.tidy(() => residual(plainAlgebra, a, b)).data());
+  assert.equal(fused.dispatches, 1);
+  // more workgroups than one grid dimension holds (65,535): TF.js spreads them, the program reads its linear index back
+  const [big, other] = [tf.randomNormal([64 * 65_600 + 3]), tf.randomNormal([64 * 65_600 + 3])];
+  const [got, want] = [fusedScaledAdd(big, other, 0.25)!, tf.mul(tf.add(big, other), 0.25)];
+  assert.equal((await tf.max(tf.abs(tf.sub(got, want))).data())[0], 0);
+  tf.dispose([a, b, big, other, got, want]);
 });

@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { conv2dWithBias } from "./conv-bias.js";
+import { fusedScaledAdd } from "./fused-residual.js";
 import {
   fusedAdaptiveNorm, fusedAdaptiveNormTangent, fusedGroupNorm, fusedGroupNormAvailable, fusedGroupNormTangent, type AdaptiveNormAffine, type GroupNormAttrs,
 } from "./fused-group-norm.js";
@@ -58,6 +59,11 @@ export interface TensorAlgebra<X> {
    * the same function from the primitives above (layers.ts, normalizeAffine).
    */
   fusedGroupNorm?(a: X, affine: GroupAffine<X>, attrs: GroupNormAttrs): X | null;
+  /**
+   * (a + b)·c, a residual connection, as one kernel (fused-residual.ts), or null where the backend has none or in
+   * an algebra without it (half precision): the caller then composes scale(add(a, b), c) (layers.ts, residual).
+   */
+  scaledAdd?(a: X, b: X, c: number): X | null;
   shape(a: X): number[];
 }
 
@@ -113,6 +119,7 @@ export const plainAlgebra: TensorAlgebra<tf.Tensor> = {
     if (!fusable(a.shape)) return null;
     return affine.kind === "packed" ? fusedAdaptiveNorm(a, affine.affine, { ...attrs, norm: affine.norm }) : fusedGroupNorm(a, affine.scale, affine.shift, attrs);
   },
+  scaledAdd: (a, b, c) => fusedScaledAdd(a, b, c),
   shape: (a) => a.shape,
 };
 
@@ -188,15 +195,39 @@ export const dualAlgebra: TensorAlgebra<Dual> = {
       affine.kind === "const" ? [affine.scale, affine.shift, null, null] : [affine.scale.value, affine.shift.value, affine.scale.tangent, affine.shift.tangent];
     return { value: fusedGroupNorm(a.value, scale, shift, attrs), tangent: fusedGroupNormTangent(a.value, a.tangent, scale, shift, scaleDot, shiftDot, attrs) };
   },
+  // linear: the tangent is the same map of the tangents (value and tangent have one shape, so both fuse or neither)
+  scaledAdd: (a, b, c) => {
+    const value = fusedScaledAdd(a.value, b.value, c);
+    return value ? { value, tangent: fusedScaledAdd(a.tangent, b.tangent, c)! } : null;
+  },
   shape: (a) => a.value.shape,
 };
 
 /**
- * Nearest-neighbour 2× upsampling by reshape and a broadcast product with ones: a linear map whose
- * gradient (a sum) TF.js can differentiate again, unlike tile's, so double-VJP checks work through it.
+ * Nearest-neighbour 2× upsampling: TF.js's ResizeNearestNeighbor, one kernel (each output pixel copies the input
+ * pixel at half its coordinates), and one for its gradient (the sum over each 2×2 block). Composed from a reshape,
+ * a broadcast product with ones and a reshape it was three, plus their gradients.
  */
 function upsample(x: tf.Tensor): tf.Tensor {
-  const [b, h, w, c] = x.shape;
-  const expanded = tf.mul(tf.reshape(x, [b * h, 1, w, 1, c]), tf.ones([1, 2, 1, 2, 1]));
-  return tf.reshape(expanded, [b, 2 * h, 2 * w, c]);
+  const [, h, w] = x.shape;
+  return tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [2 * h, 2 * w]);
 }
+
+/**
+ * TF.js gives ResizeNearestNeighborGrad no gradient of its own; double-VJP checks (network.ts) differentiate
+ * through it. Nearest-neighbour resizing is a selection y = S·x, its gradient the scatter-add Sᵀ·dy, linear in dy,
+ * whose own derivative is S again: the same resize of the incoming gradient (and none for the images, which the
+ * gradient reads only for their shape).
+ */
+tf.registerGradient({
+  kernelName: "ResizeNearestNeighborGrad",
+  inputsToSave: ["images", "dy"],
+  gradFunc: (ddx, saved, attrs) => {
+    const [images, dy] = saved;
+    const { alignCorners, halfPixelCenters } = attrs as unknown as { alignCorners: boolean; halfPixelCenters: boolean };
+    return {
+      dy: () => tf.image.resizeNearestNeighbor(ddx as tf.Tensor4D, [dy.shape[1]!, dy.shape[2]!], alignCorners, halfPixelCenters),
+      images: () => tf.zerosLike(images),
+    };
+  },
+});

@@ -280,7 +280,7 @@ export function downsample2x<X>(alg: TensorAlgebra<X>, x: X): X {
 
 /** (a + b)·skipScale: residual sum scaled to keep the variance constant (DDPM++ uses √½). */
 export function residual<X>(alg: TensorAlgebra<X>, a: X, b: X, skipScale = Math.SQRT1_2): X {
-  return alg.scale(alg.add(a, b), skipScale);
+  return alg.scaledAdd?.(a, b, skipScale) ?? alg.scale(alg.add(a, b), skipScale);
 }
 
 /**

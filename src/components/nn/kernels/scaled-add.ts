@@ -1,0 +1,104 @@
+/**
+ * The kernel ScmScaledAdd, (a + b)·s elementwise for two tensors of one shape and a constant s, on TF.js's CPU and
+ * WebGPU backends. Both round as the two ops it replaces do, in float32: the sum, then the product, so the result
+ * is bit for bit that of tf.mul(tf.add(a, b), s).
+ */
+import * as tf from "@tensorflow/tfjs";
+
+export const SCALED_ADD_KERNEL = "ScmScaledAdd";
+
+export interface ScaledAddInputs {
+  a: tf.TensorInfo;
+  b: tf.TensorInfo;
+}
+
+export interface ScaledAddAttrs {
+  scale: number;
+}
+
+function checkInputs({ a, b }: ScaledAddInputs): void {
+  if (a.dtype !== "float32" || b.dtype !== "float32") throw new TypeError(`${SCALED_ADD_KERNEL} takes float32 tensors, got ${a.dtype} and ${b.dtype}`);
+  if (!tf.util.arraysEqual(a.shape, b.shape)) throw new Error(`${SCALED_ADD_KERNEL} takes tensors of one shape, got [${a.shape}] and [${b.shape}]`);
+}
+
+function register<B>(backendName: string, kernel: (inputs: ScaledAddInputs, backend: B, attrs: ScaledAddAttrs) => tf.TensorInfo): void {
+  if (tf.getKernel(SCALED_ADD_KERNEL, backendName)) return;
+  tf.registerKernel({
+    kernelName: SCALED_ADD_KERNEL,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const i = inputs as unknown as ScaledAddInputs;
+      checkInputs(i);
+      return kernel(i, backend as unknown as B, attrs as unknown as ScaledAddAttrs);
+    },
+  });
+}
+
+interface CpuBackendLike {
+  data: { get(dataId: object): { values?: unknown } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+export function registerCpuScaledAdd(): void {
+  register<CpuBackendLike>("cpu", ({ a, b }, backend, { scale }) => {
+    const x = backend.data.get(a.dataId).values as Float32Array;
+    const y = backend.data.get(b.dataId).values as Float32Array;
+    const out = new Float32Array(x.length);
+    const s = Math.fround(scale);
+    // A Float32Array store rounds the product; the sum is rounded to float32 first, as the Add kernel's output is.
+    for (let i = 0; i < out.length; i++) out[i] = Math.fround(x[i] + y[i]) * s;
+    return backend.makeTensorInfo([...a.shape], "float32", out);
+  });
+}
+
+/** The part of tfjs-backend-webgpu's WebGPUProgram interface this program fills in. */
+interface WebGpuProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  getUserCode(): string;
+}
+
+interface WebGpuBackendLike {
+  runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], outputDtype: tf.DataType): tf.TensorInfo;
+}
+
+const THREADS = 64;
+
+/** The float32 nearest to `value`, written exactly as WGSL reads it (its bits). */
+function f32Literal(value: number): string {
+  const bits = new Uint32Array(new Float32Array([value]).buffer)[0];
+  return `bitcast<f32>(0x${bits.toString(16).padStart(8, "0")}u)`;
+}
+
+function scaledAddProgram(shape: number[], scale: number): WebGpuProgram {
+  const size = tf.util.sizeFromShape(shape);
+  const workgroups = Math.ceil(size / THREADS);
+  const s = f32Literal(scale);
+  return {
+    variableNames: ["a", "b"],
+    outputShape: shape,
+    shaderKey: `scm_scaled_add_${size}_${s}`,
+    dispatchLayout: { x: shape.map((_, i) => i) },
+    // Past 65,535 workgroups TF.js spreads them over a 2-D or 3-D grid: main reads the linear index back.
+    dispatch: [workgroups, 1, 1],
+    workgroupSize: [THREADS, 1, 1],
+    getUserCode: () => `
+fn main(index : i32) {
+  _ = uniforms.NAN; // TF.js binds a uniform buffer to every program: a static use keeps it in the layout
+  let wg = i32((workgroupId.z * numWorkgroups.y + workgroupId.y) * numWorkgroups.x + workgroupId.x);
+  let i = wg * ${THREADS} + i32(localId.x);
+  if (i < ${size}) {
+    let total = a[i] + b[i];
+    result[i] = total * ${s};
+  }
+}`,
+  };
+}
+
+export function registerWebGpuScaledAdd(): void {
+  register<WebGpuBackendLike>("webgpu", ({ a, b }, backend, { scale }) => backend.runWebGPUProgram(scaledAddProgram([...a.shape], scale), [a, b], "float32"));
+}
