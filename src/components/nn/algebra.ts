@@ -12,6 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { conv2dWithBias } from "./conv-bias.js";
 import { fusedScaledAdd } from "./fused-residual.js";
+import { upsampleNearest2x as upsample } from "./nearest-upsample.js";
 import {
   fusedAdaptiveNorm, fusedAdaptiveNormTangent, fusedGroupNorm, fusedGroupNormAvailable, fusedGroupNormTangent, type AdaptiveNormAffine, type GroupNormAttrs,
 } from "./fused-group-norm.js";
@@ -202,32 +203,3 @@ export const dualAlgebra: TensorAlgebra<Dual> = {
   },
   shape: (a) => a.value.shape,
 };
-
-/**
- * Nearest-neighbour 2× upsampling: TF.js's ResizeNearestNeighbor, one kernel (each output pixel copies the input
- * pixel at half its coordinates), and one for its gradient (the sum over each 2×2 block). Composed from a reshape,
- * a broadcast product with ones and a reshape it was three, plus their gradients.
- */
-function upsample(x: tf.Tensor): tf.Tensor {
-  const [, h, w] = x.shape;
-  return tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [2 * h, 2 * w]);
-}
-
-/**
- * TF.js gives ResizeNearestNeighborGrad no gradient of its own; double-VJP checks (network.ts) differentiate
- * through it. Nearest-neighbour resizing is a selection y = S·x, its gradient the scatter-add Sᵀ·dy, linear in dy,
- * whose own derivative is S again: the same resize of the incoming gradient (and none for the images, which the
- * gradient reads only for their shape).
- */
-tf.registerGradient({
-  kernelName: "ResizeNearestNeighborGrad",
-  inputsToSave: ["images", "dy"],
-  gradFunc: (ddx, saved, attrs) => {
-    const [images, dy] = saved;
-    const { alignCorners, halfPixelCenters } = attrs as unknown as { alignCorners: boolean; halfPixelCenters: boolean };
-    return {
-      dy: () => tf.image.resizeNearestNeighbor(ddx as tf.Tensor4D, [dy.shape[1]!, dy.shape[2]!], alignCorners, halfPixelCenters),
-      images: () => tf.zerosLike(images),
-    };
-  },
-});
