@@ -85,7 +85,7 @@ export class Trainer {
 
   /**
    * @param net the trained network; @param ema its EMA (for sampling), set equal to `net` here; its weights are
-   * up to date only after `syncEma` (ema.ts says why), and a load into it takes effect from the next step;
+   * up to date only when read through `syncedEma()` (ema.ts says why), and a load into it takes effect from the next step;
    * @param teacher the teacher network for sCD and the discrete CM (evaluated without dropout).
    * The trainer owns neither network.
    */

@@ -7,27 +7,13 @@
  * ../fused-group-norm.ts; the same arithmetic on arrays is group-norm-math.ts.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { WebGpuBackendLike, WebGpuProgram } from "./webgpu-program.js";
 import {
   ADAPTIVE_NORM_GRAD_KERNEL, ADAPTIVE_NORM_KERNEL, ADAPTIVE_NORM_TANGENT_KERNEL, GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL,
   PIXEL_NORM_EPS, adaptiveNormGeometry, groupNormGeometry, registerGroupNormKernel,
   type AdaptiveNormAffine, type AdaptiveNormAttrs, type AdaptiveNormGradInputs, type AdaptiveNormInputs, type AdaptiveNormTangentInputs,
   type GroupNormAttrs, type GroupNormGeometry, type GroupNormGradInputs, type GroupNormInputs, type GroupNormTangentInputs,
 } from "./group-norm-contract.js";
-
-/** The part of tfjs-backend-webgpu's WebGPUProgram interface these programs fill in. */
-interface WebGpuProgram {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  getUserCode(): string;
-}
-
-interface WebGpuBackendLike {
-  runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], outputDtype: tf.DataType): tf.TensorInfo;
-}
 
 const BACKEND = "webgpu";
 const THREADS = 64;

@@ -4,6 +4,7 @@
  * is bit for bit that of tf.mul(tf.add(a, b), s).
  */
 import * as tf from "@tensorflow/tfjs";
+import type { WebGpuBackendLike, WebGpuProgram } from "./webgpu-program.js";
 
 export const SCALED_ADD_KERNEL = "ScmScaledAdd";
 
@@ -49,21 +50,6 @@ export function registerCpuScaledAdd(): void {
     for (let i = 0; i < out.length; i++) out[i] = Math.fround(x[i] + y[i]) * s;
     return backend.makeTensorInfo([...a.shape], "float32", out);
   });
-}
-
-/** The part of tfjs-backend-webgpu's WebGPUProgram interface this program fills in. */
-interface WebGpuProgram {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  getUserCode(): string;
-}
-
-interface WebGpuBackendLike {
-  runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], outputDtype: tf.DataType): tf.TensorInfo;
 }
 
 const THREADS = 64;
