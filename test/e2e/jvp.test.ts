@@ -53,6 +53,17 @@ async function runJob<R>(job: AsyncGenerator<unknown, JvpJobResult<R>>): Promise
   }
 }
 
+/**
+ * Node's reference for one of the page's jobs, computed once per distinct parameters: every backend's page asks
+ * for the same, and recomputing them for each was a good part of these tests' time.
+ */
+const references = new Map<string, Promise<unknown>>();
+function referenceFor<R>(job: string, params: unknown, compute: () => Promise<R>): Promise<R> {
+  const key = `${job} ${JSON.stringify(params)}`;
+  if (!references.has(key)) references.set(key, compute());
+  return references.get(key) as Promise<R>;
+}
+
 /** The trained-profiles job of the page's "Train the three networks", run here to its end. */
 async function trainedRows(params: TrainedProfileParams): Promise<TrainedProfileRow[]> {
   const job = trainedProfilesJob(params);
@@ -134,7 +145,7 @@ for (const backend of ["cpu", "wasm", "webgl", "webgpu"] as const) {
 
     // sin t·∂F/∂t: float32 kernels on the GPU sum in another order and approximate sin/exp differently;
     // measured differences are ~1e-6 relative (WebGL, WebGPU), 0 on the CPU. 1e-3 leaves room for other GPUs.
-    const reference = await runJob(profilesJob(profiles.params));
+    const reference = await referenceFor("profiles", profiles.params, () => runJob(profilesJob(profiles.params)));
     assert.equal(profiles.rows.length, reference.length);
     assert.equal(profiles.rows.length, profiles.params.times.length * 3);
     profiles.rows.forEach((row, i) => {
@@ -144,7 +155,7 @@ for (const backend of ["cpu", "wasm", "webgl", "webgpu"] as const) {
 
     // fp16: the overflow counts match exactly, except where the fp16 value sits within a few percent of 65504
     // (there a float32 difference of one part in 10⁶ can round across the limit).
-    const halfReference = await runJob(halfPrecisionJob(half.params));
+    const halfReference = await referenceFor("half", half.params, () => runJob(halfPrecisionJob(half.params)));
     assert.equal(half.rows.length, halfReference.length);
     const overflows = (rows: HalfPrecisionRow[], form: string) => rows.filter((r) => r.form === form && r.finiteFraction < 1).length;
     for (const [i, row] of half.rows.entries()) {
@@ -165,7 +176,7 @@ for (const backend of ["cpu", "wasm", "webgl", "webgpu"] as const) {
     // side (ε ≥ 1e-2, error ∝ ε²) is a property of the network and matches within 5%; below, the error is round-off,
     // δ·|F|/ε, and GPUs evaluate sin/exp to ~2⁻¹¹ (WGSL's required accuracy) rather than float32's 2⁻²⁴, so only
     // the order of magnitude is compared (measured GPU/CPU ratios up to 3.2 on SwiftShader; a factor 10 is allowed).
-    const fdReference = await runJob(finiteDifferenceJob(fd.params));
+    const fdReference = await referenceFor("finite differences", fd.params, () => runJob(finiteDifferenceJob(fd.params)));
     console.log(`${backend}: finite-difference error / CPU's: ${fd.rows.map((row, i) => `${row.eps.toExponential(0)} ${(row.error / fdReference[i].error).toFixed(2)}`).join(", ")}`);
     for (const [i, row] of fd.rows.entries()) {
       const cpu = fdReference[i].error;
@@ -185,7 +196,7 @@ for (const backend of ["cpu", "wasm", "webgl", "webgpu"] as const) {
     await page.getByRole("button", { name: "Train the three networks" }).click();
     const trained = await published<TrainedProfileParams, TrainedProfileRow>(page, "trained-profiles", 400_000);
     const trainingSeconds = (Date.now() - trainingStarted) / 1000;
-    const trainedReference = await trainedRows(trained.params);
+    const trainedReference = await referenceFor("trained", trained.params, () => trainedRows(trained.params));
     const trainedRatios = trained.rows.map((row, i) => row.value / trainedReference[i].value);
     console.log(`${backend}: trained 3 × 20 steps in ${trainingSeconds.toFixed(0)} s; trained profile / CPU's: ${Math.min(...trainedRatios).toFixed(4)} … ${Math.max(...trainedRatios).toFixed(4)}`);
     assert.deepEqual(trained.rows.map((r) => [r.cNoise, r.t]), trainedReference.map((r) => [r.cNoise, r.t]));
