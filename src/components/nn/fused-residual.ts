@@ -1,15 +1,16 @@
 /**
  * A residual connection's (a + b)·s as one TF.js kernel (kernels/scaled-add.ts) where the backend has it (CPU,
- * WebGPU). Written as tf.add then tf.mul it is two kernels, and under the gradient tape four saved copies and
+ * WASM, WebGPU; WebGL composes it). Written as tf.add then tf.mul it is two kernels, and under the gradient tape four saved copies and
  * five more kernels for its gradient; fused it saves nothing (the derivative is the constant s) and its gradient is
  * one product dy·s, given to both inputs. A UNet has a residual in every block, and sCT runs each twice (the
  * dual pass's value and tangent) and once more under the tape. Values and gradients are bit for bit those of the
  * two ops: the kernel rounds the sum, then the product, as they do.
  */
 import * as tf from "@tensorflow/tfjs";
-import { SCALED_ADD_KERNEL, registerCpuScaledAdd, registerWebGpuScaledAdd, type ScaledAddAttrs } from "./kernels/scaled-add.js";
+import { SCALED_ADD_KERNEL, registerCpuScaledAdd, registerWasmScaledAdd, registerWebGpuScaledAdd, type ScaledAddAttrs } from "./kernels/scaled-add.js";
 
 registerCpuScaledAdd();
+registerWasmScaledAdd();
 registerWebGpuScaledAdd();
 
 /** (a + b)·scale as one kernel, or null where the backend has no such kernel or the shapes differ (compose it then). */

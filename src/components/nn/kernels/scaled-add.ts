@@ -1,6 +1,6 @@
 /**
- * The kernel ScmScaledAdd, (a + b)·s elementwise for two tensors of one shape and a constant s, on TF.js's CPU and
- * WebGPU backends. Both round as the two ops it replaces do, in float32: the sum, then the product, so the result
+ * The kernel ScmScaledAdd, (a + b)·s elementwise for two tensors of one shape and a constant s, on TF.js's CPU,
+ * WASM and WebGPU backends. Both round as the two ops it replaces do, in float32: the sum, then the product, so the result
  * is bit for bit that of tf.mul(tf.add(a, b), s).
  */
 import * as tf from "@tensorflow/tfjs";
@@ -49,6 +49,24 @@ export function registerCpuScaledAdd(): void {
     // A Float32Array store rounds the product; the sum is rounded to float32 first, as the Add kernel's output is.
     for (let i = 0; i < out.length; i++) out[i] = Math.fround(x[i] + y[i]) * s;
     return backend.makeTensorInfo([...a.shape], "float32", out);
+  });
+}
+
+/** What the kernel uses of tfjs-backend-wasm's BackendWasm: tensors live in the WebAssembly heap. */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+
+/** The same loop over views of the WASM heap (the toy runs' fastest backend in Node and in the browser). */
+export function registerWasmScaledAdd(): void {
+  register<WasmBackendLike>("wasm", ({ a, b }, backend, { scale }) => {
+    // The output first: allocating it may grow the heap, which detaches every view taken before.
+    const result = backend.makeOutput([...a.shape], "float32");
+    const [x, y, out] = [backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), backend.typedArrayFromHeap(result)];
+    const s = Math.fround(scale);
+    for (let i = 0; i < out.length; i++) out[i] = Math.fround(x[i] + y[i]) * s;
+    return result;
   });
 }
 
