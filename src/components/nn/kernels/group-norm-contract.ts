@@ -91,10 +91,3 @@ export interface AdaptiveNormTangentInputs extends AdaptiveNormInputs {
 export interface AdaptiveNormGradInputs extends AdaptiveNormInputs {
   dy: tf.TensorInfo;
 }
-
-/** Registers kernelFunc for one kernel on one backend, with the inputs, backend and attributes typed. */
-export function registerGroupNormKernel<I, B, A extends GroupNormAttrs = GroupNormAttrs>(
-  kernelName: string, backendName: string, kernel: (inputs: I, backend: B, attrs: A) => tf.TensorInfo | tf.TensorInfo[],
-): void {
-  tf.registerKernel({ kernelName, backendName, kernelFunc: ({ inputs, backend, attrs }) => kernel(inputs as unknown as I, backend as unknown as B, attrs as unknown as A) });
-}

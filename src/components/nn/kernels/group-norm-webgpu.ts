@@ -7,13 +7,14 @@
  * ../fused-group-norm.ts; the same arithmetic on arrays is group-norm-math.ts.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { WebGpuBackendLike, WebGpuProgram } from "./webgpu-program.js";
+import { KEEP_UNIFORMS, WORKGROUP_INDEX, type WebGpuBackendLike, type WebGpuProgram } from "./webgpu-program.js";
 import {
   ADAPTIVE_NORM_GRAD_KERNEL, ADAPTIVE_NORM_KERNEL, ADAPTIVE_NORM_TANGENT_KERNEL, GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL,
-  PIXEL_NORM_EPS, adaptiveNormGeometry, groupNormGeometry, registerGroupNormKernel,
+  PIXEL_NORM_EPS, adaptiveNormGeometry, groupNormGeometry,
   type AdaptiveNormAffine, type AdaptiveNormAttrs, type AdaptiveNormGradInputs, type AdaptiveNormInputs, type AdaptiveNormTangentInputs,
   type GroupNormAttrs, type GroupNormGeometry, type GroupNormGradInputs, type GroupNormInputs, type GroupNormTangentInputs,
 } from "./group-norm-contract.js";
+import { registerTypedKernel } from "./typed-kernel.js";
 
 const BACKEND = "webgpu";
 const THREADS = 64;
@@ -163,8 +164,8 @@ const affineNames = (source: AffineSource, tangent: boolean) =>
 
 /** The start of main: TF.js's uniforms kept bound, and wg, this workgroup's linear index (then, per group, its sample b and first element). */
 const MAIN = `fn main(index : i32) {
-  _ = uniforms.NAN; // TF.js binds a uniform buffer to every program: a static use keeps it in the layout
-  let wg = min(i32((workgroupId.z * numWorkgroups.y + workgroupId.y) * numWorkgroups.x + workgroupId.x), LAST_WORKGROUP);`;
+  ${KEEP_UNIFORMS}
+  let wg = min(${WORKGROUP_INDEX}, LAST_WORKGROUP);`;
 const GROUP_HEADER = `${MAIN}
   let b = wg / gnG;
   let first = b * gnS * gnC + (wg % gnG) * gnW;
@@ -300,7 +301,7 @@ ${MAIN}
 export function registerWebGpuGroupNorm(): void {
   if (tf.getKernel(GROUP_NORM_KERNEL, BACKEND)) return;
   const register = <I, A extends GroupNormAttrs = GroupNormAttrs>(name: string, kernel: (inputs: I, backend: WebGpuBackendLike, attrs: A) => tf.TensorInfo | tf.TensorInfo[]) =>
-    registerGroupNormKernel<I, WebGpuBackendLike, A>(name, BACKEND, kernel);
+    registerTypedKernel<I, WebGpuBackendLike, A>(name, BACKEND, kernel);
   const separate: AffineSource = { kind: "separate", tangents: false };
 
   register<GroupNormInputs>(GROUP_NORM_KERNEL, ({ x, scale, shift }, backend, a) => {

@@ -4,7 +4,8 @@
  * is bit for bit that of tf.mul(tf.add(a, b), s).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { WebGpuBackendLike, WebGpuProgram } from "./webgpu-program.js";
+import { KEEP_UNIFORMS, WORKGROUP_INDEX, type WebGpuBackendLike, type WebGpuProgram } from "./webgpu-program.js";
+import { registerTypedKernel } from "./typed-kernel.js";
 
 export const SCALED_ADD_KERNEL = "ScmScaledAdd";
 
@@ -24,15 +25,16 @@ function checkInputs({ a, b }: ScaledAddInputs): void {
 
 function register<B>(backendName: string, kernel: (inputs: ScaledAddInputs, backend: B, attrs: ScaledAddAttrs) => tf.TensorInfo): void {
   if (tf.getKernel(SCALED_ADD_KERNEL, backendName)) return;
-  tf.registerKernel({
-    kernelName: SCALED_ADD_KERNEL,
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const i = inputs as unknown as ScaledAddInputs;
-      checkInputs(i);
-      return kernel(i, backend as unknown as B, attrs as unknown as ScaledAddAttrs);
-    },
+  registerTypedKernel<ScaledAddInputs, B, ScaledAddAttrs>(SCALED_ADD_KERNEL, backendName, (inputs, backend, attrs) => {
+    checkInputs(inputs);
+    return kernel(inputs, backend, attrs);
   });
+}
+
+/** out ← (x + y)·scale, rounded as the Add kernel's float32 output and then the product's Float32Array store are. */
+function scaledAddInto(x: Float32Array, y: Float32Array, scale: number, out: Float32Array): void {
+  const s = Math.fround(scale);
+  for (let i = 0; i < out.length; i++) out[i] = Math.fround(x[i] + y[i]) * s;
 }
 
 interface CpuBackendLike {
@@ -45,9 +47,7 @@ export function registerCpuScaledAdd(): void {
     const x = backend.data.get(a.dataId).values as Float32Array;
     const y = backend.data.get(b.dataId).values as Float32Array;
     const out = new Float32Array(x.length);
-    const s = Math.fround(scale);
-    // A Float32Array store rounds the product; the sum is rounded to float32 first, as the Add kernel's output is.
-    for (let i = 0; i < out.length; i++) out[i] = Math.fround(x[i] + y[i]) * s;
+    scaledAddInto(x, y, scale, out);
     return backend.makeTensorInfo([...a.shape], "float32", out);
   });
 }
@@ -58,14 +58,12 @@ interface WasmBackendLike {
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
 }
 
-/** The same loop over views of the WASM heap (the toy runs' fastest backend in Node and in the browser). */
+/** The same over views of the WASM heap (the toy runs' fastest backend in Node and in the browser). */
 export function registerWasmScaledAdd(): void {
   register<WasmBackendLike>("wasm", ({ a, b }, backend, { scale }) => {
     // The output first: allocating it may grow the heap, which detaches every view taken before.
     const result = backend.makeOutput([...a.shape], "float32");
-    const [x, y, out] = [backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), backend.typedArrayFromHeap(result)];
-    const s = Math.fround(scale);
-    for (let i = 0; i < out.length; i++) out[i] = Math.fround(x[i] + y[i]) * s;
+    scaledAddInto(backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), scale, backend.typedArrayFromHeap(result));
     return result;
   });
 }
@@ -92,9 +90,8 @@ function scaledAddProgram(shape: number[], scale: number): WebGpuProgram {
     workgroupSize: [THREADS, 1, 1],
     getUserCode: () => `
 fn main(index : i32) {
-  _ = uniforms.NAN; // TF.js binds a uniform buffer to every program: a static use keeps it in the layout
-  let wg = i32((workgroupId.z * numWorkgroups.y + workgroupId.y) * numWorkgroups.x + workgroupId.x);
-  let i = wg * ${THREADS} + i32(localId.x);
+  ${KEEP_UNIFORMS}
+  let i = ${WORKGROUP_INDEX} * ${THREADS} + i32(localId.x);
   if (i < ${size}) {
     let total = a[i] + b[i];
     result[i] = total * ${s};

@@ -17,3 +17,12 @@ export interface WebGpuProgram {
 export interface WebGpuBackendLike {
   runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], outputDtype: tf.DataType): tf.TensorInfo;
 }
+
+/** WGSL: TF.js binds a uniform buffer to every program; a static use keeps it in the shader's layout. */
+export const KEEP_UNIFORMS = "_ = uniforms.NAN;";
+
+/**
+ * WGSL: this workgroup's linear index. Past 65,535 workgroups (WebGPU's guaranteed limit per dimension) TF.js
+ * spreads a one-dimensional dispatch over a 2-D or 3-D grid of at least as many.
+ */
+export const WORKGROUP_INDEX = "i32((workgroupId.z * numWorkgroups.y + workgroupId.y) * numWorkgroups.x + workgroupId.x)";
