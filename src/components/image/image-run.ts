@@ -72,7 +72,7 @@ export class ImageRun {
 
   /** The EMA network (App. G.2), with the average of every step so far. */
   get ema(): SmallUNet {
-    this.trainer.syncedEma();
+    this.trainer.syncEma();
     return this.emaNetwork;
   }
 

@@ -67,7 +67,7 @@ export class ToyRun {
 
   /** The EMA network (App. G.2), with the average of every step so far. */
   get ema(): TimeConditionedMlp {
-    this.trainer.syncedEma();
+    this.trainer.syncEma();
     return this.emaNetwork;
   }
 

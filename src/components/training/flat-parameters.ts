@@ -18,15 +18,14 @@ type DataId = tf.Tensor["dataId"];
  */
 export class FlatParameters {
   readonly shapes: number[][];
+  /** how many values the variables hold together */
+  readonly size: number;
   /** the vector, the variables' data ids it agrees with, and whether it holds values not yet written to them */
   private kept: { flat: tf.Tensor1D; ids: DataId[]; unwritten: boolean } | null = null;
 
   constructor(readonly variables: readonly tf.Variable[]) {
     this.shapes = variables.map((v) => [...v.shape]);
-  }
-
-  get size(): number {
-    return this.shapes.reduce((total, s) => total + s.reduce((a, b) => a * b, 1), 0);
+    this.size = variables.reduce((total, v) => total + v.size, 0);
   }
 
   /**

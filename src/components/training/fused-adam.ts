@@ -69,8 +69,7 @@ export class FusedAdam extends tf.Optimizer {
 
   /** One step for `variables` (the same ones, in the same order, at every step) from their gradients as one vector. */
   applyFlatGradient(gradient: tf.Tensor1D, variables: readonly tf.Variable[]): void {
-    const state = this.stateFor(variables);
-    const parameters = this.parametersFor(variables);
+    const { moments: state, parameters } = this.stateFor(variables);
     this.step++;
     const k = this.step;
     const { beta1, beta2 } = this;
@@ -103,29 +102,31 @@ export class FusedAdam extends tf.Optimizer {
     this.incrementIterations();
   }
 
-  private stateFor(variables: readonly tf.Variable[]): { m: tf.Variable; v: tf.Variable } {
+  /**
+   * The moments and the flat view of θ for `variables`, which must be the very variables of the earlier steps:
+   * checked by identity while the view exists, and by shape when moments restored by setWeights meet them.
+   */
+  private stateFor(variables: readonly tf.Variable[]): { moments: { m: tf.Variable; v: tf.Variable }; parameters: FlatParameters } {
+    if (this.moments && this.parameters) {
+      if (variables.length !== this.parameters.variables.length || variables.some((v, i) => v !== this.parameters!.variables[i])) {
+        throw new Error("FusedAdam: the variables changed between steps (other variables than before); an optimiser serves one fixed list");
+      }
+      return { moments: this.moments, parameters: this.parameters };
+    }
     const shapes = variables.map((v) => [...v.shape]);
     if (this.moments) {
       if (shapes.length !== this.shapes.length || shapes.some((s, i) => s.join() !== this.shapes[i].join())) {
         throw new Error("FusedAdam: the variables changed between steps (their number or shapes); an optimiser serves one fixed list");
       }
-      return this.moments;
+    } else {
+      this.shapes = shapes;
+      const size = shapes.reduce((total, s) => total + s.reduce((a, b) => a * b, 1), 0);
+      // Inside tidy: a variable made from a tensor leaves that tensor behind otherwise.
+      this.moments = tf.tidy(() => ({ m: tf.variable(tf.zeros([size]), false), v: tf.variable(tf.zeros([size]), false) }));
+      this.accumulatedBeta = tf.tidy(() => ({ beta1: tf.variable(tf.scalar(this.beta1), false), beta2: tf.variable(tf.scalar(this.beta2), false) }));
     }
-    this.shapes = shapes;
-    const size = shapes.reduce((total, s) => total + s.reduce((a, b) => a * b, 1), 0);
-    // Inside tidy: a variable made from a tensor leaves that tensor behind otherwise.
-    this.moments = tf.tidy(() => ({ m: tf.variable(tf.zeros([size]), false), v: tf.variable(tf.zeros([size]), false) }));
-    this.accumulatedBeta = tf.tidy(() => ({ beta1: tf.variable(tf.scalar(this.beta1), false), beta2: tf.variable(tf.scalar(this.beta2), false) }));
-    return this.moments;
-  }
-
-  /** The flat view of `variables`, which must be the very variables of the earlier steps. */
-  private parametersFor(variables: readonly tf.Variable[]): FlatParameters {
-    if (!this.parameters) this.parameters = new FlatParameters(variables);
-    else if (variables.length !== this.parameters.variables.length || variables.some((v, i) => v !== this.parameters!.variables[i])) {
-      throw new Error("FusedAdam: the variables changed between steps (other variables than before); an optimiser serves one fixed list");
-    }
-    return this.parameters;
+    this.parameters = new FlatParameters(variables);
+    return { moments: this.moments, parameters: this.parameters };
   }
 
   override dispose(): void {

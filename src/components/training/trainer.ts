@@ -85,11 +85,11 @@ export class Trainer {
 
   /**
    * @param net the trained network; @param ema its EMA (for sampling), set equal to `net` here; its weights are
-   * up to date only when read through `syncedEma()` (ema.ts says why), and a load into it takes effect from the next step;
+   * up to date only after `syncEma()` (ema.ts says why), and a load into it takes effect from the next step;
    * @param teacher the teacher network for sCD and the discrete CM (evaluated without dropout).
    * The trainer owns neither network.
    */
-  constructor(readonly net: FlowNetwork, private readonly ema: FlowNetwork, readonly config: TrainerConfig, readonly teacher?: FlowNetwork) {
+  constructor(readonly net: FlowNetwork, ema: FlowNetwork, readonly config: TrainerConfig, readonly teacher?: FlowNetwork) {
     if ((config.objective === "scd" || config.objective === "discrete") && !teacher) throw new Error(`${config.objective} needs a teacher`);
     this.average = new ParameterEma(ema.params, net.params, emaDecayFromHalfLife(config.emaHalfLife, config.batch));
     this.optimizer = new FusedAdam(config.learningRate, { rectified: config.optimizer === "radam", beta1: 0.9, beta2: 0.99 });
@@ -100,10 +100,9 @@ export class Trainer {
     return this.average.settled();
   }
 
-  /** The EMA network with the average of every step so far written into its weights. */
-  syncedEma(): FlowNetwork {
+  /** Write the average of every step so far into the EMA network's weights (before anyone reads them). */
+  syncEma(): void {
     this.average.sync();
-    return this.ema;
   }
 
   /** One optimiser step on `batch`; throws NonFiniteLossError (after restoring the last good weights) on NaN/Inf. */
