@@ -63,3 +63,63 @@ test("the fast WASM split keeps its pieces valid when allocating them grows the 
   tf.dispose([big, ...pieces]);
   useFastWasmKernels(false);
 });
+
+/** aᵀ? · bᵀ? in float64 from float32 inputs, and Σ|a_ik·b_kj| for the round-off bound. */
+function referenceProduct(a: Float32Array, b: Float32Array, [m, k, n]: number[], transposeA: boolean, transposeB: boolean) {
+  const product = new Float64Array(m * n);
+  const magnitude = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      for (let l = 0; l < k; l++) {
+        const term = a[transposeA ? l * m + i : i * k + l] * b[transposeB ? j * k + l : l * n + j];
+        product[i * n + j] += term;
+        magnitude[i * n + j] += Math.abs(term);
+      }
+    }
+  }
+  return { product, magnitude };
+}
+
+test("the WASM matmul hands the backend untransposed products and stays within float32 round-off of the exact one", async () => {
+  useFastWasmKernels(false);
+  // A spy in place of TF.js's own kernel, so the fast kernel wraps it: it records the transposes the backend sees.
+  const original = tf.getKernel("BatchMatMul", "wasm")!;
+  const seen: string[] = [];
+  tf.unregisterKernel("BatchMatMul", "wasm");
+  tf.registerKernel({
+    ...original,
+    kernelFunc: (args) => {
+      const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+      seen.push(`${transposeA}/${transposeB}`);
+      return original.kernelFunc(args);
+    },
+  });
+  try {
+    useFastWasmKernels(true);
+    // The dense layer's three products at the toy MLP's shapes: forward x·W, ∂x = dy·Wᵀ, ∂W = xᵀ·dy; and aᵀ·bᵀ.
+    const [m, k, n] = [512, 64, 32];
+    for (const [transposeA, transposeB] of [[false, false], [false, true], [true, false], [true, true]]) {
+      const a = tf.randomNormal(transposeA ? [k, m] : [m, k], 0, 1, "float32", 4);
+      const b = tf.randomNormal(transposeB ? [n, k] : [k, n], 0, 1, "float32", 5);
+      const before = tf.engine().backend.numDataIds();
+      const c = tf.matMul(a, b, transposeA, transposeB);
+      assert.equal(tf.engine().backend.numDataIds(), before + 1, "only the product is left on the backend");
+      assert.deepEqual(c.shape, [m, n]);
+      const { product, magnitude } = referenceProduct(await a.data() as Float32Array, await b.data() as Float32Array, [m, k, n], transposeA, transposeB);
+      const values = await c.data();
+      // Any summation order of k float32 products: |error| ≤ γ_k·Σ|a_ik·b_kj|, γ_k = k·u/(1 − k·u), u = 2⁻²⁴.
+      const gamma = (k * 2 ** -24) / (1 - k * 2 ** -24);
+      for (let i = 0; i < values.length; i++) assert.ok(Math.abs(values[i] - product[i]) <= gamma * magnitude[i], `${transposeA}/${transposeB} element ${i}: ${values[i]} vs ${product[i]}`);
+      tf.dispose([a, b, c]);
+    }
+    assert.deepEqual(seen, ["false/false", "false/false", "false/false", "false/false"]);
+    // Batched products (XNNPACK's path takes one at a time) go to the backend as they came.
+    seen.length = 0;
+    tf.tidy(() => tf.matMul(tf.ones([2, 3, 4]), tf.ones([2, 5, 4]), false, true));
+    assert.deepEqual(seen, ["false/true"]);
+  } finally {
+    useFastWasmKernels(false);
+    tf.unregisterKernel("BatchMatMul", "wasm");
+    tf.registerKernel(original);
+  }
+});

@@ -1,5 +1,5 @@
 /**
- * Faster Slice and SplitV for TF.js's WebAssembly backend.
+ * Faster Slice, SplitV and transposed BatchMatMul for TF.js's WebAssembly backend.
  *
  * tfjs-backend-wasm 4.x reads a slice's input with `backend.readSync`, which copies the whole tensor out of the
  * WebAssembly heap, once per slice. Splitting a vector of P parameters into P pieces (the fused optimizer's last
@@ -8,6 +8,13 @@
  *
  * These kernels copy the same elements straight from a view of the heap: results are bit-identical (a copy is a
  * copy), and only the elements of each piece move. Other dtypes (strings) go to the original kernel.
+ *
+ * Its BatchMatMul sends a product to XNNPACK's packed GEMM only when neither side is transposed; with a
+ * transpose it runs a scalar triple loop, 10–20× slower on the toy MLP's shapes (dy·Wᵀ for [512, 64]·[32, 64]ᵀ:
+ * 1.1 ms against 0.09 ms for the forward [512, 32]·[32, 64]). Every backward pass of a dense layer is such a
+ * product (∂x = dy·Wᵀ, ∂W = xᵀ·dy), so they were ~40% of a toy sCT step. The replacement transposes the operand
+ * explicitly (one O(n) copy) and hands the backend an untransposed product. Same products, different summation
+ * order: equal to float32 round-off, not bit for bit (test/wasm-kernels.test.ts bounds it).
  */
 import * as tf from "@tensorflow/tfjs";
 import { gatherStrided, replaceKernels, sliceKernel } from "./cpu-kernels.js";
@@ -30,12 +37,47 @@ function sliceFromHeap(backend: WasmBackendLike, x: tf.TensorInfo, size: number[
   return out;
 }
 
-export const FAST_WASM_KERNELS = ["Slice", "SplitV"] as const;
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** xᵀ over its last two axes, by the backend's own Transpose kernel. */
+function transposeLastTwo(args: KernelArgs, x: tf.TensorInfo): tf.TensorInfo {
+  const perm = x.shape.map((_, d) => d);
+  [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+  return tf.getKernel("Transpose", "wasm")!.kernelFunc({ inputs: { x }, backend: args.backend, attrs: { perm } }) as tf.TensorInfo;
+}
+
+/** BatchMatMul with any transposed operand made explicit, so the backend takes its XNNPACK path (see above). */
+function untransposedMatMul(original: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    // XNNPACK's path covers a single product (no batch axes) in float32; the rest stays as it was.
+    const single = (x: tf.TensorInfo) => tf.util.sizeFromShape(x.shape.slice(0, -2)) === 1;
+    if (!(transposeA || transposeB) || !single(a) || !single(b) || a.dtype !== "float32" || b.dtype !== "float32") return original(args);
+    const backend = args.backend as { disposeData(dataId: object): void };
+    const left = transposeA ? transposeLastTwo(args, a) : a;
+    const right = transposeB ? transposeLastTwo(args, b) : b;
+    try {
+      return original({ ...args, inputs: { a: left, b: right }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+    } finally {
+      if (left !== a) backend.disposeData(left.dataId);
+      if (right !== b) backend.disposeData(right.dataId);
+    }
+  };
+}
+
+export const FAST_WASM_KERNELS = ["Slice", "SplitV", "BatchMatMul"] as const;
 
 /**
  * Registers the kernels above in place of tfjs-backend-wasm's (enabled = true, idempotent), or puts TF.js's own
  * back (false: for side-by-side tests). The WASM backend must be imported first; gradients are unaffected.
  */
 export function useFastWasmKernels(enabled = true): void {
-  replaceKernels("wasm", FAST_WASM_KERNELS, (name, original) => sliceKernel(name as "Slice" | "SplitV", original, NUMERIC, (backend, x, size, strides, offset) => sliceFromHeap(backend as WasmBackendLike, x, size, strides, offset)), enabled);
+  replaceKernels(
+    "wasm",
+    FAST_WASM_KERNELS,
+    (name, original) =>
+      name === "BatchMatMul" ? untransposedMatMul(original) : sliceKernel(name as "Slice" | "SplitV", original, NUMERIC, (backend, x, size, strides, offset) => sliceFromHeap(backend as WasmBackendLike, x, size, strides, offset)),
+    enabled,
+  );
 }
