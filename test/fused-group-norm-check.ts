@@ -5,19 +5,23 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { dualAlgebra, plainAlgebra, type Dual, type GroupAffine } from "../src/components/nn/algebra.ts";
-import { fusedGroupNormAvailable, withoutFusedGroupNorm, type NormActivation } from "../src/components/nn/fused-group-norm.ts";
+import { fusedActivationPays, fusedGroupNormAvailable, withoutFusedGroupNorm, type NormActivation } from "../src/components/nn/fused-group-norm.ts";
 import { normalizeAffine } from "../src/components/nn/layers.ts";
 import { seededTensor } from "../src/components/nn/parameters.ts";
 
 export interface GroupNormCase {
-  shape: [number, number, number, number];
+  /** NHWC images [B, H, W, C], or [B, C] vectors (the toy MLP's norms) */
+  shape: [number, number, number, number] | [number, number];
   groups: number;
   /** const: GroupNorm's [C] γ, β; varying: [B, C] scale and shift; double/adagn: the adaptive norm's packed [B, 2C] */
   affine: "const" | "varying" | "double" | "adagn";
   activation: NormActivation;
 }
 
-/** Shapes with groups of fewer and of more elements than a WebGPU workgroup has threads (64), and C > 64. */
+/**
+ * Shapes with groups of fewer and of more elements than a WebGPU workgroup has threads (64), and C > 64; vectors
+ * at the toy MLP's own shapes (512 samples of 32 channels in 4 groups) and with one group of 128 channels.
+ */
 export const GROUP_NORM_CASES: GroupNormCase[] = [
   { shape: [2, 4, 4, 8], groups: 2, affine: "const", activation: "silu" },
   { shape: [2, 4, 4, 8], groups: 2, affine: "varying", activation: "silu" },
@@ -29,6 +33,11 @@ export const GROUP_NORM_CASES: GroupNormCase[] = [
   { shape: [3, 6, 6, 12], groups: 3, affine: "double", activation: "none" },
   { shape: [2, 4, 4, 80], groups: 20, affine: "double", activation: "silu" },
   { shape: [2, 8, 8, 24], groups: 6, affine: "adagn", activation: "silu" },
+  { shape: [512, 32], groups: 4, affine: "double", activation: "silu" },
+  { shape: [512, 32], groups: 4, affine: "const", activation: "silu" },
+  { shape: [3, 12], groups: 3, affine: "varying", activation: "none" },
+  { shape: [2, 128], groups: 1, affine: "adagn", activation: "none" },
+  { shape: [2, 80], groups: 20, affine: "double", activation: "silu" },
 ];
 
 export interface GroupNormOutcome {
@@ -38,6 +47,8 @@ export interface GroupNormOutcome {
   grads: number[];
   /** TF.js kernels of one fused forward pass */
   kernels: number;
+  /** the kernels that pass should take: 1, or 3 where a SiLU runs outside the norm's kernel (fusedActivationPays) */
+  expectedKernels: number;
 }
 
 const random = (shape: number[], seed: number, scale = 1, offset = 0) => seededTensor(shape, seed, (rng) => offset + scale * (2 * rng.uniform() - 1));
@@ -52,7 +63,8 @@ export async function relativeError(a: tf.Tensor, b: tf.Tensor): Promise<number>
 
 /** Relative errors of the fused path against the composed one for one case. */
 export async function compareWithComposed(c: GroupNormCase, seed = 1): Promise<GroupNormOutcome> {
-  const [batch, , , channels] = c.shape;
+  const batch = c.shape[0];
+  const channels = c.shape[c.shape.length - 1];
   const packed = c.affine === "double" || c.affine === "adagn";
   const paramShape = packed ? [batch, 2 * channels] : c.affine === "const" ? [channels] : [batch, channels];
   // Inputs with a non-zero mean and a spread unlike 1, so that μ and r matter; scales near 1 ± 0.5.
@@ -80,13 +92,14 @@ export async function compareWithComposed(c: GroupNormCase, seed = 1): Promise<G
   const fused = run();
   const composed = withoutFusedGroupNorm(run);
   const profile = await tf.profile(() => {
-    tf.dispose(plain(x, ...params));
+    tf.tidy(() => void plain(x, ...params));
   });
   const outcome: GroupNormOutcome = {
     value: await relativeError(fused.value, composed.value),
     tangent: await relativeError(fused.tangent, composed.tangent),
     grads: await Promise.all(fused.grads.map((g, i) => relativeError(g, composed.grads[i]))),
     kernels: profile.kernels.length,
+    expectedKernels: c.activation === "none" || fusedActivationPays() ? 1 : 3,
   };
   tf.dispose([x, xDot, params, paramDots, cotangent, fused.value, fused.tangent, fused.grads, composed.value, composed.tangent, composed.grads]);
   return outcome;

@@ -21,11 +21,20 @@ function cases(): tf.Tensor[] {
       ...tf.split(flat, [1, 10, 100, 400, 489]), // the fused optimizer's case: a flat vector into parameters
       ...tf.split(m, [2, 5], 1),
       ...tf.split(x, 2, -1),
+      // concatenations: short rows (the time embedding's [cos, sin]), long rows, axis 0, int32, bool, an empty part
+      tf.concat([tf.slice(m, [0, 0], [6, 3]), m, tf.slice(m, [0, 1], [6, 1])], 1),
+      tf.concat([flat.reshape([10, 100]), flat.reshape([10, 100])], 1),
+      tf.concat([m, m, tf.slice(m, [0, 0], [2, 7])], 0),
+      tf.concat([x, x], 3),
+      tf.concat([tf.cast(m, "int32"), tf.cast(m, "int32")], 1),
+      tf.concat([tf.greater(m, 0), tf.less(m, 0)], -1),
+      tf.concat([m, tf.zeros([6, 0])], 1),
+      tf.clone(m),
     ];
   });
 }
 
-test("the fast WASM slices and splits are bit-identical to TF.js's own, and copy only each piece", async () => {
+test("the fast WASM slices, splits, concatenations and identities are bit-identical to TF.js's own, and copy only each piece", async () => {
   useFastWasmKernels(false);
   const reference = cases();
   useFastWasmKernels(true);
@@ -49,6 +58,20 @@ test("the fast WASM slices and splits are bit-identical to TF.js's own, and copy
   tf.dispose([...fast, ...reference]);
   useFastWasmKernels(false);
   useFastWasmKernels(false); // idempotent
+});
+
+test("the WASM identity shares its input's memory and keeps it alive until both are disposed", async () => {
+  useFastWasmKernels(true);
+  const backend = tf.engine().backend;
+  const x = tf.tensor1d([1, 2, 3]);
+  const before = backend.numDataIds();
+  const copy = tf.clone(x);
+  assert.equal(backend.numDataIds(), before, "no new memory");
+  x.dispose();
+  assert.deepEqual(Array.from(await copy.data()), [1, 2, 3]);
+  copy.dispose();
+  assert.equal(backend.numDataIds(), before - 1, "freed with the last reference");
+  useFastWasmKernels(false);
 });
 
 test("the fast WASM split keeps its pieces valid when allocating them grows the heap", async () => {

@@ -55,7 +55,7 @@ export interface TensorAlgebra<X> {
    */
   normalizeGroups(a: X, eps: number): X;
   /**
-   * act(group norm(a)·scale + shift) on NHWC images as one fused kernel (fused-group-norm.ts), or null where the
+   * act(group norm(a)·scale + shift) on NHWC images or [B, C] vectors as one fused kernel (fused-group-norm.ts), or null where the
    * backend has none, for other shapes, or in an algebra without it (half precision): the caller then composes
    * the same function from the primitives above (layers.ts, normalizeAffine).
    */
@@ -78,8 +78,8 @@ export type GroupAffine<X> =
   | { kind: "varying"; scale: X; shift: X }
   | { kind: "packed"; affine: X; norm: AdaptiveNormAffine };
 
-/** Whether a group norm of `shape` runs fused here. */
-const fusable = (shape: readonly number[]) => shape.length === 4 && fusedGroupNormAvailable();
+/** Whether a group norm of `shape` (NHWC images, or [B, C] vectors) runs fused here. */
+const fusable = (shape: readonly number[]) => (shape.length === 4 || shape.length === 2) && fusedGroupNormAvailable();
 
 /** A value with its tangent (directional derivative), of the same shape. */
 export interface Dual {

@@ -7,11 +7,12 @@
  *
  * Why: written with TF.js's elementwise ops this is ~12 kernels forward, ~20 for the tangent and ~40 for the
  * gradient, each a GPU dispatch of fixed cost, and a small UNet has 30 such norms: most of an sCT step's
- * kernels. Fused, it is 1 kernel forward (1 dispatch), 1 for the tangent (1 dispatch), 1 for the gradient
- * (3 dispatches on WebGPU). Backends with a fused implementation register it (kernels/), and each kernel checks
- * the shapes it is given (kernels/group-norm-contract.ts); elsewhere, and for
- * anything but NHWC images, layers.ts composes the same function from the algebra's primitives, which is also
- * the reference the fused kernels are tested against.
+ * kernels (and the toy MLP's two norms were ~45% of its sCT step's). Fused, it is 1 kernel forward (1 dispatch),
+ * 1 for the tangent (1 dispatch), 1 for the gradient (3 dispatches on WebGPU). Backends with a fused
+ * implementation register it (kernels/: CPU, WASM, WebGPU), and each kernel checks the shapes it is given
+ * (kernels/group-norm-contract.ts: NHWC images or [B, C] vectors); elsewhere (WebGL, half precision) layers.ts
+ * composes the same function from the algebra's primitives, which is also the reference the fused kernels are
+ * tested against.
  *
  * The formulas (derivatives of the definition above, with z = n·a + b and act'(z) = σ(z)(1 + z(1 − σ(z))) for
  * SiLU, 1 without activation; mean_g averages over a sample's group, Σ over the positions, and over the batch
@@ -26,12 +27,13 @@ import {
   ADAPTIVE_NORM_GRAD_KERNEL, ADAPTIVE_NORM_KERNEL, ADAPTIVE_NORM_TANGENT_KERNEL, GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL,
   type AdaptiveNormAttrs, type GroupNormAttrs,
 } from "./kernels/group-norm-contract.js";
-import { registerCpuGroupNorm } from "./kernels/group-norm-cpu.js";
+import { registerCpuGroupNorm, registerWasmGroupNorm } from "./kernels/group-norm-js.js";
 import { registerWebGpuGroupNorm } from "./kernels/group-norm-webgpu.js";
 
 export type { AdaptiveNormAffine, AdaptiveNormAttrs, GroupNormAttrs, NormActivation } from "./kernels/group-norm-contract.js";
 
 registerCpuGroupNorm();
+registerWasmGroupNorm();
 registerWebGpuGroupNorm();
 
 const KERNELS = [GROUP_NORM_KERNEL, GROUP_NORM_TANGENT_KERNEL, GROUP_NORM_GRAD_KERNEL, ADAPTIVE_NORM_KERNEL, ADAPTIVE_NORM_TANGENT_KERNEL, ADAPTIVE_NORM_GRAD_KERNEL];
@@ -50,6 +52,16 @@ export function withoutFusedGroupNorm<T>(work: () => T): T {
   } finally {
     enabled = was;
   }
+}
+
+/**
+ * Whether the SiLU after a norm belongs inside the fused kernel on the current backend. Everywhere but WASM: one
+ * kernel instead of ~15 (forward, tangent, gradient). On WASM the kernel is JavaScript, whose Math.exp costs ~14 ns
+ * an element on this project's 2-core reference machine, while the backend's own Sigmoid is vectorised C++: the toy
+ * sCT step measured 11.8 ms with the SiLU inside and 10.3 ms with it outside (scripts/bench/toy.ts' network).
+ */
+export function fusedActivationPays(): boolean {
+  return tf.getBackend() !== "wasm";
 }
 
 /** Whether the current backend runs group norms as fused kernels. */

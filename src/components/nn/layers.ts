@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { plainAlgebra, type GroupAffine, type TensorAlgebra } from "./algebra.js";
-import type { AdaptiveNormAffine, NormActivation } from "./fused-group-norm.js";
+import { fusedActivationPays, type AdaptiveNormAffine, type NormActivation } from "./fused-group-norm.js";
 import { PIXEL_NORM_EPS } from "./kernels/group-norm-contract.js";
 import { fanInUniform, ones, zeros, normal, seededTensor, type ParameterSet } from "./parameters.js";
 import { SIGMA_D } from "../trigflow/trigflow.js";
@@ -80,12 +80,13 @@ export function groupNormalize<X>(alg: TensorAlgebra<X>, x: X, groups: number, e
 }
 
 /**
- * act(group norm(x)·scale + shift): one fused kernel where the algebra and the backend have one (NHWC images on
- * CPU or WebGPU), otherwise composed from the algebra's primitives — the same function, op by op as before fusion.
+ * act(group norm(x)·scale + shift): one fused kernel where the algebra and the backend have one (CPU, WASM,
+ * WebGPU), otherwise composed from the algebra's primitives — the same function, op by op as before fusion.
  */
 export function normalizeAffine<X>(alg: TensorAlgebra<X>, x: X, affine: GroupAffine<X>, groups: number, eps: number, activation: NormActivation): X {
-  const fused = alg.fusedGroupNorm?.(x, affine, { groups, eps, activation });
-  if (fused) return fused;
+  const inside = fusedActivationPays();
+  const fused = alg.fusedGroupNorm?.(x, affine, { groups, eps, activation: inside ? activation : "none" });
+  if (fused) return inside || activation === "none" ? fused : silu(alg, fused);
   const normalized = groupNormalize(alg, x, groups, eps);
   let z: X;
   if (affine.kind === "const") {

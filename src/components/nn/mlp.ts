@@ -77,11 +77,12 @@ export class TimeConditionedMlp implements FlowNetwork {
     const emb = this.time.apply(alg, t);
     let h = this.input.apply(alg, u);
     for (const block of this.blocks) {
-      const conditioned = block.norm ? block.norm.apply(alg, h, emb) : alg.add(block.plainNorm!.apply(alg, h), block.additive!.apply(alg, emb));
-      const update = block.dense.apply(alg, block.dropout.apply(alg, silu(alg, conditioned), dropoutSeed));
+      // SiLU inside the norm's own kernel where it is fused (fused-group-norm.ts); with the additive time, after the sum.
+      const activated = block.norm ? block.norm.apply(alg, h, emb, "silu") : silu(alg, alg.add(block.plainNorm!.apply(alg, h), block.additive!.apply(alg, emb)));
+      const update = block.dense.apply(alg, block.dropout.apply(alg, activated, dropoutSeed));
       h = residual(alg, h, update);
     }
-    return this.output.apply(alg, silu(alg, this.outNorm.apply(alg, h)));
+    return this.output.apply(alg, this.outNorm.apply(alg, h, "silu"));
   }
 
   logvar(t: tf.Tensor): tf.Tensor {

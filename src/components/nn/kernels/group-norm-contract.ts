@@ -44,19 +44,26 @@ export interface GroupNormGeometry {
   perSample: boolean;
 }
 
+/**
+ * NHWC images [B, H, W, C], or feature vectors [B, C] (the MLP's norms: one position per sample, so a group's
+ * statistics are over its C/G channels only).
+ */
 export function groupNormGeometry(xShape: readonly number[], scaleShape: readonly number[], groups: number): GroupNormGeometry {
-  if (xShape.length !== 4) throw new RangeError(`fused group norm takes NHWC images, got shape [${xShape}]`);
-  const [batch, h, w, channels] = xShape;
+  if (xShape.length !== 4 && xShape.length !== 2) throw new RangeError(`fused group norm takes NHWC images or [batch, channels] vectors, got shape [${xShape}]`);
+  const batch = xShape[0];
+  const channels = xShape[xShape.length - 1];
+  const positions = xShape.length === 4 ? xShape[1] * xShape[2] : 1;
   if (channels % groups !== 0) throw new RangeError(`${channels} channels cannot form ${groups} groups`);
   const perSample = scaleShape.length === 2;
   const expected = perSample ? [batch, channels] : [channels];
   if (!tf.util.arraysEqual([...scaleShape], expected)) throw new RangeError(`scale and shift must be [${expected}], got [${scaleShape}]`);
-  return { batch, positions: h * w, channels, groups, perSample };
+  return { batch, positions, channels, groups, perSample };
 }
 
-/** The geometry of an adaptive norm's call: x NHWC, the packed affine [B, 2C]. */
+/** The geometry of an adaptive norm's call: x as above, the packed affine [B, 2C]. */
 export function adaptiveNormGeometry(xShape: readonly number[], affineShape: readonly number[], groups: number): GroupNormGeometry {
-  const [batch, , , channels] = xShape;
+  const batch = xShape[0];
+  const channels = xShape[xShape.length - 1];
   if (affineShape.length !== 2 || affineShape[0] !== batch || affineShape[1] !== 2 * channels) {
     throw new RangeError(`the packed scale and shift must be [${batch},${2 * channels}], got [${affineShape}]`);
   }
