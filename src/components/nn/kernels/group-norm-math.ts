@@ -157,12 +157,16 @@ export function adaptiveAffine(packed: Float32Array, batch: number, channels: nu
     for (let i = h * channels, end = i + channels; i < end; i++) squares += packed[i] * packed[i];
     rho[h] = 1 / Math.sqrt(squares / channels + PIXEL_NORM_EPS);
   }
+  // double: (s·ρ_s, b·ρ_b); AdaGN: (1 + s, b), written as s·1 + 1 and b·1 (exact).
+  const double = norm === "double";
   for (let b = 0; b < batch; b++) {
+    const [scaleRho, shiftRho, offset] = double ? [rho[2 * b], rho[2 * b + 1], 0] : [1, 1, 1];
+    const s = 2 * b * channels;
+    const h = s + channels;
+    const out = b * channels;
     for (let c = 0; c < channels; c++) {
-      const s = packed[2 * b * channels + c];
-      const h = packed[(2 * b + 1) * channels + c];
-      scale[b * channels + c] = norm === "double" ? s * rho[2 * b] : 1 + s;
-      shift[b * channels + c] = norm === "double" ? h * rho[2 * b + 1] : h;
+      scale[out + c] = packed[s + c] * scaleRho + offset;
+      shift[out + c] = packed[h + c] * shiftRho;
     }
   }
   return { scale, shift, rho };
