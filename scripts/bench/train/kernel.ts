@@ -39,6 +39,11 @@ export interface TrainBenchResult {
   firstDiffusionStepMs: number;
   firstSctStepMs: number;
   finalLoss: { diffusion: number; sct: number };
+  /**
+   * sCT steps in bursts of READ_EVERY, alternating: each step's metrics read back before the next step is queued
+   * (ImageRun.step, as the page does), or read once per burst (ImageRun.enqueueStep): ms per step of each burst.
+   */
+  readBack: { every: number; eachStepMs: number[]; perBurstMs: number[] };
   /** TF.js kernels one step dispatches (one more, untimed step of each, under tf.profile) */
   kernels: { diffusion: KernelCount; sct: KernelCount };
   /** tensors alive after the last step minus after the warm-up (0 when nothing leaks) */
@@ -75,6 +80,9 @@ function syntheticDataset(resolution: number, count: number): ImageDataset {
   data.append(0, bytes);
   return data;
 }
+
+/** Steps per burst in the read-back comparison (TrainBenchResult.readBack). */
+const READ_EVERY = 4;
 
 export async function runTrainBench(options: TrainBenchOptions, log: (line: string) => void = () => {}): Promise<TrainBenchResult> {
   const { preset, batch, steps, warmup, resolution } = options;
@@ -117,6 +125,22 @@ export async function runTrainBench(options: TrainBenchOptions, log: (line: stri
       for (const which of order) timed[which].push(await timeStep(which));
       log(`repeat ${r + 1}/${steps}: diffusion ${timed.diffusion.at(-1)!.toFixed(0)} ms, sCT ${timed.sct.at(-1)!.toFixed(0)} ms`);
     }
+    // Reading metrics back each step or once per burst of READ_EVERY sCT steps, bursts alternating (the second
+    // kind first on odd repeats); each burst timed to its end, EMA update included.
+    const readBack = { every: READ_EVERY, eachStepMs: [] as number[], perBurstMs: [] as number[] };
+    const burst = async (queued: boolean) => {
+      const start = performance.now();
+      for (let i = 0; i < READ_EVERY; i++) {
+        const reports = queued ? await runs.sct.enqueueStep(READ_EVERY) : [await runs.sct.step()];
+        if (reports.length > 0) finalLoss.sct = reports[reports.length - 1].loss;
+      }
+      await runs.sct.settled();
+      (queued ? readBack.perBurstMs : readBack.eachStepMs).push((performance.now() - start) / READ_EVERY);
+    };
+    for (let r = 0; r < steps; r++) {
+      for (const queued of r % 2 === 0 ? [false, true] : [true, false]) await burst(queued);
+      log(`read-back repeat ${r + 1}/${steps}: each step ${readBack.eachStepMs.at(-1)!.toFixed(0)} ms, once per ${READ_EVERY} steps ${readBack.perBurstMs.at(-1)!.toFixed(0)} ms per step`);
+    }
     // Counted on an extra, untimed step of each: profiling records every kernel, which costs time.
     const kernels = { diffusion: await countKernels(() => timeStep("diffusion")), sct: await countKernels(() => timeStep("sct")) };
     await new Promise((resolve) => setTimeout(resolve, 100)); // device errors arrive asynchronously
@@ -132,6 +156,7 @@ export async function runTrainBench(options: TrainBenchOptions, log: (line: stri
       firstDiffusionStepMs: first.diffusion,
       firstSctStepMs: first.sct,
       finalLoss,
+      readBack,
       kernels,
       tensorGrowth: memory.numTensors - tensorsAfterWarmup,
       gpuBytes: memory.numBytesInGPUAllocated ?? memory.numBytesInGPU ?? null,
@@ -170,6 +195,9 @@ export function resultLines(prefix: string, r: TrainBenchResult): [string, strin
     [`${prefix}sct_step_over_diffusion_step_unet`, (r.sctStepMs / r.diffusionStepMs).toFixed(3)],
     // Each repeat's own ratio (its sCT and diffusion steps ran back to back): the spread shows the machine's noise.
     [`${prefix}sct_over_diffusion_per_repeat`, r.sctMs.map((ms, i) => (ms / r.diffusionMs[i]).toFixed(2)).join(", ")],
+    [`${prefix}sct_step_ms_read_each_step`, median(r.readBack.eachStepMs).toFixed(1)],
+    [`${prefix}sct_step_ms_read_every_${r.readBack.every}`, median(r.readBack.perBurstMs).toFixed(1)],
+    [`${prefix}sct_read_every_${r.readBack.every}_over_each_step`, (median(r.readBack.perBurstMs) / median(r.readBack.eachStepMs)).toFixed(3)],
     [`${prefix}first_step_ms`, `${r.firstDiffusionStepMs.toFixed(0)} diffusion, ${r.firstSctStepMs.toFixed(0)} sct`],
     [`${prefix}kernels_per_diffusion_step`, String(r.kernels.diffusion.total)],
     [`${prefix}kernels_per_sct_step`, String(r.kernels.sct.total)],

@@ -17,7 +17,7 @@ import { createRng, type Rng } from "../math/rng.js";
 import { sampleTime } from "../trigflow/time-proposal.js";
 import { SIGMA_D, T_MAX, T_MID } from "../trigflow/trigflow.js";
 import { unitToByte, type ImageDataset } from "./image-dataset.js";
-import { initializeFromTeacher, Trainer, type OptimizerState, type StepReport } from "../training/trainer.js";
+import { initializeFromTeacher, Trainer, type OptimizerState, type StepReport, type TrainingBatch } from "../training/trainer.js";
 import type { DiagnosticsSnapshot } from "../training/diagnostics.js";
 
 /** Parameters of a UNet configuration (built on the CPU side of TF.js only long enough to count them). */
@@ -85,6 +85,24 @@ export class ImageRun {
   }
 
   async step(): Promise<StepReport> {
+    return this.trainer.step(this.batch());
+  }
+
+  /**
+   * Queue a step without waiting for its metrics; they are read back once `readEvery` steps wait (then their
+   * reports, oldest first). Trainer.enqueueStep says what the guard does then; flush() reads the rest.
+   */
+  enqueueStep(readEvery: number): Promise<StepReport[]> {
+    return this.trainer.enqueueStep(this.batch(), readEvery);
+  }
+
+  /** Read back every queued step's metrics: their reports, oldest first. */
+  flush(): Promise<StepReport[]> {
+    return this.trainer.flush();
+  }
+
+  /** A batch of training images with its noise and times, drawn from the run's own random stream. */
+  private batch(): TrainingBatch {
     const { batch, objective, flip } = this.config;
     const proposal = objective === "teacher" ? EDM_PROPOSAL : this.config.proposal;
     const { height, width, channels } = this.dataset.shape;
@@ -93,7 +111,7 @@ export class ImageRun {
     const z = new Float32Array(x0.length);
     for (let i = 0; i < z.length; i++) z[i] = SIGMA_D * this.rng.normal();
     const times = Float32Array.from({ length: batch }, () => sampleTime(this.rng, proposal));
-    return this.trainer.step({ x0: tf.tensor4d(x0, shape), z: tf.tensor4d(z, shape), t: tf.tensor1d(times), times });
+    return { x0: tf.tensor4d(x0, shape), z: tf.tensor4d(z, shape), t: tf.tensor1d(times), times };
   }
 
   /** Resolves when the steps so far have finished on the device, EMA update included (to time a step to its end). */

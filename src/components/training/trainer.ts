@@ -67,6 +67,24 @@ export type OptimizerState = { name: string; tensor: tf.Tensor }[];
 /** How often the guard copies the weights it would restore (copies stay on the device: no read-back). */
 const SNAPSHOT_EVERY = 50;
 
+/** Copies of the network's weights and of the EMA's average vector, taken between steps (no read-back). */
+interface Snapshot {
+  net: tf.Tensor[];
+  ema: tf.Tensor1D;
+}
+
+/**
+ * A step whose work is queued on the device and whose metrics have not been read back yet. `snapshot` holds the
+ * weights after this step when the guard took them then: they become the last good weights once this step's
+ * metrics (and every earlier step's) are read back finite.
+ */
+interface PendingStep extends MeasuredStep {
+  iteration: number;
+  tangentNorms?: tf.Tensor1D;
+  times?: Float32Array;
+  snapshot: Snapshot | null;
+}
+
 /**
  * Start a consistency model from a teacher (App. G.2: from the teacher's EMA), with the logvar head reset to
  * zero, since w(t) of the consistency loss is a different function from the diffusion loss's.
@@ -80,7 +98,9 @@ export class Trainer {
   iteration = 0;
   private readonly optimizer: FusedAdam;
   private readonly average: ParameterEma;
-  private lastGood: { net: tf.Tensor[]; ema: tf.Tensor1D } | null = null;
+  private lastGood: Snapshot | null = null;
+  /** steps queued on the device whose metrics are not read back yet, oldest first */
+  private pending: PendingStep[] = [];
   private readonly diagnostics = new TrainingDiagnostics();
 
   /**
@@ -107,22 +127,61 @@ export class Trainer {
 
   /** One optimiser step on `batch`; throws NonFiniteLossError (after restoring the last good weights) on NaN/Inf. */
   async step(batch: TrainingBatch): Promise<StepReport> {
-    if (this.lastGood === null || this.iteration % SNAPSHOT_EVERY === 0) this.snapshot();
-    const seed = this.config.seed * 1_000_003 + this.iteration;
-    const { loss, gradientNorm, tangentNorms, times } = this.objectiveStep(batch, seed);
-    const value = (await loss.data())[0];
-    const gradient = (await gradientNorm.data())[0];
-    const norms = tangentNorms ? Float64Array.from(await tangentNorms.data()) : undefined;
-    tf.dispose([loss, gradientNorm, tangentNorms ?? []]);
-    if (!Number.isFinite(value) || !Number.isFinite(gradient)) {
-      this.restore();
-      throw Number.isFinite(value) ? new NonFiniteLossError(this.iteration, gradient, "gradient norm") : new NonFiniteLossError(this.iteration, value);
+    const reports = await this.enqueueStep(batch, 1);
+    return reports[reports.length - 1];
+  }
+
+  /**
+   * Queue one optimiser step on `batch` without waiting for its metrics, and read the queued steps' metrics back
+   * once `readEvery` steps wait (then their reports, oldest first; otherwise none). A read-back makes the GPU
+   * finish the queued work and the page wait for it: reading every k steps lets the device run steps back to back
+   * while the page queues the next ones. `iteration` counts queued steps; what a caller reads of the weights is
+   * the result of every queued step, checked or not. The guard is the same as step()'s, k steps late: on a
+   * non-finite loss or gradient it restores the last weights all of whose steps were checked, drops the steps
+   * after them, sets `iteration` to the failed step's index, and throws NonFiniteLossError. Call flush() before
+   * saving weights, so that none are saved unchecked.
+   */
+  async enqueueStep(batch: TrainingBatch, readEvery: number): Promise<StepReport[]> {
+    if (!Number.isInteger(readEvery) || readEvery < 1) throw new RangeError(`readEvery must be a whole number ≥ 1, not ${readEvery}`);
+    this.queueStep(batch);
+    return this.pending.length >= readEvery ? this.flush() : [];
+  }
+
+  /** Read back every queued step's metrics (see enqueueStep): their reports, oldest first. */
+  async flush(): Promise<StepReport[]> {
+    const reports: StepReport[] = [];
+    while (this.pending.length > 0) {
+      const step = this.pending[0];
+      const [value, gradient, norms] = await Promise.all([
+        step.loss.data().then((d) => d[0]),
+        step.gradientNorm.data().then((d) => d[0]),
+        step.tangentNorms ? step.tangentNorms.data().then((d) => Float64Array.from(d)) : undefined,
+      ]);
+      if (!Number.isFinite(value) || !Number.isFinite(gradient)) {
+        this.restore();
+        this.iteration = step.iteration - 1;
+        throw Number.isFinite(value) ? new NonFiniteLossError(this.iteration, gradient, "gradient norm") : new NonFiniteLossError(this.iteration, value);
+      }
+      this.pending.shift();
+      disposePending(step, false);
+      if (step.snapshot) this.keepSnapshot(step.snapshot);
+      this.diagnostics.record(value, gradient, step.times, norms);
+      const meanTangentNorm = norms ? norms.reduce((a, b) => a + b, 0) / norms.length : null;
+      reports.push({ iteration: step.iteration, loss: value, meanTangentNorm, gradientNorm: gradient });
     }
+    return reports;
+  }
+
+  /** Queue a step's work on the device: the objective, the optimiser, the EMA; and the guard's copy when due. */
+  private queueStep(batch: TrainingBatch): void {
+    // Weights before any step, or after steps all checked, are good as they are; otherwise the copy waits (flush).
+    if (this.lastGood === null && this.pending.length === 0) this.keepSnapshot(this.takeSnapshot());
+    const seed = this.config.seed * 1_000_003 + this.iteration;
+    const measured = this.objectiveStep(batch, seed);
     this.average.update();
-    this.diagnostics.record(value, gradient, times, norms);
     this.iteration++;
-    const meanTangentNorm = norms ? norms.reduce((a, b) => a + b, 0) / norms.length : null;
-    return { iteration: this.iteration, loss: value, meanTangentNorm, gradientNorm: gradient };
+    const due = this.iteration % SNAPSHOT_EVERY === 0;
+    this.pending.push({ ...measured, iteration: this.iteration, snapshot: due ? this.takeSnapshot() : null });
   }
 
   /**
@@ -153,6 +212,7 @@ export class Trainer {
   async resume(iteration: number, optimizerState: OptimizerState): Promise<void> {
     await this.optimizer.setWeights(optimizerState);
     this.iteration = iteration;
+    this.dropPending();
     this.forgetSnapshot();
   }
 
@@ -160,20 +220,33 @@ export class Trainer {
     return this.net.params.names().map((n) => this.net.params.get(n));
   }
 
-  private snapshot(): void {
-    this.forgetSnapshot();
-    this.lastGood = { net: this.netVariables().map((v) => tf.keep(tf.clone(v))), ema: tf.keep(this.average.snapshot()) };
+  private takeSnapshot(): Snapshot {
+    return { net: this.netVariables().map((v) => tf.keep(tf.clone(v))), ema: tf.keep(this.average.snapshot()) };
   }
 
+  /** `snapshot` becomes the last good weights (all its steps were checked). */
+  private keepSnapshot(snapshot: Snapshot): void {
+    this.forgetSnapshot();
+    this.lastGood = snapshot;
+  }
+
+  /** Back to the last good weights, dropping every queued step after them. */
   private restore(): void {
+    this.dropPending();
     if (!this.lastGood) return;
     const saved = this.lastGood;
     this.netVariables().forEach((v, i) => v.assign(saved.net[i]));
     this.average.restore(saved.ema);
   }
 
+  /** Forget the queued steps (their metrics and snapshots), as if they had never been checked. */
+  private dropPending(): void {
+    for (const step of this.pending) disposePending(step, true);
+    this.pending = [];
+  }
+
   private forgetSnapshot(): void {
-    tf.dispose([...(this.lastGood?.net ?? []), this.lastGood?.ema ?? []]);
+    if (this.lastGood) tf.dispose([...this.lastGood.net, this.lastGood.ema]);
     this.lastGood = null;
   }
 
@@ -204,8 +277,15 @@ export class Trainer {
   }
 
   dispose(): void {
+    this.dropPending();
     this.forgetSnapshot();
     this.optimizer.dispose();
     this.average.dispose();
   }
+}
+
+/** A queued step's metric tensors, and its snapshot too when the step is dropped. */
+function disposePending(step: PendingStep, withSnapshot: boolean): void {
+  tf.dispose([step.loss, step.gradientNorm, step.tangentNorms ?? []]);
+  if (withSnapshot && step.snapshot) tf.dispose([...step.snapshot.net, step.snapshot.ema]);
 }
