@@ -18,6 +18,7 @@ import { fusedScaledAdd } from "../../src/components/nn/fused-residual.ts";
 import { checkScaledAdd, checkScaledAddKernels } from "../scaled-add-check.ts";
 import { flatten, unflatten } from "../../src/components/training/flat-kernels.ts";
 import { FLAT_SHAPES, checkGradients, checkNoLeaks, checkValues } from "../flat-kernels-check.ts";
+import { MASK_CASES, checkMaskKernels, checkMaskMatchesJavaScript } from "../dropout-mask-check.ts";
 
 const TOLERANCE = 1e-5;
 
@@ -94,4 +95,10 @@ test("WebGPU: the fused residual (a + b)·s equals the composed ops bit for bit,
   const [got, want] = [fusedScaledAdd(big, other, 0.25)!, tf.mul(tf.add(big, other), 0.25)];
   assert.equal((await tf.max(tf.abs(tf.sub(got, want))).data())[0], 0);
   tf.dispose([a, b, big, other, got, want]);
+});
+
+test("WebGPU: the dropout-mask program gives JavaScript's mask bit for bit (past 65,535 workgroups too), in one dispatch", async () => {
+  await tf.setBackend("webgpu");
+  await checkMaskMatchesJavaScript([...MASK_CASES, { shape: [64, 32, 32, 64], seed: 5, rate: 0.2 }]);
+  await checkMaskKernels();
 });

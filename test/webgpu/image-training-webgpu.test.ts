@@ -30,8 +30,8 @@ function dataset(): ImageDataset {
 
 function config(objective: Objective): ImageRunConfig {
   const base = defaultImageRunConfig(objective, "tiny");
-  // Dropout stays on (0.13 teacher, 0.2 sCT): its masks are drawn in JavaScript from the step's seed, so both
-  // backends drop the same units. warmupIterations 2: the tangent's warm-up factor r changes within the test.
+  // Dropout stays on (0.13 teacher, 0.2 sCT): its masks are hashed from the step's seed on each device, bit for
+  // bit the same (nn/kernels/dropout-mask.ts), so both backends drop the same units. warmupIterations 2: the tangent's warm-up factor r changes within the test.
   return { ...base, batch: 2, network: { ...base.network, resolution: 8, baseChannels: 8, timeEmbedding: { kind: "positional", dim: 8 } }, scm: { ...base.scm, warmupIterations: 2 } };
 }
 

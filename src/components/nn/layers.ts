@@ -7,7 +7,8 @@ import * as tf from "@tensorflow/tfjs";
 import { plainAlgebra, type GroupAffine, type TensorAlgebra } from "./algebra.js";
 import { fusedActivationPays, type AdaptiveNormAffine, type NormActivation } from "./fused-group-norm.js";
 import { PIXEL_NORM_EPS } from "./kernels/group-norm-contract.js";
-import { fanInUniform, ones, zeros, normal, seededTensor, type ParameterSet } from "./parameters.js";
+import { fanInUniform, ones, zeros, normal, type ParameterSet } from "./parameters.js";
+import { dropoutMask } from "./dropout-mask.js";
 import { SIGMA_D } from "../trigflow/trigflow.js";
 
 export class Dense {
@@ -156,9 +157,7 @@ export class Dropout {
   constructor(readonly rate: number, readonly site: number) {}
   apply<X>(alg: TensorAlgebra<X>, x: X, seed: number | null): X {
     if (seed === null || this.rate === 0) return x;
-    const scale = 1 / (1 - this.rate);
-    const mask = seededTensor(alg.shape(x), seed * 7919 + this.site, (rng) => (rng.uniform() >= this.rate ? scale : 0));
-    return alg.mulConst(x, mask);
+    return alg.mulConst(x, dropoutMask(alg.shape(x), seed * 7919 + this.site, this.rate));
   }
 }
 

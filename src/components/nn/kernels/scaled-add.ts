@@ -4,7 +4,7 @@
  * is bit for bit that of tf.mul(tf.add(a, b), s).
  */
 import * as tf from "@tensorflow/tfjs";
-import { KEEP_UNIFORMS, WORKGROUP_INDEX, type WebGpuBackendLike, type WebGpuProgram } from "./webgpu-program.js";
+import { f32Literal, KEEP_UNIFORMS, WORKGROUP_INDEX, type WebGpuBackendLike, type WebGpuProgram } from "./webgpu-program.js";
 import { registerTypedKernel } from "./typed-kernel.js";
 
 export const SCALED_ADD_KERNEL = "ScmScaledAdd";
@@ -69,12 +69,6 @@ export function registerWasmScaledAdd(): void {
 }
 
 const THREADS = 64;
-
-/** The float32 nearest to `value`, written exactly as WGSL reads it (its bits). */
-function f32Literal(value: number): string {
-  const bits = new Uint32Array(new Float32Array([value]).buffer)[0];
-  return `bitcast<f32>(0x${bits.toString(16).padStart(8, "0")}u)`;
-}
 
 function scaledAddProgram(shape: number[], scale: number): WebGpuProgram {
   const size = tf.util.sizeFromShape(shape);

@@ -26,3 +26,9 @@ export const KEEP_UNIFORMS = "_ = uniforms.NAN;";
  * spreads a one-dimensional dispatch over a 2-D or 3-D grid of at least as many.
  */
 export const WORKGROUP_INDEX = "i32((workgroupId.z * numWorkgroups.y + workgroupId.y) * numWorkgroups.x + workgroupId.x)";
+
+/** WGSL: the float32 nearest to `value`, written exactly as WGSL reads it (its bits). */
+export function f32Literal(value: number): string {
+  const bits = new Uint32Array(new Float32Array([value]).buffer)[0];
+  return `bitcast<f32>(0x${bits.toString(16).padStart(8, "0")}u)`;
+}
