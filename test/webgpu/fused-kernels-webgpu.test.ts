@@ -25,7 +25,8 @@ const TOLERANCE = 1e-5;
 test("WebGPU: the fused group norm equals the composed ops in value, tangent and gradient", async () => {
   await tf.setBackend("webgpu");
   await tf.ready();
-  for (const c of GROUP_NORM_CASES) {
+  // Images only: [B, C] vectors stay composed on WebGPU (fusedGroupNormFor says why).
+  for (const c of GROUP_NORM_CASES.filter((c) => c.shape.length === 4)) {
     const r = await compareWithComposed(c);
     for (const [what, error] of [["value", r.value], ["tangent", r.tangent], ...r.grads.map((e, i) => [`gradient ${i}`, e] as const)] as const) {
       assert.ok(error < TOLERANCE, `${c.shape} ${c.affine} ${c.activation}: ${what} relative error ${error}`);

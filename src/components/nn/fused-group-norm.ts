@@ -64,6 +64,17 @@ export function fusedActivationPays(): boolean {
   return tf.getBackend() !== "wasm";
 }
 
+/**
+ * Whether a group norm of `shape` runs fused on the current backend: NHWC images wherever the kernels exist;
+ * [B, C] vectors (the toy MLP's) only where the kernels are JavaScript (CPU, WASM). The WGSL programs give each
+ * (sample, group) a workgroup of 64 threads, which for the MLP's groups of 8 values measured 5× slower than the
+ * composed ops on SwiftShader (a /stabilizers-size sCT step, 18.1 s against 3.5 s); the UNet's groups are large.
+ */
+export function fusedGroupNormFor(shape: readonly number[]): boolean {
+  if (shape.length === 4) return fusedGroupNormAvailable();
+  return shape.length === 2 && fusedGroupNormAvailable() && (tf.getBackend() === "cpu" || tf.getBackend() === "wasm");
+}
+
 /** Whether the current backend runs group norms as fused kernels. */
 export function fusedGroupNormAvailable(): boolean {
   if (!enabled) return false;
