@@ -34,7 +34,8 @@ interface WasmBackendLike {
 const NUMERIC = new Set<tf.DataType>(["float32", "int32", "bool"]);
 
 /** The `size` block of x from flat `offset`, read from a view of the heap instead of a copy of all of x. */
-function sliceFromHeap(backend: WasmBackendLike, x: tf.TensorInfo, size: number[], strides: number[], offset: number): tf.TensorInfo {
+function sliceFromHeap(kernelBackend: unknown, x: tf.TensorInfo, size: number[], strides: number[], offset: number): tf.TensorInfo {
+  const backend = kernelBackend as WasmBackendLike;
   // The output first: allocating it may grow the heap, which detaches every view taken before.
   const out = backend.makeOutput(size, x.dtype);
   const values = backend.typedArrayFromHeap(x);
@@ -102,7 +103,8 @@ function rowConcat(original: tf.KernelFunc): tf.KernelFunc {
     const rows = tf.util.sizeFromShape(inputs[0].shape.slice(0, axis));
     for (let row = 0, o = 0; row < rows; row++) {
       for (let k = 0; k < sources.length; k++) {
-        const [source, width] = [sources[k], widths[k]];
+        const source = sources[k];
+        const width = widths[k];
         if (width >= SHORT_ROW) target.set(source.subarray(row * width, (row + 1) * width), o);
         else for (let j = 0, i = row * width; j < width; j++) target[o + j] = source[i + j];
         o += width;
@@ -115,8 +117,8 @@ function rowConcat(original: tf.KernelFunc): tf.KernelFunc {
 export const FAST_WASM_KERNELS = ["Slice", "SplitV", "BatchMatMul", "Identity", "Concat"] as const;
 
 const REPLACEMENTS: Record<(typeof FAST_WASM_KERNELS)[number], (original: tf.KernelFunc) => tf.KernelFunc> = {
-  Slice: (original) => sliceKernel("Slice", original, NUMERIC, (backend, x, size, strides, offset) => sliceFromHeap(backend as WasmBackendLike, x, size, strides, offset)),
-  SplitV: (original) => sliceKernel("SplitV", original, NUMERIC, (backend, x, size, strides, offset) => sliceFromHeap(backend as WasmBackendLike, x, size, strides, offset)),
+  Slice: (original) => sliceKernel("Slice", original, NUMERIC, sliceFromHeap),
+  SplitV: (original) => sliceKernel("SplitV", original, NUMERIC, sliceFromHeap),
   BatchMatMul: untransposedMatMul,
   Identity: sharedIdentity,
   Concat: rowConcat,
