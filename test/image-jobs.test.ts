@@ -9,6 +9,7 @@ import { DEFAULT_UNET_CONFIG } from "../src/components/nn/unet-config.ts";
 import { JobControl } from "../src/components/jobs/job-control.ts";
 import { checkpointSummary } from "../src/components/image/checkpoint-store.ts";
 import { createRng } from "../src/components/math/rng.ts";
+import { MAX_QUEUED_STEPS, READ_BACK_TARGET_MS, stepsPerReadBack } from "../src/components/training/read-back-interval.ts";
 
 await tf.setBackend("cpu");
 
@@ -50,6 +51,9 @@ const params = (overrides: Partial<ImageTrainParams> = {}): ImageTrainParams => 
   sampleEvery: 2, sampleCount: 2, odeSteps: 2, autosave: { key: "test-run", everySteps: 1 }, minImagesPerClass: 4, ...overrides,
 });
 
+/** Every step the job reported, in order (a "steps" report carries the steps read back together). */
+const stepsOf = (reports: ImageTrainProgress[]) => reports.flatMap((r) => (r.kind === "steps" ? r.reports.map((s) => ({ ...s, phase: r.phase, imagesPerSecond: r.imagesPerSecond })) : []));
+
 async function drain(job: AsyncGenerator<ImageTrainProgress, unknown>) {
   const reports: ImageTrainProgress[] = [];
   for (;;) {
@@ -65,9 +69,9 @@ test("the CIFAR-10 job streams the classes, trains teacher then sCD, samples, au
   assert.deepEqual(result, { phase: "student", iteration: 2, stopped: false });
   const phases = reports.filter((r) => r.kind === "phase");
   assert.deepEqual(phases.map((p) => p.kind === "phase" && p.phase), ["teacher", "student"]);
-  const steps = reports.filter((r) => r.kind === "step");
-  assert.equal(steps.length, 4);
-  for (const s of steps) if (s.kind === "step") assert.ok(Number.isFinite(s.loss) && s.stepMs > 0 && s.imagesPerSecond > 0);
+  const steps = stepsOf(reports);
+  assert.deepEqual(steps.map((s) => [s.phase, s.iteration]), [["teacher", 1], ["teacher", 2], ["student", 1], ["student", 2]]);
+  for (const s of steps) assert.ok(Number.isFinite(s.loss) && s.stepMs > 0 && s.imagesPerSecond > 0);
   const grids = reports.flatMap((r) => (r.kind === "samples" ? [r] : []));
   const student = grids.filter((g) => g.phase === "student").at(-1)!;
   assert.equal(student.samples.oneStep.length, 2 * 3072);
@@ -81,7 +85,7 @@ test("the CIFAR-10 job streams the classes, trains teacher then sCD, samples, au
 
 test("the steps do not depend on the sample grids: one image or several, every loss is the same (e2e references draw one)", async () => {
   const losses = async (sampleCount: number) =>
-    (await drain(imageTrainJob(params({ sampleCount, sampleEvery: 1, autosave: null }), () => false, undefined, fakeFetch()))).reports.flatMap((r) => (r.kind === "step" ? [[r.loss, r.gradientNorm]] : []));
+    (await drain(imageTrainJob(params({ sampleCount, sampleEvery: 1, autosave: null }), () => false, undefined, fakeFetch()))).reports.flatMap((r) => (r.kind === "steps" ? r.reports.map((s) => [s.loss, s.gradientNorm]) : []));
   assert.deepEqual(await losses(1), await losses(3));
 });
 
@@ -98,14 +102,14 @@ test("commands: export the model and the checkpoint while paused, then stop with
   const control = new JobControl();
   const job = imageTrainJob(params({ autosave: { key: "paused-run", everySteps: 1000 }, teacher: plan("teacher", 50) }), () => control.isStopped, control, fakeFetch());
   let report: ImageTrainProgress;
-  do report = (await job.next()).value as ImageTrainProgress; while (report.kind !== "step");
+  do report = (await job.next()).value as ImageTrainProgress; while (report.kind !== "steps");
   control.pause();
   control.command("export-model");
   control.command("export-checkpoint");
   const exported: string[] = [];
   for (let i = 0; i < 3; i++) {
     const r = (await job.next()).value as ImageTrainProgress;
-    assert.notEqual(r.kind, "step", "a paused job does not train");
+    assert.notEqual(r.kind, "steps", "a paused job does not train");
     if (r.kind === "file") exported.push(`${r.what}:${r.fileName}`);
   }
   assert.deepEqual(exported, ["model:scm-lab-teacher-ema-step1.safetensors", "checkpoint:scm-lab-teacher-step1.safetensors"]);
@@ -134,13 +138,13 @@ test("a run whose teacher came from a model file resumes with that teacher (sCD 
     (async function* () {
       const job = imageTrainJob(params({ teacher: null, student: plan("scd", 2), teacherModel, autosave: { key: "file-teacher", everySteps: 1 } }), () => steps >= 1, undefined, fakeFetch());
       for await (const r of job) {
-        if (r.kind === "step") steps++;
+        if (r.kind === "steps") steps += r.reports.length;
         yield r;
       }
     })(),
   );
   assert.equal((await checkpointSummary("file-teacher"))?.iteration, 1);
-  assert.equal(first.reports.filter((r) => r.kind === "step").length, 1);
+  assert.equal(stepsOf(first.reports).length, 1);
   const { result, reports } = await drain(imageTrainJob(params({ resume: { key: "file-teacher" } }), () => false, undefined, fakeFetch()));
   assert.deepEqual(result, { phase: "student", iteration: 2, stopped: false });
   const grid = reports.flatMap((r) => (r.kind === "samples" ? [r] : [])).at(-1)!;
@@ -151,4 +155,50 @@ test("a checkpoint made for another resolution is refused by the page's job with
   const small = plan("teacher", 2);
   small.config.network = { ...small.config.network, resolution: 8 };
   await assert.rejects(drain(imageTrainJob(params({ teacher: small }), () => false, undefined, fakeFetch())), /made for 8×8 images/);
+});
+
+test("fast steps are read back several at a time, and every sample grid and save comes after its steps were read", async () => {
+  // A read every 100 s: after the first step (read at once, to measure it) the job queues the most it may.
+  const { reports, result } = await drain(imageTrainJob(params({ teacher: plan("teacher", 6), student: null, sampleEvery: 4, autosave: { key: "queued-run", everySteps: 5 }, readBackMs: 1e5 }), () => false, undefined, fakeFetch()));
+  assert.deepEqual(result, { phase: "teacher", iteration: 6, stopped: false });
+  const sequence = reports.flatMap((r) => (r.kind === "steps" ? [`steps ${r.reports.map((s) => s.iteration).join(",")}`] : r.kind === "samples" ? [`samples ${r.samples.iteration}`] : r.kind === "saved" ? [`saved ${r.iteration}`] : []));
+  assert.deepEqual(sequence, ["samples 0", "steps 1", "steps 2,3,4", "samples 4", "steps 5", "saved 5", "steps 6", "samples 6", "saved 6"]);
+  const batch = reports.find((r) => r.kind === "steps" && r.reports.length === 3);
+  assert.ok(batch && batch.kind === "steps" && batch.reports.every((s) => Number.isFinite(s.loss) && s.stepMs === batch.reports[0].stepMs && s.stepMs > 0));
+});
+
+test("a pause while steps are queued reads them first; a stop then saves the checked weights", async () => {
+  const control = new JobControl();
+  // Once step 1 is reported, the job asks shouldStop() once per step it queues: the pause arrives while steps 2
+  // and 3 are queued (unread).
+  let checks: number | null = null;
+  const shouldStop = () => {
+    if (checks !== null && ++checks === 3) control.pause();
+    return control.isStopped;
+  };
+  const job = imageTrainJob(params({ teacher: plan("teacher", 50), student: null, sampleEvery: 100, autosave: { key: "paused-queue", everySteps: 1000 }, readBackMs: 1e5 }), shouldStop, control, fakeFetch());
+  const seen: string[] = [];
+  for (;;) {
+    const r = (await job.next()).value as ImageTrainProgress;
+    if (r.kind === "steps") seen.push(`steps ${r.reports.map((s) => s.iteration).join(",")}`);
+    if (r.kind === "steps") checks ??= 0;
+    if (r.kind === "data" && control.isPaused) break;
+  }
+  assert.deepEqual(seen, ["steps 1", "steps 2,3"]);
+  control.stop();
+  const rest = await drain(job);
+  assert.deepEqual(rest.result, { phase: "teacher", iteration: 3, stopped: true });
+  assert.equal((await checkpointSummary("paused-queue"))?.iteration, 3);
+});
+
+test("the read-back interval: as many steps as fit the target, at least 1 and at most the cap; 1 before a measurement", () => {
+  assert.equal(stepsPerReadBack(null), 1);
+  assert.equal(stepsPerReadBack(Number.NaN), 1);
+  assert.equal(stepsPerReadBack(0), 1);
+  assert.equal(stepsPerReadBack(2000), 1);
+  assert.equal(stepsPerReadBack(READ_BACK_TARGET_MS), 1);
+  assert.equal(stepsPerReadBack(READ_BACK_TARGET_MS / 3), 3);
+  assert.equal(stepsPerReadBack(READ_BACK_TARGET_MS / 3 + 1), 2);
+  assert.equal(stepsPerReadBack(0.01), MAX_QUEUED_STEPS);
+  assert.equal(stepsPerReadBack(10, 0), 1, "a target of 0 reads every step");
 });

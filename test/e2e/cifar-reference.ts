@@ -96,7 +96,7 @@ export async function compareStepsWithNode(page: Page, subset: CifarSubset): Pro
   for (;;) {
     const { value, done } = await job.next();
     if (done) break;
-    if (value.kind === "step") reference.push(value);
+    if (value.kind === "steps") reference.push(...value.reports.map((r) => ({ ...r, phase: value.phase })));
   }
   assert.deepEqual(published.points.map((p) => [p.phase, p.iteration]), reference.map((p) => [p.phase, p.iteration]), "the same steps");
   const errors = (key: "loss" | "gradientNorm") => relativeErrors(published.points.map((p) => p[key]), reference.map((p) => p[key]));

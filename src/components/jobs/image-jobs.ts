@@ -13,7 +13,8 @@ import type { NamedArray } from "../checkpoint/safetensors.js";
 import { readTrainingFile, teacherOf, writeModel, writeTrainingCheckpoint, type RunPlan, type TrainingCheckpoint } from "../image/image-checkpoint.js";
 import { ClassFileStreams, fetchCifar10Meta, globalFetch, type ClassFileProgress, type Fetch } from "../image/class-file-streams.js";
 import { loadCheckpoint, saveCheckpoint, type CheckpointSummary } from "../image/checkpoint-store.js";
-import { NonFiniteLossError } from "../training/trainer.js";
+import { NonFiniteLossError, type StepReport } from "../training/trainer.js";
+import { READ_BACK_TARGET_MS, stepsPerReadBack } from "../training/read-back-interval.js";
 import { GpuMemoryError, openGpuMemoryScope } from "../runtime/gpu-memory.js";
 import { CIFAR10_CLASSES } from "../image/cifar10/dataset.js";
 import type { JobControl } from "./job-control.js";
@@ -39,6 +40,8 @@ export interface ImageTrainParams {
   autosave: { key: string; everySteps: number } | null;
   /** images of each class that must have arrived before training starts */
   minImagesPerClass?: number;
+  /** how often fast steps are read back, in ms (default READ_BACK_TARGET_MS; 0: after every step) */
+  readBackMs?: number;
 }
 
 export type ImageTrainPhase = "teacher" | "student";
@@ -47,18 +50,19 @@ export type ImageTrainProgress =
   | { kind: "data"; data: ClassFileProgress; milestone?: boolean }
   | { kind: "phase"; phase: ImageTrainPhase; objective: string; parameters: number; steps: number; startIteration: number; backend: string; milestone: true }
   | {
-      kind: "step";
+      /** steps whose metrics were just read back (several at once when steps are fast: read-back-interval.ts) */
+      kind: "steps";
       phase: ImageTrainPhase;
-      iteration: number;
-      steps: number;
-      loss: number;
-      gradientNorm: number;
-      meanTangentNorm: number | null;
-      /** wall time of this step, and images per second over the last 20 steps */
-      stepMs: number;
+      /** oldest first; stepMs is each step's share of the wall time since the first of them was queued */
+      reports: (StepReport & { stepMs: number })[];
+      /** the phase's length in steps */
+      phaseSteps: number;
+      /** images per second over the last 20 steps */
       imagesPerSecond: number;
       memory: { tensors: number; bytes: number; gpuBytes: number | null };
       data: ClassFileProgress;
+      /** always posted (not thinned to one per 100 ms): dropping one would drop its steps from the charts; reads come a few times a second (read-back-interval.ts) */
+      milestone: true;
     }
   | { kind: "samples"; phase: ImageTrainPhase; samples: ImageSamples; milestone: true }
   | { kind: "saved"; phase: ImageTrainPhase; iteration: number; bytes: number; milestone: true }
@@ -187,9 +191,27 @@ export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () =>
       const samples = async (r: ImageRun) => ({ kind: "samples" as const, phase, samples: await r.samples(params.sampleCount, 1234, params.odeSteps), milestone: true as const });
 
       yield await samples(run);
+      // Steps are queued and their metrics read back every few steps (read-back-interval.ts); everything that reads
+      // or saves the weights, or leaves them, reads the queued steps first, so that it never sees unchecked steps.
       const recent: number[] = [];
+      let readEvery = 1;
+      let queuedSince: number | null = null;
+      const stepsRead = (reports: StepReport[]): ImageTrainProgress[] => {
+        if (reports.length === 0) return [];
+        const stepMs = (performance.now() - queuedSince!) / reports.length;
+        queuedSince = null;
+        readEvery = stepsPerReadBack(stepMs, params.readBackMs ?? READ_BACK_TARGET_MS);
+        for (const _ of reports) recent.push(stepMs);
+        recent.splice(0, recent.length - 20);
+        const imagesPerSecond = (phasePlan.config.batch * recent.length * 1000) / recent.reduce((a, b) => a + b, 0);
+        return [{ kind: "steps", phase, reports: reports.map((r) => ({ ...r, stepMs })), phaseSteps: phasePlan.steps, imagesPerSecond, memory: memory(), data: streams.progress(), milestone: true }];
+      };
+      const due = (every: number) => run!.iteration % every === 0 || run!.iteration === phasePlan.steps;
       while (run.iteration < phasePlan.steps) {
-        for (const command of control?.takeCommands() ?? []) {
+        const commands = control?.takeCommands() ?? [];
+        const stopping = shouldStop();
+        if (commands.length > 0 || stopping || control?.isPaused) yield* stepsRead(await run.flush());
+        for (const command of commands) {
           if (command === "save") {
             const report = await autosave();
             if (report) yield report;
@@ -199,7 +221,7 @@ export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () =>
             yield { kind: "file", what: "model", fileName: `scm-lab-${phasePlan.config.objective}-ema-step${run.iteration}.safetensors`, bytes: writeModel(run.ema.config, await run.ema.params.save()), milestone: true };
           }
         }
-        if (shouldStop()) {
+        if (stopping) {
           const report = await autosave();
           if (report) yield report;
           return { phase, iteration: run.iteration, stopped: true };
@@ -211,20 +233,18 @@ export async function* imageTrainJob(params: ImageTrainParams, shouldStop: () =>
         }
         if (streams.error) throw streams.error;
         const scope = openGpuMemoryScope();
-        const started = performance.now();
-        let report;
+        queuedSince ??= performance.now();
+        let reports: StepReport[];
         try {
-          report = await run.step();
+          reports = await run.enqueueStep(readEvery);
+          const boundary = due(params.sampleEvery) || (params.autosave !== null && due(params.autosave.everySteps));
+          if (boundary) reports.push(...(await run.flush()));
         } finally {
-          await scope.close(`at training step ${run.iteration + 1}`);
+          await scope.close(`at training step ${run.iteration}`);
         }
-        const stepMs = performance.now() - started;
-        recent.push(stepMs);
-        if (recent.length > 20) recent.shift();
-        const imagesPerSecond = (phasePlan.config.batch * recent.length * 1000) / recent.reduce((a, b) => a + b, 0);
-        yield { kind: "step", phase, ...report, steps: phasePlan.steps, stepMs, imagesPerSecond, memory: memory(), data: streams.progress() };
-        if (run.iteration % params.sampleEvery === 0 || run.iteration === phasePlan.steps) yield await samples(run);
-        if (params.autosave && (run.iteration % params.autosave.everySteps === 0 || run.iteration === phasePlan.steps)) {
+        yield* stepsRead(reports);
+        if (due(params.sampleEvery)) yield await samples(run);
+        if (params.autosave && due(params.autosave.everySteps)) {
           const saved = await autosave();
           if (saved) yield saved;
         }

@@ -120,13 +120,15 @@ export function liveImageTraining(workerUrl: string, params: ImageTrainParams, i
           Object.assign(state, { phase: p.phase, objective: p.objective, parameters: p.parameters, backend: p.backend });
           state.status = `${p.phase === "teacher" ? "training the teacher (TrigFlow diffusion)" : `training the consistency model (${p.objective === "sct" ? "sCT" : "sCD"})`} from step ${p.startIteration}`;
           break;
-        case "step":
+        case "steps": {
           state.data = p.data;
           state.memory = p.memory;
-          state.points.push({ phase: p.phase, iteration: p.iteration, loss: p.loss, gradientNorm: p.gradientNorm, imagesPerSecond: p.imagesPerSecond, stepMs: p.stepMs });
-          state.status = `${p.phase === "teacher" ? "teacher" : state.objective === "sct" ? "sCT" : "sCD"} step ${p.iteration}/${p.steps} · loss ${formatTick(Number(p.loss.toPrecision(3)))} · ${p.stepMs.toFixed(0)} ms/step · ${formatTick(Number(p.imagesPerSecond.toPrecision(2)))} images/s`;
+          for (const r of p.reports) state.points.push({ phase: p.phase, iteration: r.iteration, loss: r.loss, gradientNorm: r.gradientNorm, imagesPerSecond: p.imagesPerSecond, stepMs: r.stepMs });
+          const last = p.reports[p.reports.length - 1];
+          state.status = `${p.phase === "teacher" ? "teacher" : state.objective === "sct" ? "sCT" : "sCD"} step ${last.iteration}/${p.phaseSteps} · loss ${formatTick(Number(last.loss.toPrecision(3)))} · ${last.stepMs.toFixed(0)} ms/step · ${formatTick(Number(p.imagesPerSecond.toPrecision(2)))} images/s`;
           if (isPaused()) state.status = `paused at ${state.status}`;
           break;
+        }
         case "samples":
           state.samples = { ...p.samples, phase: p.phase };
           break;
