@@ -17,6 +17,7 @@ import { normalizeAffine, residual } from "../../src/components/nn/layers.ts";
 import { fusedScaledAdd } from "../../src/components/nn/fused-residual.ts";
 import { checkScaledAdd, checkScaledAddKernels } from "../scaled-add-check.ts";
 import { flatten, unflatten } from "../../src/components/training/flat-kernels.ts";
+import { createRng, normalArray } from "../../src/components/math/rng.ts";
 import { FLAT_SHAPES, checkGradients, checkNoLeaks, checkValues } from "../flat-kernels-check.ts";
 import { MASK_CASES, checkMaskKernels, checkMaskMatchesJavaScript } from "../dropout-mask-check.ts";
 
@@ -71,17 +72,44 @@ test("WebGPU: more workgroups than one dispatch dimension holds (65,535) are spr
   }
 });
 
-test("WebGPU: flatten and unflatten (training/flat-kernels.ts) equal the composed ops, run the same GPU programs, and leak nothing", async () => {
+test("WebGPU: flatten and unflatten (training/flat-kernels.ts) equal the composed ops as buffer copies, launch no GPU program, and leak nothing", async () => {
   await tf.setBackend("webgpu");
   await checkValues();
   await checkGradients();
   await checkNoLeaks();
-  const tensors = FLAT_SHAPES.map((s) => tf.ones(s));
-  const composed = await countKernels(() => tf.tidy(() => tf.split(tf.concat(tensors.map((t) => tf.reshape(t, [-1]))), FLAT_SHAPES.map((s) => s.reduce((a, b) => a * b, 1))).map((p, i) => tf.reshape(p, FLAT_SHAPES[i]))).at(-1)!.data());
-  const fused = await countKernels(() => tf.tidy(() => unflatten(flatten(tensors), FLAT_SHAPES)).at(-1)!.data());
+  // Tensors of ≥ 1,000 values made by a program: smaller ones still on the CPU side TF.js concatenates on the CPU.
+  const shapes = FLAT_SHAPES.map((s) => [...s, 1000]);
+  const tensors = shapes.map((s) => tf.tidy(() => tf.mul(tf.ones(s), 2)));
+  const composed = await countKernels(() => tf.tidy(() => tf.split(tf.concat(tensors.map((t) => tf.reshape(t, [-1]))), shapes.map((s) => s.reduce((a, b) => a * b, 1))).map((p, i) => tf.reshape(p, shapes[i]))).at(-1)!.data());
+  const fused = await countKernels(() => tf.tidy(() => unflatten(flatten(tensors), shapes)).at(-1)!.data());
   assert.equal(fused.total, 2);
-  assert.equal(fused.dispatches, composed.dispatches);
+  assert.ok(composed.dispatches! > 0);
+  assert.equal(fused.dispatches, 0, `GPU programs: ${JSON.stringify(fused.dispatchesByProgram)}`);
   tf.dispose(tensors);
+});
+
+test("WebGPU: 150 tensors of the UNet's kinds of shapes: flatten = concat bit for bit, copies ordered with the programs around them", async () => {
+  await tf.setBackend("webgpu");
+  const rng = createRng(11);
+  const shapes = Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? [3, 3, 1 + (i % 7), 2 + (i % 5)] : i % 3 === 1 ? [1 + (i % 13)] : [1 + (i % 4), 5]));
+  const gpuBytes = () => (tf.memory() as tf.MemoryInfo & { numBytesInGPU: number }).numBytesInGPU;
+  const before = { tensors: tf.memory().numTensors, gpu: gpuBytes() };
+  // Inputs made by programs just before (so the copies must follow them), one still on the CPU side (uploaded first).
+  const sources = shapes.map((shape, i) => tf.tidy(() => (i === 7 ? tf.tensor(Float32Array.from(normalArray(rng, shape.reduce((a, b) => a * b, 1), 1)), shape) : tf.mul(tf.randomNormal(shape, 0, 1, "float32", i), 3))));
+  const flat = flatten(sources);
+  const concat = tf.tidy(() => tf.concat(sources.map((t) => tf.reshape(t, [-1]))));
+  assert.deepEqual(Array.from(await flat.data()), Array.from(await concat.data()));
+  // A program right after the copies reads what they wrote.
+  const shifted = tf.add(flat, 1) as tf.Tensor1D;
+  const pieces = unflatten(shifted, shapes);
+  const back = pieces.map((p) => tf.sub(p, 1));
+  const expected = sources.map((x) => tf.tidy(() => tf.sub(tf.add(x, 1), 1)));
+  for (const [i, p] of back.entries()) {
+    assert.deepEqual(p.shape, shapes[i]);
+    assert.deepEqual(Array.from(await p.data()), Array.from(await expected[i].data()), `piece ${i}`);
+  }
+  tf.dispose([...sources, flat, concat, shifted, ...pieces, ...back, ...expected]);
+  assert.deepEqual({ tensors: tf.memory().numTensors, gpu: gpuBytes() }, before);
 });
 
 test("WebGPU: the fused residual (a + b)·s equals the composed ops bit for bit, is one kernel and one program, and leaks nothing", async () => {

@@ -3,10 +3,12 @@
  * Composed from ops they are ~150 Reshape kernels plus a Concat (or a SplitV): the reshapes launch no GPU work,
  * but each is a trip through TF.js's engine (bookkeeping, a new tensor), and a training step flattens twice and
  * unflattens once. Each kernel here calls the active backend's own Reshape, Concat and SplitV kernel functions
- * (nn/kernels/composite-kernel.ts), so the GPU programs and the values are exactly those of the composed ops.
+ * (nn/kernels/composite-kernel.ts), so the values are exactly those of the composed ops; on WebGPU they are
+ * buffer copies instead, which launch no program at all (flat-kernels-webgpu.ts says why that matters).
  */
 import * as tf from "@tensorflow/tfjs";
 import { backendKernel, backendOf, runCompositeKernel, type KernelArgs } from "../nn/kernels/composite-kernel.js";
+import { copyable, copyKernelsAvailable, flattenByCopies, unflattenByCopies, type WebGpuBackendInternals } from "./flat-kernels-webgpu.js";
 
 const FLATTEN = "ScmFlatten";
 const UNFLATTEN = "ScmUnflatten";
@@ -28,7 +30,24 @@ export function unflatten(flat: tf.Tensor1D, shapes: readonly number[][]): tf.Te
   return Array.isArray(out) ? out : [out];
 }
 
+/** Buffer copies where the backend is WebGPU and the tensors allow them, else `composed`. */
+function byCopiesOnWebGpu(backendName: string, composed: tf.KernelFunc, copies: (backend: WebGpuBackendInternals, args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]): tf.KernelFunc {
+  if (backendName !== "webgpu") return composed;
+  return (args: KernelArgs) => {
+    const backend = args.backend;
+    return copyKernelsAvailable(backend) && copyable(Object.values(args.inputs) as tf.TensorInfo[]) ? copies(backend, args) : composed(args);
+  };
+}
+
 function flattenKernel(backendName: string): tf.KernelFunc {
+  return byCopiesOnWebGpu(backendName, composedFlatten(backendName), (backend, args) => flattenByCopies(backend, Object.values(args.inputs) as tf.TensorInfo[]));
+}
+
+function unflattenKernel(backendName: string): tf.KernelFunc {
+  return byCopiesOnWebGpu(backendName, composedUnflatten(backendName), (backend, args) => unflattenByCopies(backend, args.inputs.x!, (args.attrs as unknown as { shapes: number[][] }).shapes));
+}
+
+function composedFlatten(backendName: string): tf.KernelFunc {
   return (args: KernelArgs) => {
     const { inputs, backend } = args;
     const reshape = backendKernel("Reshape", backendName);
@@ -42,7 +61,7 @@ function flattenKernel(backendName: string): tf.KernelFunc {
   };
 }
 
-function unflattenKernel(backendName: string): tf.KernelFunc {
+function composedUnflatten(backendName: string): tf.KernelFunc {
   return (args: KernelArgs) => {
     const { inputs, backend, attrs } = args;
     const shapes = (attrs as unknown as { shapes: number[][] }).shapes;
