@@ -26,8 +26,8 @@ const TOLERANCE = 1e-5;
 test("WebGPU: the fused group norm equals the composed ops in value, tangent and gradient", async () => {
   await tf.setBackend("webgpu");
   await tf.ready();
-  // Images only: [B, C] vectors stay composed on WebGPU (fusedGroupNormFor says why).
-  for (const c of GROUP_NORM_CASES.filter((c) => c.shape.length === 4)) {
+  // NHWC images (a workgroup per group) and [B, C] vectors (a thread per group).
+  for (const c of GROUP_NORM_CASES) {
     const r = await compareWithComposed(c);
     for (const [what, error] of [["value", r.value], ["tangent", r.tangent], ...r.grads.map((e, i) => [`gradient ${i}`, e] as const)] as const) {
       assert.ok(error < TOLERANCE, `${c.shape} ${c.affine} ${c.activation}: ${what} relative error ${error}`);
@@ -52,6 +52,36 @@ test("WebGPU: a fused group norm is one dispatch forward and four with its gradi
   // forward 1, gradient 3 (dx, dscale, dshift), plus TF.js's ones for dy (a Fill)
   assert.ok(both.dispatches !== null && both.dispatches <= 5, `dispatches ${both.dispatches}: ${JSON.stringify(both.dispatchesByProgram)}`);
   tf.dispose([x, scale, shift]);
+});
+
+test("WebGPU: an image's group norm runs a workgroup per (sample, group), a vector's (the MLP's [B, C]) a thread per (sample, group)", async () => {
+  await tf.setBackend("webgpu");
+  const backend = tf.backend() as unknown as { runWebGPUProgram: (program: { shaderKey: string; dispatch: number[] }, ...rest: unknown[]) => unknown };
+  const original = backend.runWebGPUProgram;
+  const launched: { key: string; workgroups: number }[] = [];
+  backend.runWebGPUProgram = function (this: unknown, program, ...rest) {
+    launched.push({ key: program.shaderKey, workgroups: program.dispatch[0] * program.dispatch[1] * program.dispatch[2] });
+    return original.call(this, program, ...rest);
+  };
+  const norm = async (shape: number[], groups: number) => {
+    launched.length = 0;
+    const [x, scale, shift] = [tf.randomNormal(shape), tf.ones([shape.at(-1)!]), tf.zeros([shape.at(-1)!])];
+    await tf.tidy(() => normalizeAffine(plainAlgebra, x, { kind: "const", scale, shift }, groups, 1e-5, "silu")).data();
+    tf.dispose([x, scale, shift]);
+    return launched.filter((l) => l.key.startsWith("scm_group_norm"));
+  };
+  try {
+    const image = await norm([2, 8, 8, 16], 4);
+    assert.equal(image.length, 1);
+    assert.match(image[0].key, /_workgroup_/);
+    assert.equal(image[0].workgroups, 2 * 4);
+    const vector = await norm([512, 32], 4);
+    assert.equal(vector.length, 1);
+    assert.match(vector[0].key, /_thread_/);
+    assert.equal(vector[0].workgroups, Math.ceil((512 * 4) / 64));
+  } finally {
+    backend.runWebGPUProgram = original;
+  }
 });
 
 test("WebGPU: a convolution with its bias in one kernel equals conv + bias in value and gradients", async () => {

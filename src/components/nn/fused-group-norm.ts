@@ -10,8 +10,8 @@
  * kernels (and the toy MLP's two norms were ~45% of its sCT step's). Fused, it is 1 kernel forward (1 dispatch),
  * 1 for the tangent (1 dispatch), 1 for the gradient (3 dispatches on WebGPU). Backends with a fused
  * implementation register it (kernels/: CPU, WASM, WebGPU), and each kernel checks the shapes it is given
- * (kernels/group-norm-contract.ts: NHWC images or [B, C] vectors; fusedGroupNormFor says which shapes fuse
- * where); elsewhere (WebGL, half precision, vectors on WebGPU) layers.ts composes the same function from the algebra's primitives, which is also the reference the fused kernels are
+ * (kernels/group-norm-contract.ts: NHWC images or [B, C] vectors); elsewhere (WebGL, half precision) layers.ts
+ * composes the same function from the algebra's primitives, which is also the reference the fused kernels are
  * tested against.
  *
  * The formulas (derivatives of the definition above, with z = n·a + b and act'(z) = σ(z)(1 + z(1 − σ(z))) for
@@ -65,14 +65,11 @@ export function fusedActivationPays(): boolean {
 }
 
 /**
- * Whether a group norm of `shape` runs fused on the current backend: NHWC images wherever the kernels exist;
- * [B, C] vectors (the toy MLP's) only where the kernels are JavaScript (CPU, WASM). The WGSL programs give each
- * (sample, group) a workgroup of 64 threads, which for the MLP's groups of 8 values measured 5× slower than the
- * composed ops on SwiftShader (a /stabilizers-size sCT step, 18.1 s against 3.5 s); the UNet's groups are large.
+ * Whether a group norm of `shape` runs fused on the current backend: NHWC images and [B, C] vectors (the toy MLP's)
+ * wherever the kernels exist. (On WebGPU vectors need their own spread of the work, kernels/group-norm-webgpu.ts.)
  */
 export function fusedGroupNormFor(shape: readonly number[]): boolean {
-  if (!fusedGroupNormAvailable()) return false;
-  return shape.length === 4 || (shape.length === 2 && (tf.getBackend() === "cpu" || tf.getBackend() === "wasm"));
+  return fusedGroupNormAvailable() && (shape.length === 4 || shape.length === 2);
 }
 
 /** Whether the current backend runs group norms as fused kernels. */

@@ -5,6 +5,11 @@
  * the adaptive norm, the second is both halves at once and the third takes them back through the pixel norms).
  * The image sizes are compiled into each shader (and its cache key). Formulas and notation as in
  * ../fused-group-norm.ts; the same arithmetic on arrays is group-norm-math.ts.
+ *
+ * A vector's group ([B, C], one position per sample: the 2-D MLP's) has only a few values, and a 64-thread
+ * workgroup per group left 60 of them idle through every barrier: a /stabilizers-size sCT step ran 5× slower than
+ * the composed ops on SwiftShader. For vectors the same programs run with one thread per unit of work instead (a
+ * (sample, group), or an entry of a scale's gradient), each looping over its few values alone: the `Spread`.
  */
 import * as tf from "@tensorflow/tfjs";
 import { KEEP_UNIFORMS, WORKGROUP_INDEX, type WebGpuBackendLike, type WebGpuProgram } from "./webgpu-program.js";
@@ -19,14 +24,32 @@ import { registerTypedKernel } from "./typed-kernel.js";
 const BACKEND = "webgpu";
 const THREADS = 64;
 
+/** A workgroup per unit of work, its threads sharing the loops and summing in workgroup memory; or a thread per unit. */
+type Spread = "workgroup" | "thread";
+
+/** Vectors' groups are a few values each (see above); an image's group has at least its positions. */
+const spreadOf = (g: GroupNormGeometry): Spread => (g.positions === 1 ? "thread" : "workgroup");
+
 /**
  * Where a program reads its scale and shift: GroupNorm's separate tensors ([C] or [B, C], with tangents or
  * without), or the adaptive norm's packed [B, 2C] made into scale and shift by pixel norms or 1 + s.
  */
 type AffineSource = { kind: "separate"; tangents: boolean } | { kind: "packed"; norm: AdaptiveNormAffine };
 
-/** A workgroup's sum of two values at once; every thread must call it (it holds barriers). */
-const SUM2 = `
+/**
+ * gnLane() and gnT, where a loop over a unit's values starts and its stride, and gnSum2, the unit's sum of two
+ * values at once: across the workgroup (every thread must call it: it holds barriers), or the thread's own.
+ */
+function spreadSnippet(spread: Spread): string {
+  if (spread === "thread") {
+    return `
+const gnT : i32 = 1;
+fn gnLane() -> i32 { return 0; }
+fn gnSum2(v : vec2<f32>) -> vec2<f32> { return v; }`;
+  }
+  return `
+const gnT : i32 = ${THREADS};
+fn gnLane() -> i32 { return i32(localId.x); }
 var<workgroup> gnPartial : array<vec2<f32>, ${THREADS}>;
 fn gnSum2(v : vec2<f32>) -> vec2<f32> {
   let t = localId.x;
@@ -40,9 +63,10 @@ fn gnSum2(v : vec2<f32>) -> vec2<f32> {
   workgroupBarrier();
   return total;
 }`;
+}
 
 /**
- * Shared WGSL: the geometry as constants, act/dAct, a workgroup sum of two values at once, the group's statistics,
+ * Shared WGSL: the geometry as constants, act/dAct, the unit's sum of two values at once, the group's statistics,
  * and gnScale/gnShift (and their tangents) for the affine source. Every thread of a workgroup calls gnSum2 (it
  * holds barriers), and so gnStats and gnSetup: they are called from uniform control flow only.
  */
@@ -56,12 +80,11 @@ const gnW : i32 = ${width};
 const gnCount : i32 = ${g.positions * width};
 const gnEps : f32 = ${a.eps.toExponential()};
 const gnPerSample : bool = ${g.perSample};
-const gnT : i32 = ${THREADS};
 
 fn gnAct(z : f32) -> f32 { ${a.activation === "silu" ? "return z / (1.0 + exp(-z));" : "return z;"} }
 fn gnDAct(z : f32) -> f32 { ${a.activation === "silu" ? "let s = 1.0 / (1.0 + exp(-z)); return s * (1.0 + z * (1.0 - s));" : "return 1.0;"} }
 
-${SUM2}
+${spreadSnippet(spreadOf(g))}
 
 // flat index of the k-th element of the group whose first element is at 'first'
 fn gnAt(first : i32, k : i32) -> i32 { return first + (k / gnW) * gnC + k % gnW; }
@@ -70,10 +93,10 @@ fn gnChannel(first : i32, k : i32) -> i32 { return first % gnC + k % gnW; }
 // mean and r = 1/sqrt(var + eps) of the group at 'first', two passes as tf.moments
 fn gnStats(first : i32) -> vec2<f32> {
   var acc = 0.0;
-  for (var k = i32(localId.x); k < gnCount; k = k + gnT) { acc = acc + x[gnAt(first, k)]; }
+  for (var k = gnLane(); k < gnCount; k = k + gnT) { acc = acc + x[gnAt(first, k)]; }
   let mean = gnSum2(vec2<f32>(acc, 0.0)).x / f32(gnCount);
   var sq = 0.0;
-  for (var k = i32(localId.x); k < gnCount; k = k + gnT) { let d = x[gnAt(first, k)] - mean; sq = sq + d * d; }
+  for (var k = gnLane(); k < gnCount; k = k + gnT) { let d = x[gnAt(first, k)] - mean; sq = sq + d * d; }
   let variance = gnSum2(vec2<f32>(sq, 0.0)).x / f32(gnCount);
   return vec2<f32>(mean, inverseSqrt(variance + gnEps));
 }
@@ -119,7 +142,7 @@ fn gnShiftDot(b : i32, c : i32) -> f32 { return ${at("affineDot", 1)}; }`
 var<private> gnRho : vec2<f32>;
 fn gnSetup(b : i32) {
   var acc = vec2<f32>(0.0, 0.0);
-  for (var c = i32(localId.x); c < gnC; c = c + gnT) { acc = acc + vec2<f32>(${at("affine", 0)} * ${at("affine", 0)}, ${at("affine", 1)} * ${at("affine", 1)}); }
+  for (var c = gnLane(); c < gnC; c = c + gnT) { acc = acc + vec2<f32>(${at("affine", 0)} * ${at("affine", 0)}, ${at("affine", 1)} * ${at("affine", 1)}); }
   gnRho = inverseSqrt(gnSum2(acc) / f32(gnC) + ${PIXEL_NORM_EPS.toExponential()});
 }
 fn gnScale(b : i32, c : i32) -> f32 { return ${at("affine", 0)} * gnRho.x; }
@@ -129,7 +152,7 @@ fn gnShift(b : i32, c : i32) -> f32 { return ${at("affine", 1)} * gnRho.y; }${
 var<private> gnM : vec2<f32>;
 fn gnSetupTangent(b : i32) {
   var acc = vec2<f32>(0.0, 0.0);
-  for (var c = i32(localId.x); c < gnC; c = c + gnT) { acc = acc + vec2<f32>(${at("affine", 0)} * ${at("affineDot", 0)}, ${at("affine", 1)} * ${at("affineDot", 1)}); }
+  for (var c = gnLane(); c < gnC; c = c + gnT) { acc = acc + vec2<f32>(${at("affine", 0)} * ${at("affineDot", 0)}, ${at("affine", 1)} * ${at("affineDot", 1)}); }
   gnM = gnSum2(acc) / f32(gnC);
 }
 fn gnScaleDot(b : i32, c : i32) -> f32 { return gnRho.x * (${at("affineDot", 0)} - ${at("affine", 0)} * gnRho.x * gnRho.x * gnM.x); }
@@ -139,19 +162,21 @@ fn gnShiftDot(b : i32, c : i32) -> f32 { return gnRho.y * (${at("affineDot", 1)}
 }
 
 /**
- * A program of `workgroups` workgroups. Past 65,535 (WebGPU's guaranteed limit per dimension) TF.js spreads them
- * over a 2-D or 3-D grid of at least as many; main's `wg` is the linear index, clamped so that the extra workgroups
- * redo the last one (identical writes) instead of returning early, which would break the barriers' uniformity.
+ * A program over `units` units of work, a workgroup or a thread each (`spread`). Past 65,535 workgroups (WebGPU's
+ * guaranteed limit per dimension) TF.js spreads them over a 2-D or 3-D grid of at least as many; main's `unit` is
+ * the linear index, clamped so that the extra workgroups or threads redo the last unit (identical writes) instead of
+ * returning early, which would break the barriers' uniformity.
  */
-function program(name: string, key: string, variableNames: string[], outputShape: number[], workgroups: number, code: string): WebGpuProgram {
+function program(name: string, key: string, variableNames: string[], outputShape: number[], units: number, spread: Spread, code: string): WebGpuProgram {
+  const unitIndex = spread === "thread" ? `(${WORKGROUP_INDEX}) * ${THREADS} + i32(localId.x)` : WORKGROUP_INDEX;
   return {
     variableNames,
     outputShape,
-    shaderKey: `scm_group_norm_${name}_${key}`,
+    shaderKey: `scm_group_norm_${name}_${spread}_${key}`,
     dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [workgroups, 1, 1],
+    dispatch: [spread === "thread" ? Math.ceil(units / THREADS) : units, 1, 1],
     workgroupSize: [THREADS, 1, 1],
-    getUserCode: () => code.replaceAll("LAST_WORKGROUP", String(workgroups - 1)),
+    getUserCode: () => code.replaceAll("UNIT_INDEX", unitIndex).replaceAll("LAST_UNIT", String(units - 1)),
   };
 }
 
@@ -162,13 +187,13 @@ const keyOf = (g: GroupNormGeometry, a: GroupNormAttrs, source: AffineSource) =>
 const affineNames = (source: AffineSource, tangent: boolean) =>
   source.kind === "packed" ? ["affine", ...(tangent ? ["affineDot"] : [])] : ["scale", "shift", ...(tangent && source.tangents ? ["scaleDot", "shiftDot"] : [])];
 
-/** The start of main: TF.js's uniforms kept bound, and wg, this workgroup's linear index (then, per group, its sample b and first element). */
+/** The start of main: TF.js's uniforms kept bound, and this unit's linear index (then, per group, its sample b and first element). */
 const MAIN = `fn main(index : i32) {
   ${KEEP_UNIFORMS}
-  let wg = min(${WORKGROUP_INDEX}, LAST_WORKGROUP);`;
+  let unit = min(UNIT_INDEX, LAST_UNIT);`;
 const GROUP_HEADER = `${MAIN}
-  let b = wg / gnG;
-  let first = b * gnS * gnC + (wg % gnG) * gnW;
+  let b = unit / gnG;
+  let first = b * gnS * gnC + (unit % gnG) * gnW;
   let ms = gnStats(first);
   let mean = ms.x;
   let r = ms.y;
@@ -179,9 +204,9 @@ function shaderCode(g: GroupNormGeometry, a: GroupNormAttrs, source: AffineSourc
 }
 
 function forwardProgram(g: GroupNormGeometry, a: GroupNormAttrs, source: AffineSource, shape: number[]): WebGpuProgram {
-  return program("forward", keyOf(g, a, source), ["x", ...affineNames(source, false)], shape, g.batch * g.groups, shaderCode(g, a, source, false, `
+  return program("forward", keyOf(g, a, source), ["x", ...affineNames(source, false)], shape, g.batch * g.groups, spreadOf(g), shaderCode(g, a, source, false, `
 ${GROUP_HEADER}
-  for (var k = i32(localId.x); k < gnCount; k = k + gnT) {
+  for (var k = gnLane(); k < gnCount; k = k + gnT) {
     let i = gnAt(first, k);
     let c = gnChannel(first, k);
     result[i] = gnAct((x[i] - mean) * r * gnScale(b, c) + gnShift(b, c));
@@ -191,16 +216,16 @@ ${GROUP_HEADER}
 
 function tangentProgram(g: GroupNormGeometry, a: GroupNormAttrs, source: AffineSource, shape: number[]): WebGpuProgram {
   const names = ["x", "xDot", ...affineNames(source, true)];
-  return program("tangent", keyOf(g, a, source), names, shape, g.batch * g.groups, shaderCode(g, a, source, true, `
+  return program("tangent", keyOf(g, a, source), names, shape, g.batch * g.groups, spreadOf(g), shaderCode(g, a, source, true, `
 ${GROUP_HEADER}
   gnSetupTangent(b);
   var acc = 0.0;
-  for (var k = i32(localId.x); k < gnCount; k = k + gnT) { acc = acc + xDot[gnAt(first, k)]; }
+  for (var k = gnLane(); k < gnCount; k = k + gnT) { acc = acc + xDot[gnAt(first, k)]; }
   let dotMean = gnSum2(vec2<f32>(acc, 0.0)).x / f32(gnCount);
   var proj = 0.0;
-  for (var k = i32(localId.x); k < gnCount; k = k + gnT) { let i = gnAt(first, k); proj = proj + (x[i] - mean) * r * (xDot[i] - dotMean); }
+  for (var k = gnLane(); k < gnCount; k = k + gnT) { let i = gnAt(first, k); proj = proj + (x[i] - mean) * r * (xDot[i] - dotMean); }
   let projection = gnSum2(vec2<f32>(proj, 0.0)).x / f32(gnCount);
-  for (var k = i32(localId.x); k < gnCount; k = k + gnT) {
+  for (var k = gnLane(); k < gnCount; k = k + gnT) {
     let i = gnAt(first, k);
     let c = gnChannel(first, k);
     let n = (x[i] - mean) * r;
@@ -213,18 +238,18 @@ ${GROUP_HEADER}
 
 /** dx = r·(dn − mean_g(dn) − n·mean_g(dn·n)), dn = dz·scale. */
 function inputGradientProgram(g: GroupNormGeometry, a: GroupNormAttrs, source: AffineSource, shape: number[]): WebGpuProgram {
-  return program("dx", keyOf(g, a, source), ["dy", "x", ...affineNames(source, false)], shape, g.batch * g.groups, shaderCode(g, a, source, false, `
+  return program("dx", keyOf(g, a, source), ["dy", "x", ...affineNames(source, false)], shape, g.batch * g.groups, spreadOf(g), shaderCode(g, a, source, false, `
 fn gnDn(i : i32, b : i32, c : i32, n : f32) -> f32 { return dy[i] * gnDAct(n * gnScale(b, c) + gnShift(b, c)) * gnScale(b, c); }
 ${GROUP_HEADER}
   var acc = vec2<f32>(0.0, 0.0);
-  for (var k = i32(localId.x); k < gnCount; k = k + gnT) {
+  for (var k = gnLane(); k < gnCount; k = k + gnT) {
     let i = gnAt(first, k);
     let n = (x[i] - mean) * r;
     let dn = gnDn(i, b, gnChannel(first, k), n);
     acc = acc + vec2<f32>(dn, dn * n);
   }
   let means = gnSum2(acc) / f32(gnCount);
-  for (var k = i32(localId.x); k < gnCount; k = k + gnT) {
+  for (var k = gnLane(); k < gnCount; k = k + gnT) {
     let i = gnAt(first, k);
     let n = (x[i] - mean) * r;
     result[i] = r * (gnDn(i, b, gnChannel(first, k), n) - means.x - n * means.y);
@@ -237,7 +262,7 @@ const AFFINE_SUM = `
 fn gnAffineSum(b : i32, c : i32, isScale : bool) -> f32 {
   let ms = gnStats(b * gnS * gnC + (c / gnW) * gnW);
   var acc = 0.0;
-  for (var s = i32(localId.x); s < gnS; s = s + gnT) {
+  for (var s = gnLane(); s < gnS; s = s + gnT) {
     let i = (b * gnS + s) * gnC + c;
     let n = (x[i] - ms.x) * ms.y;
     let dz = dy[i] * gnDAct(n * gnScale(b, c) + gnShift(b, c));
@@ -256,9 +281,9 @@ function separateAffineGradientProgram(g: GroupNormGeometry, a: GroupNormAttrs, 
     : `var total = 0.0;
   for (var b = 0; b < ${g.batch}; b = b + 1) { total = total + gnAffineSum(b, c, ${which === "scale"}); }
   result[e] = total;`;
-  return program(`d${which}`, keyOf(g, a, source), ["dy", "x", "scale", "shift"], shape, entries, shaderCode(g, a, source, false, `${AFFINE_SUM}
+  return program(`d${which}`, keyOf(g, a, source), ["dy", "x", "scale", "shift"], shape, entries, spreadOf(g), shaderCode(g, a, source, false, `${AFFINE_SUM}
 ${MAIN}
-  let e = wg;
+  let e = unit;
   let c = e % gnC;
   ${body}
 }`));
@@ -267,9 +292,9 @@ ${MAIN}
 /** The adaptive norm's d(scale, shift) as one packed [B, 2C] tensor: one workgroup per entry. */
 function packedHatGradientProgram(g: GroupNormGeometry, a: GroupNormAttrs, norm: AdaptiveNormAffine, shape: number[]): WebGpuProgram {
   const source: AffineSource = { kind: "packed", norm };
-  return program("dhat", keyOf(g, a, source), ["dy", "x", "affine"], shape, shape[0] * shape[1], shaderCode(g, a, source, false, `${AFFINE_SUM}
+  return program("dhat", keyOf(g, a, source), ["dy", "x", "affine"], shape, shape[0] * shape[1], spreadOf(g), shaderCode(g, a, source, false, `${AFFINE_SUM}
 ${MAIN}
-  let e = wg;
+  let e = unit;
   let b = e / (2 * gnC);
   let k = e % (2 * gnC);
   gnSetup(b);
@@ -279,20 +304,19 @@ ${MAIN}
 
 /** Back through the pixel norms: da = ρ·(dâ − a·ρ²·mean_c(a·dâ)), one workgroup per (sample, half). */
 function pixelNormGradientProgram(batch: number, channels: number, shape: number[]): WebGpuProgram {
-  return program("dpixel", `${batch}_${channels}`, ["affine", "dHat"], shape, 2 * batch, `
+  return program("dpixel", `${batch}_${channels}`, ["affine", "dHat"], shape, 2 * batch, "workgroup", `
 const gnC : i32 = ${channels};
-const gnT : i32 = ${THREADS};
-${SUM2}
+${spreadSnippet("workgroup")}
 ${MAIN}
-  let first = wg * gnC;
+  let first = unit * gnC;
   var acc = vec2<f32>(0.0, 0.0);
-  for (var c = i32(localId.x); c < gnC; c = c + gnT) {
+  for (var c = gnLane(); c < gnC; c = c + gnT) {
     let v = affine[first + c];
     acc = acc + vec2<f32>(v * v, v * dHat[first + c]);
   }
   let sums = gnSum2(acc) / f32(gnC);
   let rho = inverseSqrt(sums.x + ${PIXEL_NORM_EPS.toExponential()});
-  for (var c = i32(localId.x); c < gnC; c = c + gnT) {
+  for (var c = gnLane(); c < gnC; c = c + gnT) {
     result[first + c] = rho * (dHat[first + c] - affine[first + c] * rho * rho * sums.y);
   }
 }`);
