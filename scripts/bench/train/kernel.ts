@@ -41,9 +41,12 @@ export interface TrainBenchResult {
   finalLoss: { diffusion: number; sct: number };
   /**
    * sCT steps in bursts of READ_EVERY, alternating: each step's metrics read back before the next step is queued
-   * (ImageRun.step, as the page does), or read once per burst (ImageRun.enqueueStep): ms per step of each burst.
+   * (ImageRun.step), or read once per burst (ImageRun.enqueueStep, as the page does when steps are fast): ms per
+   * step of each burst. `queueMs`: how long the page's thread took to queue each step of a burst that was not read
+   * back — on a GPU backend the JavaScript cost of a step (TF.js's engine, bind groups, uniforms, encoding), the floor
+   * of a step's time however fast the GPU; on the CPU backends the whole step.
    */
-  readBack: { every: number; eachStepMs: number[]; perBurstMs: number[] };
+  readBack: { every: number; eachStepMs: number[]; perBurstMs: number[]; queueMs: number[] };
   /** TF.js kernels one step dispatches (one more, untimed step of each, under tf.profile) */
   kernels: { diffusion: KernelCount; sct: KernelCount };
   /** tensors alive after the last step minus after the warm-up (0 when nothing leaks) */
@@ -127,11 +130,13 @@ export async function runTrainBench(options: TrainBenchOptions, log: (line: stri
     }
     // Reading metrics back each step or once per burst of READ_EVERY sCT steps, bursts alternating (the second
     // kind first on odd repeats); each burst timed to its end, EMA update included.
-    const readBack = { every: READ_EVERY, eachStepMs: [] as number[], perBurstMs: [] as number[] };
+    const readBack = { every: READ_EVERY, eachStepMs: [] as number[], perBurstMs: [] as number[], queueMs: [] as number[] };
     const burst = async (queued: boolean) => {
       const start = performance.now();
       for (let i = 0; i < READ_EVERY; i++) {
+        const queuedAt = performance.now();
         const reports = queued ? await runs.sct.enqueueStep(READ_EVERY) : [await runs.sct.step()];
+        if (queued && reports.length === 0) readBack.queueMs.push(performance.now() - queuedAt);
         if (reports.length > 0) finalLoss.sct = reports[reports.length - 1].loss;
       }
       await runs.sct.settled();
@@ -198,6 +203,7 @@ export function resultLines(prefix: string, r: TrainBenchResult): [string, strin
     [`${prefix}sct_step_ms_read_each_step`, median(r.readBack.eachStepMs).toFixed(1)],
     [`${prefix}sct_step_ms_read_every_${r.readBack.every}`, median(r.readBack.perBurstMs).toFixed(1)],
     [`${prefix}sct_read_every_${r.readBack.every}_over_each_step`, (median(r.readBack.perBurstMs) / median(r.readBack.eachStepMs)).toFixed(3)],
+    [`${prefix}sct_queue_ms`, median(r.readBack.queueMs).toFixed(1)],
     [`${prefix}first_step_ms`, `${r.firstDiffusionStepMs.toFixed(0)} diffusion, ${r.firstSctStepMs.toFixed(0)} sct`],
     [`${prefix}kernels_per_diffusion_step`, String(r.kernels.diffusion.total)],
     [`${prefix}kernels_per_sct_step`, String(r.kernels.sct.total)],

@@ -15,9 +15,18 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
-import { DEFAULT_TRAIN_BENCH, describeWebGpuAdapter, resultLines, runTrainBench } from "./kernel.ts";
-import { parseBenchOptions } from "./options.ts";
+import { DEFAULT_TRAIN_BENCH, describeWebGpuAdapter, resultLines, runTrainBench, type TrainBenchOptions } from "./kernel.ts";
+import { BENCH_OPTIONS, benchOptionsFrom } from "./options.ts";
+import { parseOptions } from "../../options.ts";
 import { useFastCpuKernels } from "../../../src/components/runtime/cpu-kernels.ts";
+
+/** Options of the Node bundle: the size, one backend, and --json. */
+function parseBenchOptions(argv: string[], defaults: TrainBenchOptions, backends: string[]): { options: TrainBenchOptions; backend: string; json: boolean } {
+  const args = parseOptions(argv, { ...BENCH_OPTIONS, backend: "value", json: "flag" });
+  const backend = args.get("backend") ?? backends.at(-1)!;
+  if (!backends.includes(backend)) throw new Error(`--backend must be one of ${backends.join(", ")} (got ${backend})`);
+  return { options: benchOptionsFrom(args, defaults), backend, json: args.has("json") };
+}
 
 const argv = process.argv.slice(2);
 const json = argv.includes("--json");

@@ -1,7 +1,10 @@
-/** Command-line options of bench:train, shared by the orchestrator, the Node bundle and the browser page. */
+/**
+ * Command-line options of bench:train, shared by the orchestrator, the Node bundle and the browser page — so nothing
+ * here may import a Node module: the browser page's bundle could not resolve it (node-main.ts parses argv).
+ */
 import type { UNetPresetName } from "../../../src/components/image/image-run-config.ts";
 import type { TrainBenchOptions } from "./kernel.ts";
-import { parseOptions, type OptionSpec } from "../../options.ts";
+import type { OptionSpec } from "../../options.ts";
 
 const PRESETS: UNetPresetName[] = ["tiny", "small", "base"];
 
@@ -19,12 +22,4 @@ export function benchOptionsFrom(args: Map<string, string>, defaults: TrainBench
   if (!PRESETS.includes(preset)) throw new Error(`--preset must be one of ${PRESETS.join(", ")} (got ${preset})`);
   const resolution = integer("resolution", defaults.resolution, 4);
   return { preset, batch: integer("batch", defaults.batch, 1), steps: integer("steps", defaults.steps, 1), warmup: integer("warmup", defaults.warmup, 1), resolution };
-}
-
-/** Options of the Node bundle: the size, one backend, and --json. */
-export function parseBenchOptions(argv: string[], defaults: TrainBenchOptions, backends: string[]): { options: TrainBenchOptions; backend: string; json: boolean } {
-  const args = parseOptions(argv, { ...BENCH_OPTIONS, backend: "value", json: "flag" });
-  const backend = args.get("backend") ?? backends.at(-1)!;
-  if (!backends.includes(backend)) throw new Error(`--backend must be one of ${backends.join(", ")} (got ${backend})`);
-  return { options: benchOptionsFrom(args, defaults), backend, json: args.has("json") };
 }
