@@ -140,6 +140,12 @@ test("WebGPU: 150 tensors of the UNet's kinds of shapes: flatten = concat bit fo
   }
   tf.dispose([...sources, flat, concat, shifted, ...pieces, ...back, ...expected]);
   assert.deepEqual({ tensors: tf.memory().numTensors, gpu: gpuBytes() }, before);
+  // An empty piece (a 0-byte buffer and copy, which WebGPU allows) leaves the others right.
+  const small = tf.tidy(() => tf.mul(tf.range(0, 10), 2)) as tf.Tensor1D;
+  const withEmpty = unflatten(small, [[2, 3], [0, 3], [4]]);
+  assert.deepEqual(withEmpty.map((p) => p.shape), [[2, 3], [0, 3], [4]]);
+  assert.deepEqual(Array.from(await withEmpty[2].data()), [12, 14, 16, 18]);
+  tf.dispose([small, ...withEmpty]);
 });
 
 test("WebGPU: the fused residual (a + b)·s equals the composed ops bit for bit, is one kernel and one program, and leaks nothing", async () => {

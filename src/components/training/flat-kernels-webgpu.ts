@@ -42,8 +42,8 @@ export function copyKernelsAvailable(backend: unknown): backend is WebGpuBackend
     typeof b.ensureCommandEncoderReady === "function" && typeof b.endComputePassEncoder === "function" && b.commandQueueOwnedIds instanceof WeakSet;
 }
 
-/** Whether these tensors can be copied as they are: 4-byte elements and none empty. */
-export const copyable = (tensors: readonly tf.TensorInfo[]): boolean => tensors.every((t) => (t.dtype === "float32" || t.dtype === "int32") && t.shape.every((d) => d > 0));
+/** Whether tensors of this dtype can be copied as they are: 4-byte elements (copy offsets must be multiples of 4). */
+export const copyable = (dtype: tf.DataType): boolean => dtype === "float32" || dtype === "int32";
 
 function bufferOf(backend: WebGpuBackendInternals, info: tf.TensorInfo): GpuBufferLike {
   backend.uploadToGPU(info.dataId);

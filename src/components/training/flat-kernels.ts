@@ -30,21 +30,28 @@ export function unflatten(flat: tf.Tensor1D, shapes: readonly number[][]): tf.Te
   return Array.isArray(out) ? out : [out];
 }
 
-/** Buffer copies where the backend is WebGPU and the tensors allow them, else `composed`. */
-function byCopiesOnWebGpu(backendName: string, composed: tf.KernelFunc, copies: (backend: WebGpuBackendInternals, args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]): tf.KernelFunc {
+/** Buffer copies where the backend is WebGPU and `copies` takes the tensors (null: it does not), else `composed`. */
+function byCopiesOnWebGpu(backendName: string, composed: tf.KernelFunc, copies: (backend: WebGpuBackendInternals, args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[] | null): tf.KernelFunc {
   if (backendName !== "webgpu") return composed;
   return (args: KernelArgs) => {
     const backend = args.backend;
-    return copyKernelsAvailable(backend) && copyable(Object.values(args.inputs) as tf.TensorInfo[]) ? copies(backend, args) : composed(args);
+    return (copyKernelsAvailable(backend) && copies(backend, args)) || composed(args);
   };
 }
 
 function flattenKernel(backendName: string): tf.KernelFunc {
-  return byCopiesOnWebGpu(backendName, composedFlatten(backendName), (backend, args) => flattenByCopies(backend, Object.values(args.inputs) as tf.TensorInfo[]));
+  return byCopiesOnWebGpu(backendName, composedFlatten(backendName), (backend, args) => {
+    const inputs = Object.values(args.inputs) as tf.TensorInfo[];
+    const oneDtype = inputs.every((x) => x.dtype === inputs[0].dtype);
+    return oneDtype && copyable(inputs[0].dtype) ? flattenByCopies(backend, inputs) : null;
+  });
 }
 
 function unflattenKernel(backendName: string): tf.KernelFunc {
-  return byCopiesOnWebGpu(backendName, composedUnflatten(backendName), (backend, args) => unflattenByCopies(backend, args.inputs.x!, (args.attrs as unknown as { shapes: number[][] }).shapes));
+  return byCopiesOnWebGpu(backendName, composedUnflatten(backendName), (backend, args) => {
+    const shapes = (args.attrs as unknown as { shapes: number[][] }).shapes;
+    return copyable(args.inputs.x!.dtype) ? unflattenByCopies(backend, args.inputs.x!, shapes) : null;
+  });
 }
 
 function composedFlatten(backendName: string): tf.KernelFunc {
