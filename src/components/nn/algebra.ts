@@ -14,7 +14,7 @@ import { conv2dWithBias } from "./conv-bias.js";
 import { fusedScaledAdd } from "./fused-residual.js";
 import { upsampleNearest2x as upsample } from "./nearest-upsample.js";
 import {
-  fusedAdaptiveNorm, fusedAdaptiveNormTangent, fusedGroupNorm, fusedGroupNormFor, fusedGroupNormTangent, type AdaptiveNormAffine, type GroupNormAttrs,
+  fusedAdaptiveNorm, fusedAdaptiveNormTangent, fusedGroupNorm, fusedGroupNormAvailable, fusedGroupNormTangent, type AdaptiveNormAffine, type GroupNormAttrs,
 } from "./fused-group-norm.js";
 
 export interface TensorAlgebra<X> {
@@ -78,8 +78,8 @@ export type GroupAffine<X> =
   | { kind: "varying"; scale: X; shift: X }
   | { kind: "packed"; affine: X; norm: AdaptiveNormAffine };
 
-/** Whether a group norm of `shape` (NHWC images, or [B, C] vectors) runs fused here (fused-group-norm.ts). */
-const fusable = (shape: readonly number[]) => fusedGroupNormFor(shape);
+/** Whether a group norm of `shape` (NHWC images, or [B, C] vectors) runs fused here. */
+const fusable = (shape: readonly number[]) => (shape.length === 4 || shape.length === 2) && fusedGroupNormAvailable();
 
 /** A value with its tangent (directional derivative), of the same shape. */
 export interface Dual {

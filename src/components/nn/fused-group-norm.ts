@@ -64,14 +64,6 @@ export function fusedActivationPays(): boolean {
   return tf.getBackend() !== "wasm";
 }
 
-/**
- * Whether a group norm of `shape` runs fused on the current backend: NHWC images and [B, C] vectors (the toy MLP's)
- * wherever the kernels exist. (On WebGPU vectors need their own spread of the work, kernels/group-norm-webgpu.ts.)
- */
-export function fusedGroupNormFor(shape: readonly number[]): boolean {
-  return fusedGroupNormAvailable() && (shape.length === 4 || shape.length === 2);
-}
-
 /** Whether the current backend runs group norms as fused kernels. */
 export function fusedGroupNormAvailable(): boolean {
   if (!enabled) return false;
