@@ -71,7 +71,7 @@ fn lowbias32(value : u32) -> u32 {
   return x ^ (x >> 16u);
 }`;
 
-function dropoutMaskProgram(shape: number[], threshold: number, scale: number): WebGpuProgram & { uniforms: string } {
+function dropoutMaskProgram(shape: number[], threshold: number, scale: number): WebGpuProgram {
   const size = tf.util.sizeFromShape(shape);
   return {
     variableNames: [],
@@ -93,10 +93,6 @@ fn main(index : i32) {
   };
 }
 
-type WebGpuRunner = WebGpuBackendLike & {
-  runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], outputDtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
-};
-
 /** Registers the kernel on the CPU, WASM and WebGPU backends (once). */
 export function registerDropoutMaskKernels(): void {
   if (tf.getKernel(DROPOUT_MASK_KERNEL, "cpu")) return;
@@ -108,7 +104,7 @@ export function registerDropoutMaskKernels(): void {
     dropoutMaskValues(attrs, backend.typedArrayFromHeap(out));
     return out;
   });
-  registerTypedKernel<Record<string, never>, WebGpuRunner, DropoutMaskAttrs>(DROPOUT_MASK_KERNEL, "webgpu", (_, backend, attrs) => {
+  registerTypedKernel<Record<string, never>, WebGpuBackendLike, DropoutMaskAttrs>(DROPOUT_MASK_KERNEL, "webgpu", (_, backend, attrs) => {
     const { seedHash, threshold, scale } = maskParameters(attrs);
     return backend.runWebGPUProgram(dropoutMaskProgram([...attrs.shape], threshold, scale), [], "float32", [{ type: "uint32", data: [seedHash] }]);
   });

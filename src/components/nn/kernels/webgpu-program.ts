@@ -12,10 +12,12 @@ export interface WebGpuProgram {
   dispatch: [number, number, number];
   workgroupSize: [number, number, number];
   getUserCode(): string;
+  /** the program's own uniforms as WGSL struct members (e.g. "seed : u32,"); their values go to runWebGPUProgram */
+  uniforms?: string;
 }
 
 export interface WebGpuBackendLike {
-  runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], outputDtype: tf.DataType): tf.TensorInfo;
+  runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], outputDtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
 }
 
 /** WGSL: TF.js binds a uniform buffer to every program; a static use keeps it in the shader's layout. */
